@@ -1,0 +1,29 @@
+/**
+ * `npm test`: provisions and starts the real broker and Redis, runs `bun test`, and ends with
+ * the line `N passed, N failed` that CI reads. Extra arguments go to `bun test`.
+ */
+import { stackUp } from "./local-stack.ts";
+
+await stackUp(process.env, { topics: false, log: (line) => console.log(`[stack] ${line}`) });
+
+const proc = Bun.spawn([process.execPath, "test", "--timeout", "90000", ...process.argv.slice(2)], {
+  stdout: "pipe",
+  stderr: "pipe",
+  env: { ...process.env, FORCE_COLOR: "0" },
+});
+let transcript = "";
+const pump = async (stream: ReadableStream<Uint8Array>, out: NodeJS.WriteStream) => {
+  const decoder = new TextDecoder();
+  for await (const chunk of stream) {
+    const text = decoder.decode(chunk, { stream: true });
+    transcript += text;
+    out.write(text);
+  }
+};
+await Promise.all([pump(proc.stdout, process.stdout), pump(proc.stderr, process.stderr)]);
+const code = await proc.exited;
+const count = (word: string) => Number(new RegExp(`^\\s*(\\d+) ${word}$`, "m").exec(transcript)?.[1] ?? 0);
+const passed = count("pass");
+const failed = count("fail");
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(code !== 0 ? code : passed === 0 ? 1 : 0);

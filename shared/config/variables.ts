@@ -1,0 +1,271 @@
+/**
+ * Every environment variable the pipeline reads, once. Entry points parse the sections they
+ * need; `.env.example` and the README table are generated from this file (`npm run config:docs`).
+ */
+export interface Variable<T> {
+  readonly env: string;
+  /** The raw default; `undefined` means the variable is required. */
+  readonly default: string | undefined;
+  readonly doc: string;
+  readonly secret?: boolean;
+  /** Returns the value, or a message saying what is wrong with `raw`. */
+  parse(raw: string): { value: T } | { error: string };
+}
+
+type Parse<T> = Variable<T>["parse"];
+const def = <T>(env: string, dflt: string | undefined, doc: string, parse: Parse<T>, secret = false): Variable<T> => ({
+  env,
+  default: dflt,
+  doc,
+  parse,
+  secret,
+});
+
+const text: Parse<string> = (raw) => ({ value: raw });
+const nonEmpty: Parse<string> = (raw) => (raw.trim() ? { value: raw.trim() } : { error: "must not be empty" });
+const int =
+  (min: number, max: number): Parse<number> =>
+  (raw) => {
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) return { error: `must be an integer, got "${raw}"` };
+    if (n < min || n > max) return { error: `must be between ${min} and ${max}, got ${n}` };
+    return { value: n };
+  };
+const bool: Parse<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (["true", "1", "yes"].includes(v)) return { value: true };
+  if (["false", "0", "no", ""].includes(v)) return { value: false };
+  return { error: `must be true or false, got "${raw}"` };
+};
+const choice =
+  <const T extends readonly string[]>(values: T): Parse<T[number]> =>
+  (raw) =>
+    (values as readonly string[]).includes(raw.trim())
+      ? { value: raw.trim() as T[number] }
+      : { error: `must be one of ${values.join(", ")}, got "${raw}"` };
+const urlOf =
+  (protocols: string[], optionalValue = false): Parse<string> =>
+  (raw) => {
+    if (optionalValue && raw.trim() === "") return { value: "" };
+    try {
+      const u = new URL(raw.trim());
+      if (!protocols.includes(u.protocol)) return { error: `must be a ${protocols.join(" or ")} URL, got "${raw}"` };
+      return { value: raw.trim().replace(/\/+$/, "") };
+    } catch {
+      return { error: `must be an absolute URL, got "${raw}"` };
+    }
+  };
+const secretOf =
+  (min: number, optionalValue = false): Parse<string> =>
+  (raw) => {
+    if (optionalValue && raw === "") return { value: "" };
+    return raw.length >= min ? { value: raw } : { error: `must be at least ${min} characters long` };
+  };
+const brokers: Parse<string[]> = (raw) => {
+  const list = raw
+    .split(",")
+    .map((b) => b.trim())
+    .filter(Boolean);
+  if (list.length === 0) return { error: "must list at least one host:port" };
+  const bad = list.find((b) => !/^[A-Za-z0-9.\-_[\]:]+:\d{1,5}$/.test(b));
+  return bad ? { error: `must be a comma-separated list of host:port, got "${bad}"` } : { value: list };
+};
+
+export const sections = {
+  log: {
+    level: def(
+      "LOG_LEVEL",
+      "info",
+      "Lowest log level written: debug, info, warn, error.",
+      choice(["debug", "info", "warn", "error"]),
+    ),
+  },
+  kafka: {
+    brokers: def("KAFKA_BROKERS", "127.0.0.1:9092", "Bootstrap brokers, comma-separated host:port.", brokers),
+    clientId: def("KAFKA_CLIENT_ID", "pixel-studio", "Kafka client id prefix for every connection.", nonEmpty),
+    ssl: def("KAFKA_SSL", "false", "Connect over TLS (true on MSK).", bool),
+    sslCaFile: def("KAFKA_SSL_CA_FILE", "", "PEM file of the CA to trust for TLS; empty trusts the system CAs.", text),
+    saslUsername: def("KAFKA_SASL_USERNAME", "", "SCRAM-SHA-512 user; when set, SASL is used.", text),
+    saslPassword: def("KAFKA_SASL_PASSWORD", "", "SCRAM-SHA-512 password (required with a username).", text, true),
+    topicPrefix: def(
+      "KAFKA_TOPIC_PREFIX",
+      "",
+      "Prefix for the four topic names (tests use a fresh one per run).",
+      text,
+    ),
+    replicationFactor: def(
+      "KAFKA_REPLICATION_FACTOR",
+      "1",
+      "Replication factor of created topics (3 on MSK).",
+      int(1, 16),
+    ),
+    minInsyncReplicas: def(
+      "KAFKA_MIN_INSYNC_REPLICAS",
+      "1",
+      "min.insync.replicas of created topics (2 on MSK).",
+      int(1, 16),
+    ),
+    consumerGroup: def(
+      "KAFKA_CONSUMER_GROUP",
+      "pixel-studio-workers",
+      "Consumer group of the generation workers.",
+      nonEmpty,
+    ),
+    connectTimeoutMs: def(
+      "KAFKA_CONNECT_TIMEOUT_MS",
+      "3000",
+      "Connection timeout to a broker, in ms.",
+      int(100, 60000),
+    ),
+  },
+  worker: {
+    instances: def("PROCESSING_WORKER_INSTANCES", "2", "Worker processes `kafka:consumer` runs locally.", int(1, 64)),
+    maxConcurrent: def("MAX_CONCURRENT_GENERATIONS", "4", "Generations in flight per worker instance.", int(1, 256)),
+    timeoutMs: def(
+      "GENERATION_TIMEOUT_MS",
+      "120000",
+      "A generation running longer fails with code timeout.",
+      int(100, 3600000),
+    ),
+    maxAttempts: def(
+      "GENERATION_MAX_ATTEMPTS",
+      "3",
+      "Attempts for a generation failing with a transient error.",
+      int(1, 20),
+    ),
+    retryBaseMs: def(
+      "GENERATION_RETRY_BASE_MS",
+      "500",
+      "Base of the exponential retry backoff (with jitter), ms.",
+      int(1, 600000),
+    ),
+    shutdownGraceMs: def(
+      "SHUTDOWN_GRACE_MS",
+      "15000",
+      "How long SIGTERM waits for in-flight generations.",
+      int(0, 600000),
+    ),
+    port: def("WS_PORT", "3001", "Worker HTTP + WebSocket port.", int(1, 65535)),
+    provider: def(
+      "GENERATION_PROVIDER",
+      "procedural",
+      "Image provider: procedural or openai-compatible.",
+      choice(["procedural", "openai-compatible"]),
+    ),
+    openaiBaseUrl: def(
+      "OPENAI_BASE_URL",
+      "",
+      "Base URL of an OpenAI-compatible images API (…/v1).",
+      urlOf(["http:", "https:"], true),
+    ),
+    openaiApiKey: def("OPENAI_API_KEY", "", "Bearer key for the OpenAI-compatible API.", text, true),
+    openaiModel: def("OPENAI_MODEL", "gpt-image-1", "Model name sent to the OpenAI-compatible API.", nonEmpty),
+    imageStore: def("IMAGE_STORE", "local", "Where images go: local (a folder) or s3.", choice(["local", "s3"])),
+    imageDir: def("IMAGE_STORE_DIR", ".data/images", "Folder of the local image store.", nonEmpty),
+    s3Bucket: def("S3_BUCKET", "", "Bucket of the S3-compatible image store.", text),
+    s3Endpoint: def(
+      "S3_ENDPOINT",
+      "",
+      "Endpoint of the S3-compatible store (empty: AWS).",
+      urlOf(["http:", "https:"], true),
+    ),
+    s3Region: def("S3_REGION", "us-east-1", "Region of the S3-compatible store.", nonEmpty),
+    s3AccessKeyId: def("S3_ACCESS_KEY_ID", "", "Access key id of the S3-compatible store.", text, true),
+    s3SecretAccessKey: def("S3_SECRET_ACCESS_KEY", "", "Secret key of the S3-compatible store.", text, true),
+  },
+  redis: {
+    url: def(
+      "REDIS_URL",
+      "redis://127.0.0.1:6379",
+      "Redis the workers, relay and bridge use.",
+      urlOf(["redis:", "rediss:"]),
+    ),
+  },
+  kafkaRest: {
+    url: def(
+      "KAFKA_REST_URL",
+      "http://127.0.0.1:8082",
+      "Kafka REST endpoint the edge produces through.",
+      urlOf(["http:", "https:"]),
+    ),
+    username: def("KAFKA_REST_USERNAME", "pixel-edge", "Basic-auth user of the Kafka REST endpoint.", nonEmpty),
+    password: def(
+      "KAFKA_REST_PASSWORD",
+      undefined,
+      "Basic-auth password of the Kafka REST endpoint.",
+      secretOf(16),
+      true,
+    ),
+    port: def("KAFKA_REST_PORT", "8082", "Port of the local Kafka REST gateway.", int(1, 65535)),
+  },
+  redisRest: {
+    url: def(
+      "UPSTASH_REDIS_REST_URL",
+      "http://127.0.0.1:8079",
+      "Upstash-compatible Redis REST URL the edge uses.",
+      urlOf(["http:", "https:"]),
+    ),
+    token: def("UPSTASH_REDIS_REST_TOKEN", undefined, "Bearer token of the Redis REST endpoint.", secretOf(16), true),
+    port: def("REDIS_REST_PORT", "8079", "Port of the local Upstash-compatible Redis bridge.", int(1, 65535)),
+  },
+  auth: {
+    jwtSecret: def(
+      "AUTH_JWT_SECRET",
+      undefined,
+      "HS256 secret of API tokens and session cookies (≥ 32 chars).",
+      secretOf(32),
+      true,
+    ),
+  },
+  edge: {
+    port: def("EDGE_PORT", "8787", "Port of the edge when run on Bun.", int(1, 65535)),
+    kafkaEnabled: def(
+      "ENABLE_KAFKA_IMAGE_GENERATION",
+      "true",
+      "false serves the old synchronous path (rollback).",
+      bool,
+    ),
+    workerUrl: def(
+      "WORKER_URL",
+      "http://127.0.0.1:3001",
+      "Worker HTTP URL the synchronous path calls.",
+      urlOf(["http:", "https:"]),
+    ),
+    publicWsUrl: def(
+      "PUBLIC_WS_URL",
+      "ws://localhost:3001",
+      "WebSocket base URL clients are told to open.",
+      urlOf(["ws:", "wss:"]),
+    ),
+    publicImageUrl: def(
+      "PUBLIC_IMAGE_URL",
+      "http://localhost:3001/images",
+      "Base URL clients fetch images from.",
+      urlOf(["http:", "https:"]),
+    ),
+    studioOrigin: def(
+      "STUDIO_ORIGIN",
+      "http://localhost:8787",
+      "Origin of the studio page (CORS/Origin policy).",
+      urlOf(["http:", "https:"]),
+    ),
+    rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
+    allowPrivateWebhooks: def(
+      "ALLOW_PRIVATE_WEBHOOKS",
+      "false",
+      "Accept loopback/private webhook hosts (local only).",
+      bool,
+    ),
+  },
+  database: {
+    url: def(
+      "DATABASE_URL",
+      "file:.data/pixel-studio.sqlite",
+      "SQLite file (file:…) locally, postgres://… in production.",
+      urlOf(["file:", "postgres:", "postgresql:"]),
+    ),
+  },
+} as const;
+
+export type Sections = typeof sections;
+export type SectionName = keyof Sections;

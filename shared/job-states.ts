@@ -1,0 +1,34 @@
+/** The closed set of generation states and stages (API.md); nothing else is ever written. */
+export const JOB_STATUSES = ["queued", "processing", "completed", "failed", "canceled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["completed", "failed", "canceled"]);
+export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.has(status);
+
+export const STAGES = ["queued", "started", "rendering", "encoding", "storing", "done"] as const;
+export type Stage = (typeof STAGES)[number];
+
+export const STYLES = ["pixel-art", "geometric", "gradient", "noise"] as const;
+export type Style = (typeof STYLES)[number];
+
+export const FORMATS = ["webp", "png", "jpeg", "avif"] as const;
+export type ImageFormat = (typeof FORMATS)[number];
+
+export const CONTENT_TYPES: Record<ImageFormat, string> = {
+  webp: "image/webp",
+  png: "image/png",
+  jpeg: "image/jpeg",
+  avif: "image/avif",
+};
+
+/** Error codes a generation can end with; `retryable` travels beside each on the wire. */
+export const GENERATION_ERROR_CODES = [
+  "timeout",
+  "provider_error",
+  "provider_unavailable",
+  "content_policy",
+  "invalid_request",
+  "storage_error",
+  "internal",
+] as const;
+export type GenerationErrorCode = (typeof GENERATION_ERROR_CODES)[number];

@@ -1,0 +1,177 @@
+/**
+ * A small validation library: one schema both builds values (with defaults) and parses
+ * untrusted input into field-level issues. We keep our own instead of a dependency because
+ * the edge bundle must stay tiny and every message here is part of the public error contract.
+ */
+export interface Issue {
+  path: string;
+  message: string;
+}
+export type Result<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
+
+export interface Schema<T> {
+  /** `path` prefixes issue paths, e.g. "params.width". */
+  parse(input: unknown, path?: string): Result<T>;
+  readonly optional?: boolean;
+}
+/** A field that may be absent from its object (it has a default or may stay undefined). */
+export type OptionalSchema<T> = Schema<T> & { readonly optional: true };
+export type Infer<S> = S extends Schema<infer T> ? T : never;
+
+const ok = <T>(value: T): Result<T> => ({ ok: true, value });
+const fail = <T>(path: string, message: string): Result<T> => ({ ok: false, issues: [{ path, message }] });
+const describe = (input: unknown) => (input === null ? "null" : Array.isArray(input) ? "array" : typeof input);
+
+export function string(
+  rules: { min?: number; max?: number; trim?: boolean; pattern?: RegExp; patternMessage?: string } = {},
+): Schema<string> {
+  return {
+    parse(input, path = "") {
+      if (typeof input !== "string") return fail(path, `must be a string, got ${describe(input)}`);
+      const value = rules.trim ? input.trim() : input;
+      if (rules.min !== undefined && value.length < rules.min)
+        return fail(path, rules.min === 1 ? "must not be empty" : `must be at least ${rules.min} characters`);
+      if (rules.max !== undefined && value.length > rules.max)
+        return fail(path, `must be at most ${rules.max} characters`);
+      if (rules.pattern && !rules.pattern.test(value))
+        return fail(path, rules.patternMessage ?? `must match ${rules.pattern}`);
+      return ok(value);
+    },
+  };
+}
+
+export function oneOf<const T extends readonly string[]>(values: T): Schema<T[number]> {
+  return {
+    parse(input, path = "") {
+      if (typeof input === "string" && (values as readonly string[]).includes(input)) return ok(input as T[number]);
+      return fail(path, `must be one of ${values.join(", ")}`);
+    },
+  };
+}
+
+export function literal<const T extends string | number | boolean>(expected: T): Schema<T> {
+  return {
+    parse: (input, path = "") =>
+      input === expected ? ok(expected) : fail(path, `must be ${JSON.stringify(expected)}`),
+  };
+}
+
+export function integer(rules: { min?: number; max?: number; multipleOf?: number } = {}): Schema<number> {
+  return {
+    parse(input, path = "") {
+      if (typeof input !== "number" || !Number.isInteger(input))
+        return fail(path, `must be an integer, got ${describe(input)}`);
+      if (rules.min !== undefined && input < rules.min) return fail(path, `must be at least ${rules.min}`);
+      if (rules.max !== undefined && input > rules.max) return fail(path, `must be at most ${rules.max}`);
+      if (rules.multipleOf !== undefined && input % rules.multipleOf !== 0)
+        return fail(path, `must be a multiple of ${rules.multipleOf}`);
+      return ok(input);
+    },
+  };
+}
+
+export function boolean(): Schema<boolean> {
+  return { parse: (input, path = "") => (typeof input === "boolean" ? ok(input) : fail(path, "must be a boolean")) };
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+export function isoDate(): Schema<string> {
+  return {
+    parse(input, path = "") {
+      if (typeof input !== "string" || !ISO_INSTANT.test(input) || Number.isNaN(Date.parse(input)))
+        return fail(path, "must be an ISO-8601 UTC timestamp");
+      return ok(input);
+    },
+  };
+}
+
+export function url(rules: { protocols: readonly string[] }): Schema<string> {
+  return {
+    parse(input, path = "") {
+      if (typeof input !== "string") return fail(path, "must be a URL string");
+      let parsed: URL;
+      try {
+        parsed = new URL(input);
+      } catch {
+        return fail(path, "must be an absolute URL");
+      }
+      if (!rules.protocols.includes(parsed.protocol)) return fail(path, `must use ${rules.protocols.join(" or ")}`);
+      return ok(input);
+    },
+  };
+}
+
+export function optional<T>(schema: Schema<T>): OptionalSchema<T | undefined> {
+  return {
+    optional: true,
+    parse: (input, path) => (input === undefined ? ok(undefined) : schema.parse(input, path)),
+  };
+}
+
+/** Missing (undefined) input takes the default; the default itself is not validated twice. */
+export function withDefault<T>(schema: Schema<T>, fallback: () => T): OptionalSchema<T> {
+  return {
+    optional: true,
+    parse: (input, path) => (input === undefined ? ok(fallback()) : schema.parse(input, path)),
+  };
+}
+
+export function array<T>(item: Schema<T>, rules: { max?: number } = {}): Schema<T[]> {
+  return {
+    parse(input, path = "") {
+      if (!Array.isArray(input)) return fail(path, `must be an array, got ${describe(input)}`);
+      if (rules.max !== undefined && input.length > rules.max)
+        return fail(path, `must have at most ${rules.max} items`);
+      const out: T[] = [];
+      const issues: Issue[] = [];
+      input.forEach((value, i) => {
+        const r = item.parse(value, `${path}[${i}]`);
+        if (r.ok) out.push(r.value);
+        else issues.push(...r.issues);
+      });
+      return issues.length ? { ok: false, issues } : ok(out);
+    },
+  };
+}
+
+type Shape = Record<string, Schema<unknown>>;
+type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
+export type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Infer<S[K]>;
+};
+
+/** Unknown keys are rejected: a misspelt field should be an error, not silently ignored. */
+export function object<S extends Shape>(
+  shape: S,
+  rules: { allowUnknown?: boolean } = {},
+): Schema<ObjectOf<S>> & { shape: S } {
+  return {
+    shape,
+    parse(input, path = "") {
+      if (typeof input !== "object" || input === null || Array.isArray(input))
+        return fail(path, `must be an object, got ${describe(input)}`);
+      const record = input as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      const issues: Issue[] = [];
+      const at = (key: string) => (path ? `${path}.${key}` : key);
+      for (const [key, schema] of Object.entries(shape)) {
+        const value = record[key];
+        if (value === undefined && !schema.optional) {
+          issues.push({ path: at(key), message: "is required" });
+          continue;
+        }
+        const r = schema.parse(value, at(key));
+        if (!r.ok) issues.push(...r.issues);
+        else if (r.value !== undefined) out[key] = r.value;
+      }
+      if (!rules.allowUnknown)
+        for (const key of Object.keys(record))
+          if (!(key in shape)) issues.push({ path: at(key), message: "is not a known field" });
+      return issues.length ? { ok: false, issues } : ok(out as ObjectOf<S>);
+    },
+  };
+}
+
+export function formatIssues(issues: Issue[]): string {
+  return issues.map((i) => (i.path ? `${i.path} ${i.message}` : i.message)).join("; ");
+}

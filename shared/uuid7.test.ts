@@ -1,0 +1,16 @@
+import { expect, test } from "bun:test";
+import { UUID_V7, uuidv7, uuidv7Time } from "./uuid7.ts";
+
+test("ids are UUIDv7 carrying their creation time", () => {
+  const at = Date.UTC(2026, 10, 27, 13, 0, 0);
+  const id = uuidv7(at);
+  expect(id).toMatch(UUID_V7);
+  expect(uuidv7Time(id)).toBe(at);
+});
+
+test("ids minted in the same millisecond still sort in creation order", () => {
+  const at = Date.now() + 60_000;
+  const ids = Array.from({ length: 5000 }, () => uuidv7(at));
+  expect([...ids].sort()).toEqual(ids);
+  expect(new Set(ids).size).toBe(ids.length);
+});

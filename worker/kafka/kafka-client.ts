@@ -1,0 +1,99 @@
+/**
+ * The one module that imports kafkajs. Everything else in the container tier takes the
+ * `Kafka` this builds (or the types re-exported here), so swapping the client is one file.
+ */
+import { Kafka, type KafkaConfig, type logCreator, logLevel } from "kafkajs";
+import type { SectionConfig } from "../../shared/config/parse-config.ts";
+import type { Logger } from "../../shared/logger.ts";
+
+export type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  IHeaders,
+  ITopicConfig,
+  Kafka,
+  Message,
+  Producer,
+  RecordMetadata,
+} from "kafkajs";
+export { CompressionTypes, ConfigResourceTypes, KafkaJSError } from "kafkajs";
+
+export interface KafkaClientOptions {
+  config: SectionConfig<"kafka">;
+  logger: Logger;
+  /** PEM of the CA to trust, read by the entry point from KAFKA_SSL_CA_FILE. */
+  ca?: string;
+  /** Retries of each request before it fails; small for CLIs so they never hang. */
+  retries?: number;
+  requestTimeoutMs?: number;
+  clientIdSuffix?: string;
+}
+
+// kafkajs's request queue arms setTimeout with a negative delay before its first throttle
+// (it means "now"); Bun warns on every such call. Drop that one warning, keep the rest.
+process.removeAllListeners("warning");
+process.on("warning", (warning) => {
+  if (warning.name !== "TimeoutNegativeWarning") console.error(warning);
+});
+
+const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+function routeLogs(logger: Logger): logCreator {
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, ...fields } = log;
+      // kafkajs's own INFO lines (joins, commits) are noise at our info level.
+      const ours = LEVELS[level] === "info" ? "debug" : (LEVELS[level] ?? "debug");
+      logger[ours](message, { component: "kafkajs", namespace, ...fields });
+    };
+}
+
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const { config } = options;
+  const ssl = config.ssl ? (options.ca ? { ca: [options.ca] } : true) : false;
+  const kafkaConfig: KafkaConfig = {
+    clientId: options.clientIdSuffix ? `${config.clientId}-${options.clientIdSuffix}` : config.clientId,
+    brokers: config.brokers,
+    ssl,
+    connectionTimeout: config.connectTimeoutMs,
+    requestTimeout: options.requestTimeoutMs ?? 30000,
+    retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
+    logLevel: logLevel.INFO,
+    logCreator: routeLogs(options.logger),
+  };
+  if (config.saslUsername) {
+    kafkaConfig.sasl = { mechanism: "scram-sha-512", username: config.saslUsername, password: config.saslPassword };
+  }
+  return new Kafka(kafkaConfig);
+}
+
+export type KafkaFailureKind = "unreachable" | "auth" | "other";
+
+/** Maps kafkajs's error classes (and their causes) onto what an operator should be told. */
+export function classifyKafkaError(error: unknown): { kind: KafkaFailureKind; message: string } {
+  const chain: { name?: string; message?: string; broker?: string }[] = [];
+  let current: unknown = error;
+  for (let i = 0; i < 5 && current && typeof current === "object"; i++) {
+    chain.push(current as { name?: string; message?: string; broker?: string });
+    const next = current as { originalError?: unknown; cause?: unknown };
+    current = next.originalError ?? next.cause;
+  }
+  const names = chain.map((e) => e.name ?? "");
+  const messages = [...new Set(chain.map((e) => e.message ?? "").filter(Boolean))].join(" / ");
+  if (names.some((n) => n.includes("SASL")) || /SASL|authenticat/i.test(messages)) {
+    return { kind: "auth", message: `authentication failed: ${chain.at(-1)?.message ?? messages}` };
+  }
+  if (
+    names.some((n) => n === "KafkaJSConnectionError") ||
+    /ECONNREFUSED|Connection (timeout|error)|ENOTFOUND/i.test(messages)
+  ) {
+    return { kind: "unreachable", message: messages };
+  }
+  return { kind: "other", message: messages || String(error) };
+}
