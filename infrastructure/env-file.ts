@@ -51,3 +51,14 @@ export function ensureEnvFile(path = ENV_FILE): string[] {
   if (done.length) writeFileSync(path, text, { mode: 0o600 });
   return done;
 }
+
+/** The variables in an env file (KEY=VALUE lines; # comments); what Bun would load at start. */
+export function readEnvFile(path = ENV_FILE): Record<string, string> {
+  if (!existsSync(path)) return {};
+  const out: Record<string, string> = {};
+  for (const line of readFileSync(path, "utf8").split("\n")) {
+    const match = /^\s*([A-Z0-9_]+)\s*=\s*(.*?)\s*$/.exec(line);
+    if (match?.[1]) out[match[1]] = (match[2] ?? "").replace(/^(['"])(.*)\1$/, "$2");
+  }
+  return out;
+}

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { parseConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createKafka } from "../../worker/kafka/kafka-client.ts";
 import { CACHE_DIR, DATA_DIR, ROOT } from "../paths.ts";
@@ -170,19 +171,8 @@ export async function brokerAnswers(timeoutMs = 2000): Promise<boolean> {
   if (!(await portOpen("127.0.0.1", 9092, 500))) return false;
   const logger = createLogger({ level: "error", sink: () => {} });
   const kafka = createKafka({
-    config: {
-      brokers: [PLAINTEXT_BROKER],
-      clientId: "pixel-infra",
-      ssl: false,
-      sslCaFile: "",
-      saslUsername: "",
-      saslPassword: "",
-      topicPrefix: "",
-      replicationFactor: 1,
-      minInsyncReplicas: 1,
-      consumerGroup: "unused",
-      connectTimeoutMs: timeoutMs,
-    },
+    config: parseConfig({ KAFKA_BROKERS: PLAINTEXT_BROKER, KAFKA_CONNECT_TIMEOUT_MS: String(timeoutMs) }, ["kafka"])
+      .kafka,
     logger,
     retries: 0,
     requestTimeoutMs: timeoutMs,

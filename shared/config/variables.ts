@@ -111,6 +111,13 @@ export const sections = {
       "Consumer group of the generation workers.",
       nonEmpty,
     ),
+    relayGroup: def("KAFKA_RELAY_GROUP", "pixel-studio-relay", "Consumer group of the status relay.", nonEmpty),
+    sessionTimeoutMs: def(
+      "KAFKA_SESSION_TIMEOUT_MS",
+      "30000",
+      "Consumer session timeout: how soon a dead worker's partitions move to another.",
+      int(6000, 300000),
+    ),
     connectTimeoutMs: def(
       "KAFKA_CONNECT_TIMEOUT_MS",
       "3000",
@@ -173,6 +180,9 @@ export const sections = {
     s3AccessKeyId: def("S3_ACCESS_KEY_ID", "", "Access key id of the S3-compatible store.", text, true),
     s3SecretAccessKey: def("S3_SECRET_ACCESS_KEY", "", "Secret key of the S3-compatible store.", text, true),
   },
+  keys: {
+    redisPrefix: def("REDIS_KEY_PREFIX", "ps:", "Prefix of every Redis key and channel (tests use a fresh one).", text),
+  },
   redis: {
     url: def(
       "REDIS_URL",
@@ -231,13 +241,22 @@ export const sections = {
       "Worker HTTP URL the synchronous path calls.",
       urlOf(["http:", "https:"]),
     ),
-    publicWsUrl: def(
+    rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
+    allowPrivateWebhooks: def(
+      "ALLOW_PRIVATE_WEBHOOKS",
+      "false",
+      "Accept loopback/private webhook hosts (local only).",
+      bool,
+    ),
+  },
+  public: {
+    wsUrl: def(
       "PUBLIC_WS_URL",
       "ws://localhost:3001",
       "WebSocket base URL clients are told to open.",
       urlOf(["ws:", "wss:"]),
     ),
-    publicImageUrl: def(
+    imageUrl: def(
       "PUBLIC_IMAGE_URL",
       "http://localhost:3001/images",
       "Base URL clients fetch images from.",
@@ -248,13 +267,6 @@ export const sections = {
       "http://localhost:8787",
       "Origin of the studio page (CORS/Origin policy).",
       urlOf(["http:", "https:"]),
-    ),
-    rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
-    allowPrivateWebhooks: def(
-      "ALLOW_PRIVATE_WEBHOOKS",
-      "false",
-      "Accept loopback/private webhook hosts (local only).",
-      bool,
     ),
   },
   database: {

@@ -1,5 +1,16 @@
 import { FORMATS, GENERATION_ERROR_CODES, JOB_STATUSES, STAGES } from "../job-states.ts";
-import { boolean, integer, isoDate, literal, object, oneOf, optional, string, url } from "../schema/schema.ts";
+import {
+  boolean,
+  type Infer,
+  integer,
+  isoDate,
+  literal,
+  object,
+  oneOf,
+  optional,
+  string,
+  url,
+} from "../schema/schema.ts";
 import { UUID_V7 } from "../uuid7.ts";
 import { defineEvent } from "./define-event.ts";
 import { generationParams } from "./params.ts";
@@ -96,3 +107,4 @@ export type RequestEvent = ReturnType<typeof RequestEvent.create>;
 export type StatusEvent = ReturnType<typeof StatusEvent.create>;
 export type CompleteEvent = ReturnType<typeof CompleteEvent.create>;
 export type FailedEvent = ReturnType<typeof FailedEvent.create>;
+export type Timings = Infer<typeof timings>;

@@ -1,5 +1,5 @@
 import { FORMATS, STYLES } from "../job-states.ts";
-import { integer, object, oneOf, string } from "../schema/schema.ts";
+import { type Infer, integer, object, oneOf, string } from "../schema/schema.ts";
 
 /** Field rules of API.md's submit table; the edge adds defaults on top of these. */
 export const paramRules = {
@@ -12,3 +12,4 @@ export const paramRules = {
 };
 
 export const generationParams = object(paramRules);
+export type GenerationParams = Infer<typeof generationParams>;

@@ -109,9 +109,10 @@ export function optional<T>(schema: Schema<T>): OptionalSchema<T | undefined> {
 }
 
 /** Missing (undefined) input takes the default; the default itself is not validated twice. */
-export function withDefault<T>(schema: Schema<T>, fallback: () => T): OptionalSchema<T> {
+export function withDefault<T>(schema: Schema<T>, fallback: () => T): OptionalSchema<T> & { readonly defaulted: true } {
   return {
     optional: true,
+    defaulted: true,
     parse: (input, path) => (input === undefined ? ok(fallback()) : schema.parse(input, path)),
   };
 }
@@ -135,7 +136,10 @@ export function array<T>(item: Schema<T>, rules: { max?: number } = {}): Schema<
 }
 
 type Shape = Record<string, Schema<unknown>>;
-type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K] extends { optional: true } ? K : never }[keyof S];
+/** Keys that may be absent from the parsed value: optional ones, but not those with a default. */
+type OptionalKeys<S extends Shape> = {
+  [K in keyof S]: S[K] extends { defaulted: true } ? never : S[K] extends { optional: true } ? K : never;
+}[keyof S];
 export type ObjectOf<S extends Shape> = { [K in Exclude<keyof S, OptionalKeys<S>>]: Infer<S[K]> } & {
   [K in OptionalKeys<S>]?: Infer<S[K]>;
 };

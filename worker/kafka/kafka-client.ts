@@ -13,11 +13,13 @@ export type {
   IHeaders,
   ITopicConfig,
   Kafka,
+  KafkaMessage,
   Message,
+  PartitionMetadata,
   Producer,
   RecordMetadata,
 } from "kafkajs";
-export { CompressionTypes, ConfigResourceTypes, KafkaJSError } from "kafkajs";
+export { CompressionTypes, ConfigResourceTypes, KafkaJSError, Partitioners } from "kafkajs";
 
 export interface KafkaClientOptions {
   config: SectionConfig<"kafka">;

@@ -14,15 +14,7 @@ import type { SectionName } from "../../shared/config/variables.ts";
 import { createLogger, type Logger } from "../../shared/logger.ts";
 
 export function configOrExit<S extends SectionName>(env: Env, names: readonly S[]): Config<S | "log"> {
-  try {
-    return parseConfig(env, [...names, "log"] as (S | "log")[]);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(1);
-    }
-    throw error;
-  }
+  return orExit(() => parseConfig(env, [...names, "log"] as (S | "log")[]));
 }
 
 export function loggerFor(config: Config<"log">, component: string): Logger {
@@ -37,5 +29,18 @@ export function kafkaCa(kafka: SectionConfig<"kafka">): string | undefined {
   } catch (error) {
     console.error(`Invalid configuration: KAFKA_SSL_CA_FILE cannot be read (${(error as Error).message})`);
     process.exit(1);
+  }
+}
+
+/** Runs a builder that may reject its configuration; a ConfigError ends the process with one line. */
+export function orExit<T>(build: () => T): T {
+  try {
+    return build();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
   }
 }

@@ -1,0 +1,45 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError, errorResponse } from "./api-error.ts";
+import { type AuthEnv, authenticate } from "./auth.ts";
+import type { EdgeDeps } from "./edge-deps.ts";
+import { generationRoutes } from "./routes/generations.ts";
+import { studioPage } from "./routes/studio-page.ts";
+import { MAX_BODY_BYTES } from "./submit-body.ts";
+
+/** The edge, free of any runtime: each runtime's entry point builds `deps` and serves `fetch`. */
+export function createEdgeApp(deps: EdgeDeps) {
+  const app = new Hono<AuthEnv>();
+
+  app.onError((error, c) => {
+    if (error instanceof ApiError) return errorResponse(c, error);
+    deps.logger.error("unhandled error", { error, path: c.req.path });
+    return errorResponse(c, new ApiError("internal", "Internal error"));
+  });
+  app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
+
+  app.get("/healthz", async (c) => {
+    const [kafkaRest, redis] = await Promise.all([deps.producer.healthy(), deps.store.ping()]);
+    if (kafkaRest && redis) return c.json({ status: "ok" });
+    const failing = [...(kafkaRest ? [] : ["kafka-rest"]), ...(redis ? [] : ["redis"])];
+    return c.json(
+      { status: "unavailable", failing, error: { code: "unavailable", message: `Unreachable: ${failing.join(", ")}` } },
+      503,
+    );
+  });
+
+  app.route("/", studioPage(deps));
+
+  app.use(
+    "/api/*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) =>
+        errorResponse(c, new ApiError("payload_too_large", `Bodies are limited to ${MAX_BODY_BYTES} bytes`)),
+    }),
+  );
+  app.use("/api/*", authenticate(deps.config.auth.jwtSecret));
+  app.route("/api/generations", generationRoutes(deps));
+  return app;
+}
+export type EdgeApp = ReturnType<typeof createEdgeApp>;

@@ -1,0 +1,21 @@
+import type { Config } from "../shared/config/parse-config.ts";
+import type { RequestEvent } from "../shared/events/events.ts";
+import type { Logger } from "../shared/logger.ts";
+import type { GenerationSnapshot } from "../shared/snapshot.ts";
+import type { GenerationStore } from "./generation-store.ts";
+import type { RestProducer } from "./kafka-rest-producer.ts";
+import type { RateLimiter } from "./upstash-clients.ts";
+
+export type EdgeConfig = Config<"edge" | "auth" | "keys" | "public">;
+
+/** Everything the edge app needs, built by each runtime's entry point from its environment. */
+export interface EdgeDeps {
+  config: EdgeConfig;
+  requestsTopic: string;
+  store: GenerationStore;
+  producer: RestProducer;
+  rateLimiter: RateLimiter;
+  /** The pre-Kafka synchronous path (ENABLE_KAFKA_IMAGE_GENERATION=false). */
+  generateNow(request: RequestEvent): Promise<GenerationSnapshot>;
+  logger: Logger;
+}

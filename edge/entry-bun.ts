@@ -1,0 +1,20 @@
+/** The edge on Bun (local): `bun edge/entry-bun.ts`. */
+import { ConfigError } from "../shared/config/parse-config.ts";
+import { createEdgeApp } from "./app.ts";
+import { buildEdgeDeps } from "./build-deps.ts";
+
+let deps: ReturnType<typeof buildEdgeDeps>;
+try {
+  deps = buildEdgeDeps(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+const server = Bun.serve({ port: deps.config.edge.port, fetch: createEdgeApp(deps).fetch });
+deps.logger.info("edge listening", { url: `http://localhost:${server.port}` });
+const stop = () => {
+  void server.stop().then(() => process.exit(0));
+};
+process.once("SIGTERM", stop);
+process.once("SIGINT", stop);

@@ -1,0 +1,74 @@
+import { GENERATION_TTL_SECONDS, redisKeys } from "../shared/redis-keys.ts";
+import { APPLY_REQUEST } from "../shared/redis-scripts.ts";
+import type { StoredSnapshot } from "../shared/snapshot.ts";
+import type { Redis } from "./upstash-clients.ts";
+
+const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+const PENDING = "pending";
+
+/** The edge's reads and writes of generation state, through Upstash REST. */
+export function createGenerationStore(redis: Redis, prefix: string) {
+  const keys = redisKeys(prefix);
+  const parse = (raw: unknown): StoredSnapshot | null =>
+    typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
+  return {
+    async get(id: string): Promise<StoredSnapshot | null> {
+      return parse(await redis.get(keys.snapshot(id)));
+    },
+    async getMany(ids: string[]): Promise<(StoredSnapshot | null)[]> {
+      if (ids.length === 0) return [];
+      return (await redis.mget<unknown[]>(...ids.map(keys.snapshot))).map(parse);
+    },
+    /** Requests ahead of this one in its partition that no worker has started. */
+    async queuePosition(snapshot: StoredSnapshot): Promise<number | undefined> {
+      if (snapshot.status !== "queued" || snapshot.partition === undefined) return undefined;
+      const rank = await redis.zrank(keys.queue(snapshot.partition), snapshot.id);
+      return rank ?? undefined;
+    },
+    /** The same atomic write the relay does on the request event, done early for read-your-writes. */
+    async recordSubmitted(snapshot: StoredSnapshot): Promise<void> {
+      await redis.eval(
+        APPLY_REQUEST,
+        [keys.snapshot(snapshot.id), keys.userGenerations(snapshot.userId), keys.queue(snapshot.partition ?? 0)],
+        [JSON.stringify(snapshot), snapshot.id, snapshot.offset ?? "0", String(GENERATION_TTL_SECONDS)],
+      );
+    },
+    /** The user's generation ids, newest first (UUIDv7 sorts by time). */
+    async listIds(userId: string, limit: number, cursor?: string): Promise<string[]> {
+      return redis.zrange<string[]>(keys.userGenerations(userId), cursor ? `(${cursor}` : "+", "-", {
+        byLex: true,
+        rev: true,
+        offset: 0,
+        count: limit,
+      });
+    },
+    async requestCancel(id: string): Promise<void> {
+      await redis.set(keys.cancel(id), "1", { ex: GENERATION_TTL_SECONDS });
+    },
+    /** Claims an Idempotency-Key: null when this caller owns it, else the stored response (or "pending"). */
+    async claimIdempotency(
+      userId: string,
+      key: string,
+    ): Promise<null | typeof PENDING | { status: number; body: unknown }> {
+      const k = keys.idempotency(userId, key);
+      if ((await redis.set(k, PENDING, { nx: true, ex: IDEMPOTENCY_TTL_SECONDS })) === "OK") return null;
+      const raw = await redis.get<string>(k);
+      if (raw === null || raw === PENDING) return PENDING;
+      return JSON.parse(raw) as { status: number; body: unknown };
+    },
+    async saveIdempotent(userId: string, key: string, response: { status: number; body: unknown }): Promise<void> {
+      await redis.set(keys.idempotency(userId, key), JSON.stringify(response), { xx: true, keepTtl: true });
+    },
+    async releaseIdempotency(userId: string, key: string): Promise<void> {
+      await redis.del(keys.idempotency(userId, key));
+    },
+    async ping(): Promise<boolean> {
+      try {
+        return (await redis.ping()) === "PONG";
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+export type GenerationStore = ReturnType<typeof createGenerationStore>;

@@ -1,0 +1,72 @@
+/** The studio page's script, kept beside it as text so the edge stays a single bundle. */
+export const STUDIO_SCRIPT = `
+const form = document.getElementById("create");
+const list = document.getElementById("items");
+const message = document.getElementById("message");
+
+function card(id) {
+  let li = document.getElementById("g-" + id);
+  if (!li) {
+    li = document.createElement("li");
+    li.id = "g-" + id;
+    li.innerHTML = '<div class="title"></div><progress max="100" value="0"></progress><div class="state"></div><div class="out"></div>';
+    list.prepend(li);
+  }
+  return li;
+}
+
+function render(id, g) {
+  const li = card(id);
+  if (g.params) li.querySelector(".title").textContent = g.params.prompt + " · " + g.params.style + " · " + g.params.width + "×" + g.params.height + " " + g.params.format;
+  if (typeof g.progress === "number") li.querySelector("progress").value = g.progress;
+  const state = g.status ? g.status + (g.stage ? " · " + g.stage : "") + (typeof g.queuePosition === "number" ? " · " + g.queuePosition + " ahead" : "") : "";
+  if (state) li.querySelector(".state").textContent = state;
+  if (g.image) {
+    li.querySelector("progress").value = 100;
+    li.querySelector(".state").textContent = "completed";
+    li.querySelector(".out").innerHTML = '<img alt="generated image">';
+    li.querySelector("img").src = g.image.url;
+  }
+  if (g.error) li.querySelector(".out").innerHTML = '<span class="error"></span>', li.querySelector(".error").textContent = g.error.code + ": " + g.error.message;
+}
+
+function follow(id, eventsUrl) {
+  const ws = new WebSocket(eventsUrl);
+  let ended = false;
+  ws.onmessage = (e) => {
+    const m = JSON.parse(e.data);
+    if (m.type === "completed") { ended = true; render(id, { image: m.image }); }
+    else if (m.type === "failed") { ended = true; render(id, { status: "failed", error: m.error }); }
+    else if (m.type === "canceled") { ended = true; render(id, { status: "canceled", stage: "done" }); }
+    else render(id, m);
+  };
+  ws.onclose = () => { if (!ended) poll(id); };
+}
+
+async function poll(id) {
+  for (;;) {
+    const r = await fetch("/api/generations/" + id);
+    if (!r.ok) return;
+    const g = await r.json();
+    render(id, g);
+    if (["completed", "failed", "canceled"].includes(g.status)) return;
+    await new Promise((ok) => setTimeout(ok, 1000));
+  }
+}
+
+form.addEventListener("submit", async (e) => {
+  e.preventDefault();
+  message.textContent = "";
+  const body = Object.fromEntries([...new FormData(form)].filter(([, v]) => v !== ""));
+  for (const k of ["width", "height", "seed"]) if (body[k] !== undefined) body[k] = Number(body[k]);
+  const r = await fetch("/api/generations", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const g = await r.json();
+  if (r.status !== 202 && r.status !== 200) { message.textContent = g.error ? g.error.message : "Request failed"; return; }
+  render(g.id, g);
+  if (g.links && g.links.events) follow(g.id, g.links.events); else render(g.id, g);
+});
+
+fetch("/api/generations?limit=10").then((r) => r.ok ? r.json() : { items: [] }).then(({ items }) => {
+  for (const g of items.reverse()) { render(g.id, g); if (!["completed", "failed", "canceled"].includes(g.status)) poll(g.id); }
+});
+`;

@@ -1,0 +1,30 @@
+import { mintInternalToken } from "../shared/auth/internal-token.ts";
+import { PipelineError } from "../shared/errors.ts";
+import type { RequestEvent } from "../shared/events/events.ts";
+import type { GenerationSnapshot } from "../shared/snapshot.ts";
+
+/**
+ * The pre-Kafka path kept for rollback: ask a worker to generate now and wait for the result.
+ * Slow by nature (the whole generation), which is why it is behind a flag.
+ */
+export function syncGenerator(options: {
+  workerUrl: string;
+  secret: string;
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}) {
+  const doFetch = options.fetch ?? fetch;
+  return async (request: RequestEvent): Promise<GenerationSnapshot> => {
+    const response = await doFetch(`${options.workerUrl}/internal/generations`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${await mintInternalToken("edge", options.secret)}`,
+        "content-type": "application/json",
+      },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(options.timeoutMs ?? 180_000),
+    });
+    if (!response.ok) throw new PipelineError("unavailable", `worker answered ${response.status}`, { retryable: true });
+    return (await response.json()) as GenerationSnapshot;
+  };
+}

@@ -1,0 +1,30 @@
+import { signJwt, verifyJwt } from "./jwt.ts";
+
+/** The token in `links.events`: bound to one user, one generation and a short expiry. */
+export const EVENT_TOKEN_AUDIENCE = "generation-events";
+export const EVENT_TOKEN_TTL_SECONDS = 15 * 60;
+
+export function mintEventToken(
+  userId: string,
+  generationId: string,
+  secret: string,
+  nowSeconds = Math.floor(Date.now() / 1000),
+) {
+  return signJwt(
+    {
+      sub: userId,
+      gen: generationId,
+      aud: EVENT_TOKEN_AUDIENCE,
+      iat: nowSeconds,
+      exp: nowSeconds + EVENT_TOKEN_TTL_SECONDS,
+    },
+    secret,
+  );
+}
+
+/** The user the token was issued to, or null when it is bad, expired or for another generation. */
+export async function verifyEventToken(token: string, generationId: string, secret: string): Promise<string | null> {
+  const result = await verifyJwt(token, secret, { audience: EVENT_TOKEN_AUDIENCE });
+  if (!result.ok || result.claims.gen !== generationId) return null;
+  return result.claims.sub;
+}

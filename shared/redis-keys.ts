@@ -1,0 +1,24 @@
+/**
+ * Every Redis key and channel the pipeline uses, built in one place because the edge (through
+ * Upstash REST) and the container tier (directly) read and write the same data.
+ */
+export function redisKeys(prefix: string) {
+  return {
+    snapshot: (id: string) => `${prefix}gen:${id}`,
+    eventLog: (id: string) => `${prefix}gen:${id}:log`,
+    producerSeq: (id: string) => `${prefix}gen:${id}:kseq`,
+    cancel: (id: string) => `${prefix}gen:${id}:cancel`,
+    terminal: (id: string) => `${prefix}gen:${id}:terminal`,
+    userGenerations: (userId: string) => `${prefix}user:${userId}:gens`,
+    queue: (partition: number) => `${prefix}queue:${partition}`,
+    idempotency: (userId: string, key: string) => `${prefix}idem:${userId}:${key}`,
+    rateLimit: () => `${prefix}rl`,
+    events: (id: string) => `${prefix}events:${id}`,
+  };
+}
+export type RedisKeys = ReturnType<typeof redisKeys>;
+
+/** How long generation data stays in Redis: as long as the request topic keeps the request. */
+export const GENERATION_TTL_SECONDS = 7 * 24 * 60 * 60;
+/** Events kept per generation for replay (`after=<seq>`); a generation emits about ten. */
+export const EVENT_LOG_MAX = 200;

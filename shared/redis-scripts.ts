@@ -1,0 +1,88 @@
+/**
+ * Writes of generation state to Redis, as Lua so each is atomic: a status event is applied only
+ * if it is newer than what the snapshot holds (`kseq`), and the snapshot, the replay log and
+ * the live publish then move together. `seq` on the client side counts applied events, so it
+ * has no gaps even when a crashed worker reserved a producer sequence it never used.
+ */
+
+/** KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset, ttl. */
+export const APPLY_REQUEST = `
+local raw = redis.call('GET', KEYS[1])
+local incoming = cjson.decode(ARGV[1])
+local queued = true
+if not raw then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
+else
+  local snap = cjson.decode(raw)
+  if snap.params == nil then
+    snap.params = incoming.params
+    snap.createdAt = incoming.createdAt
+    snap.partition = incoming.partition
+    snap.offset = incoming.offset
+    redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4])
+  end
+  queued = snap.status == 'queued'
+end
+if queued then
+  redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+  redis.call('EXPIRE', KEYS[3], ARGV[4])
+end
+redis.call('ZADD', KEYS[2], 0, ARGV[2])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return queued and 1 or 0
+`;
+
+/**
+ * KEYS: snapshot, event log, channel. ARGV: status event JSON, key prefix, ttl, log max.
+ * Returns the client message JSON, or nil when the event is stale, a duplicate or after the end.
+ */
+export const APPLY_STATUS = `
+local ev = cjson.decode(ARGV[1])
+local raw = redis.call('GET', KEYS[1])
+local snap
+if raw then
+  snap = cjson.decode(raw)
+else
+  snap = { id = ev.id, userId = ev.userId, seq = 0, kseq = 0, attempts = 0 }
+end
+if ev.seq <= (snap.kseq or 0) then return nil end
+if snap.status == 'completed' or snap.status == 'failed' or snap.status == 'canceled' then return nil end
+snap.kseq = ev.seq
+snap.seq = (snap.seq or 0) + 1
+snap.status = ev.status
+snap.progress = ev.progress
+snap.stage = ev.stage
+snap.attempts = ev.attempt
+if ev.status == 'processing' and snap.startedAt == nil then snap.startedAt = ev.at end
+local msg
+if ev.status == 'completed' then
+  local img = ev.image
+  snap.image = { url = img.url, width = img.width, height = img.height, format = img.format, bytes = img.bytes }
+  snap.completedAt = ev.at
+  msg = { type = 'completed', id = ev.id, seq = snap.seq, image = snap.image, timings = ev.timings }
+elseif ev.status == 'failed' then
+  snap.error = ev.error
+  snap.completedAt = ev.at
+  msg = { type = 'failed', id = ev.id, seq = snap.seq, error = ev.error, attempts = ev.attempt }
+elseif ev.status == 'canceled' then
+  snap.completedAt = ev.at
+  msg = { type = 'canceled', id = ev.id, seq = snap.seq }
+else
+  msg = { type = 'status', id = ev.id, seq = snap.seq, status = ev.status, progress = ev.progress, stage = ev.stage, at = ev.at }
+end
+if snap.partition ~= nil then
+  local queue = ARGV[2] .. 'queue:' .. snap.partition
+  if ev.status == 'queued' then
+    redis.call('ZADD', queue, snap.offset, ev.id)
+  else
+    redis.call('ZREM', queue, ev.id)
+  end
+end
+redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[3])
+local out = cjson.encode(msg)
+redis.call('RPUSH', KEYS[2], out)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)
+redis.call('EXPIRE', KEYS[2], ARGV[3])
+redis.call('PUBLISH', KEYS[3], out)
+return out
+`;

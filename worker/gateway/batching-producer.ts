@@ -1,0 +1,263 @@
+/**
+ * Group commit over one idempotent kafkajs producer: while a sendBatch is in flight, new sends
+ * queue, and everything queued goes out in the next single sendBatch. An idle producer sends at
+ * once; a busy one sends bigger batches, so throughput grows with load without a linger delay.
+ */
+import { ProgrammerError } from "../../shared/errors.ts";
+import type { Logger } from "../../shared/logger.ts";
+import type { IHeaders, Kafka, Message, RecordMetadata } from "../kafka/kafka-client.ts";
+import { kafkaWriteError, unavailable } from "./kafka-write-error.ts";
+import { createPartitionAssigner } from "./partition-assigner.ts";
+import { createProducerConnection } from "./producer-connection.ts";
+
+/** A message as the Upstash REST API carries it. */
+export interface OutgoingMessage {
+  key?: string;
+  value: string;
+  headers?: { key: string; value: string }[];
+  partition?: number;
+  /** Milliseconds since the epoch; now when absent. */
+  timestamp?: number;
+}
+export type OutgoingRecord = OutgoingMessage & { topic: string };
+
+export interface ProducedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+}
+
+export interface BatchingProducer {
+  /** Connects (retrying in the background when it cannot); resolves whether it is connected now. */
+  start(): Promise<boolean>;
+  readonly connected: boolean;
+  send(topic: string, messages: readonly OutgoingMessage[]): Promise<ProducedRecord[]>;
+  /** Like send, for records that name their own topics; all of them travel in the same batch. */
+  sendRecords(records: readonly OutgoingRecord[]): Promise<ProducedRecord[]>;
+  /** sendBatch calls made and messages handed to them: messages / batches is the coalescing. */
+  readonly counters: { batches: number; messages: number };
+  /** Resolves once nothing is queued or in flight. */
+  flush(): Promise<void>;
+  /** Refuses new sends, drains what was accepted, disconnects. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface BatchingProducerOptions {
+  kafka: Kafka;
+  logger: Logger;
+  /** kafkajs retries of one sendBatch before its callers are failed (retryable). */
+  retries?: number;
+  /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
+  maxBatchBytes?: number;
+  metadataMaxAgeMs?: number;
+}
+
+interface Pending {
+  records: (Message & { topic: string; partition: number; timestamp: string })[];
+  bytes: number;
+  resolve(results: ProducedRecord[]): void;
+  reject(error: unknown): void;
+}
+
+const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
+const recordBytes = (r: OutgoingMessage) =>
+  byteLength(r.key) +
+  byteLength(r.value) +
+  (r.headers ?? []).reduce((n, h) => n + byteLength(h.key) + byteLength(h.value), 0);
+
+function toHeaders(headers: OutgoingMessage["headers"]): IHeaders | undefined {
+  if (!headers?.length) return undefined;
+  const out: Record<string, string[]> = {};
+  // Kafka headers are a list and may repeat a key; kafkajs writes an array as repeated headers.
+  for (const { key, value } of headers) out[key] = [...(out[key] ?? []), value];
+  return out;
+}
+
+export function createBatchingProducer(options: BatchingProducerOptions): BatchingProducer {
+  const { logger } = options;
+  const maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+  const connection = createProducerConnection({
+    kafka: options.kafka,
+    logger,
+    retries: options.retries ?? 5,
+    onSettled: () => schedule(),
+  });
+  let accepting = true;
+  let closing: Promise<void> | undefined;
+  const queue: Pending[] = [];
+  let scheduled = false;
+  let inFlight: Promise<void> | undefined;
+  let admitting = 0;
+  let drainedWaiters: (() => void)[] = [];
+  const counters = { batches: 0, messages: 0 };
+
+  const assigner = createPartitionAssigner({
+    maxAgeMs: options.metadataMaxAgeMs ?? 5 * 60_000,
+    async fetchPartitions(topic) {
+      const admin = connection.session?.admin;
+      if (!admin) throw unavailable("Kafka producer is not connected");
+      const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+      return topics.find((t) => t.name === topic)?.partitions ?? [];
+    },
+  });
+
+  const notifyIfDrained = () => {
+    if (inFlight || scheduled || admitting > 0 || queue.length > 0) return;
+    const waiters = drainedWaiters;
+    drainedWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const schedule = () => {
+    if (inFlight || scheduled || queue.length === 0 || connection.state === "connecting") return notifyIfDrained();
+    if (connection.state !== "connected") {
+      const error = unavailable("Kafka producer is not connected");
+      for (const pending of queue.splice(0)) pending.reject(error);
+      return notifyIfDrained();
+    }
+    // Yield once so sends arriving in the same turn of the event loop share the first batch.
+    scheduled = true;
+    setImmediate(() => {
+      scheduled = false;
+      runBatch();
+    });
+  };
+
+  const takeBatch = (): Pending[] => {
+    let count = 0;
+    let bytes = 0;
+    for (const pending of queue) {
+      if (count > 0 && bytes + pending.bytes > maxBatchBytes) break;
+      bytes += pending.bytes;
+      count++;
+    }
+    return queue.splice(0, count);
+  };
+
+  const runBatch = () => {
+    const producer = connection.session?.producer;
+    if (!producer || connection.state !== "connected") return schedule();
+    const batch = takeBatch();
+    if (batch.length === 0) return notifyIfDrained();
+    const byTopic = new Map<string, Message[]>();
+    // Position of each record inside its topic-partition: its offset is that partition's base + position.
+    const positions = new Map<string, number>();
+    const slots = batch.map((pending) =>
+      pending.records.map((record) => {
+        const messages = byTopic.get(record.topic) ?? [];
+        byTopic.set(record.topic, messages);
+        messages.push(record);
+        const tp = tpKey(record.topic, record.partition);
+        const index = positions.get(tp) ?? 0;
+        positions.set(tp, index + 1);
+        return index;
+      }),
+    );
+    const count = slots.reduce((n, s) => n + s.length, 0);
+    counters.batches++;
+    counters.messages += count;
+    inFlight = producer
+      .sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
+      .then(
+        (metadata) => settle(batch, slots, metadata),
+        (error) => {
+          const failure = kafkaWriteError(error, "Kafka write failed");
+          logger.warn("Kafka batch failed", { error: failure, messages: count });
+          assigner.invalidate(byTopic.keys());
+          for (const pending of batch) pending.reject(failure);
+          // A fresh producer id, so the sequence numbers of this batch are never reused (producer-connection.ts).
+          if (connection.state === "connected") void connection.connect();
+        },
+      )
+      .finally(() => {
+        inFlight = undefined;
+        schedule();
+      });
+  };
+
+  const settle = (batch: Pending[], positions: number[][], metadata: RecordMetadata[]) => {
+    const bases = new Map(metadata.map((m) => [tpKey(m.topicName, m.partition), m]));
+    batch.forEach((pending, i) => {
+      const located = pending.records.map((record, j): ProducedRecord | undefined => {
+        const base = bases.get(tpKey(record.topic, record.partition));
+        if (base?.baseOffset === undefined) return undefined;
+        const appendTime = Number(base.logAppendTime ?? -1);
+        return {
+          topic: record.topic,
+          partition: record.partition,
+          offset: Number(base.baseOffset) + (positions[i]?.[j] ?? 0),
+          timestamp: appendTime >= 0 ? appendTime : Number(record.timestamp),
+        };
+      });
+      if (located.every((r) => r !== undefined)) pending.resolve(located);
+      else pending.reject(new ProgrammerError("Kafka's produce response lacks a partition this batch wrote to"));
+    });
+  };
+
+  const admit = async (records: readonly OutgoingRecord[]): Promise<Pending["records"]> => {
+    if (connection.state === "connecting") await connection.connect();
+    if (connection.state !== "connected") throw unavailable("Kafka producer is not connected");
+    const partitions = await assigner.assign(records);
+    const now = Date.now();
+    return records.map((r, i) => ({
+      topic: r.topic,
+      key: r.key,
+      value: r.value,
+      headers: toHeaders(r.headers),
+      partition: partitions[i] ?? 0,
+      timestamp: String(r.timestamp ?? now),
+    }));
+  };
+
+  const sendRecords = async (records: readonly OutgoingRecord[]): Promise<ProducedRecord[]> => {
+    if (!accepting) throw unavailable("the Kafka producer is closing");
+    if (records.length === 0) return [];
+    // Partition assignment is async: a send being admitted counts as queued, so flush() waits for it.
+    admitting++;
+    let prepared: Pending["records"];
+    try {
+      prepared = await admit(records);
+    } catch (error) {
+      admitting--;
+      notifyIfDrained();
+      throw error;
+    }
+    admitting--;
+    return new Promise<ProducedRecord[]>((resolve, reject) => {
+      queue.push({ records: prepared, bytes: records.reduce((sum, r) => sum + recordBytes(r), 0), resolve, reject });
+      schedule();
+    });
+  };
+
+  const flush = () =>
+    new Promise<void>((resolve) => {
+      drainedWaiters.push(resolve);
+      schedule();
+    });
+
+  return {
+    start() {
+      if (connection.state === "connected") return Promise.resolve(true);
+      return connection.connect();
+    },
+    get connected() {
+      return connection.state === "connected";
+    },
+    send: (topic, messages) => sendRecords(messages.map((m) => ({ ...m, topic }))),
+    sendRecords,
+    get counters() {
+      return { ...counters };
+    },
+    flush,
+    close() {
+      closing ??= (async () => {
+        accepting = false;
+        await flush();
+        await connection.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The Kafka REST gateway process (`bun worker/gateway/main.ts`): serves the Upstash-compatible
+ * produce API on KAFKA_REST_PORT and writes to the request topic with one idempotent producer.
+ */
+import { topicSpecs } from "../../shared/topics.ts";
+import { createKafka } from "../kafka/kafka-client.ts";
+import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { createBatchingProducer } from "./batching-producer.ts";
+import { createKafkaRestGateway } from "./gateway-app.ts";
+
+const config = configOrExit(process.env, ["kafka", "kafkaRest"]);
+const logger = loggerFor(config, "kafka-rest-gateway");
+const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka) });
+const producer = createBatchingProducer({ kafka, logger });
+const app = createKafkaRestGateway({
+  producer,
+  username: config.kafkaRest.username,
+  password: config.kafkaRest.password,
+  allowedTopics: [topicSpecs(config.kafka).requests.name],
+  logger,
+});
+
+const server = Bun.serve({
+  hostname: "127.0.0.1",
+  port: config.kafkaRest.port,
+  fetch: app.fetch,
+  // A produce waits for kafkajs's retries while a broker is failing over: longer than Bun's 10 s default.
+  idleTimeout: 120,
+});
+logger.info("Kafka REST gateway listening", { url: server.url.href });
+// Serve at once: /healthz answers 503 until the producer connects, which it keeps retrying.
+void producer.start();
+
+let stopping: Promise<void> | undefined;
+const shutdown = (signal: string) => {
+  stopping ??= (async () => {
+    logger.info("Kafka REST gateway stopping", { signal });
+    // Stop accepting; requests already in flight finish, their batches included.
+    await server.stop();
+    await producer.close();
+    logger.info("Kafka REST gateway stopped");
+    process.exit(0);
+  })().catch((error: unknown) => {
+    logger.error("Kafka REST gateway did not stop cleanly", { error });
+    process.exit(1);
+  });
+  return stopping;
+};
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,78 @@
+/**
+ * Chooses each message's partition before it is sent, with kafkajs's DefaultPartitioner
+ * (murmur2 of the key, as the Java client does), so the batching producer knows where every
+ * message goes and can hand each caller its own offset from the partition's base offset.
+ */
+import { PipelineError } from "../../shared/errors.ts";
+import { Partitioners, type PartitionMetadata } from "../kafka/kafka-client.ts";
+import { kafkaWriteError } from "./kafka-write-error.ts";
+
+export interface Addressable {
+  topic: string;
+  key?: string;
+  value: string;
+  partition?: number;
+}
+
+export interface PartitionAssigner {
+  /** One partition per record, in order; throws a PipelineError before anything is written. */
+  assign(records: readonly Addressable[]): Promise<number[]>;
+  /** Forget cached partition metadata (after a failed write) so the next call fetches it again. */
+  invalidate(topics: Iterable<string>): void;
+}
+
+export interface PartitionAssignerOptions {
+  fetchPartitions(topic: string): Promise<PartitionMetadata[]>;
+  /** Metadata is also refreshed this often, like Kafka's metadata.max.age.ms, to see new partitions. */
+  maxAgeMs: number;
+}
+
+export function createPartitionAssigner(options: PartitionAssignerOptions): PartitionAssigner {
+  const partitioner = Partitioners.DefaultPartitioner();
+  const cache = new Map<string, { fetchedAt: number; partitions: Promise<PartitionMetadata[]> }>();
+
+  const partitionsOf = (topic: string): Promise<PartitionMetadata[]> => {
+    const hit = cache.get(topic);
+    if (hit && Date.now() - hit.fetchedAt < options.maxAgeMs) return hit.partitions;
+    const entry = {
+      fetchedAt: Date.now(),
+      partitions: options.fetchPartitions(topic).then((partitions) => {
+        if (partitions.length === 0)
+          throw new PipelineError("kafka_unavailable", `no partitions known for ${topic}`, { retryable: true });
+        return partitions;
+      }),
+    };
+    cache.set(topic, entry);
+    // Concurrent callers share one fetch; a failed one is forgotten so the next call retries.
+    entry.partitions.catch(() => {
+      if (cache.get(topic) === entry) cache.delete(topic);
+    });
+    return entry.partitions;
+  };
+
+  return {
+    async assign(records) {
+      const topics = [...new Set(records.map((r) => r.topic))];
+      const metadata = new Map<string, PartitionMetadata[]>();
+      try {
+        for (const [i, partitions] of (await Promise.all(topics.map(partitionsOf))).entries())
+          metadata.set(topics[i] ?? "", partitions);
+      } catch (error) {
+        throw kafkaWriteError(error, "could not read partition metadata");
+      }
+      return records.map((record, i) => {
+        const partitionMetadata = metadata.get(record.topic) ?? [];
+        if (record.partition !== undefined && !partitionMetadata.some((p) => p.partitionId === record.partition)) {
+          throw new PipelineError(
+            "invalid_partition",
+            `message ${i}: partition ${record.partition} does not exist (${record.topic} has ${partitionMetadata.length})`,
+          );
+        }
+        return partitioner({ topic: record.topic, partitionMetadata, message: record });
+      });
+    },
+    invalidate(topics) {
+      for (const topic of topics) cache.delete(topic);
+    },
+  };
+}

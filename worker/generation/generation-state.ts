@@ -1,0 +1,44 @@
+import type { CompleteEvent, FailedEvent, StatusEvent } from "../../shared/events/events.ts";
+import { GENERATION_TTL_SECONDS, redisKeys } from "../../shared/redis-keys.ts";
+import type { Redis } from "../redis/redis-client.ts";
+
+/** The outcome a worker claimed for a generation: the one and only terminal result. */
+export interface TerminalRecord {
+  status: StatusEvent;
+  outcome?: { topic: "complete"; event: CompleteEvent } | { topic: "failed"; event: FailedEvent };
+  published: boolean;
+}
+
+/**
+ * Per-generation coordination between worker instances, in Redis: the producer sequence, the
+ * cancel flag the edge sets, and the terminal claim that makes a redelivered request end the
+ * same way instead of a second time.
+ */
+export function createGenerationState(redis: Redis, prefix: string) {
+  const keys = redisKeys(prefix);
+  const ttl = String(GENERATION_TTL_SECONDS);
+  return {
+    async nextSeq(id: string): Promise<number> {
+      const [seq] = await Promise.all([
+        redis.send("INCR", [keys.producerSeq(id)]),
+        redis.send("EXPIRE", [keys.producerSeq(id), ttl]),
+      ]);
+      return Number(seq);
+    },
+    async isCanceled(id: string): Promise<boolean> {
+      return Number(await redis.send("EXISTS", [keys.cancel(id)])) === 1;
+    },
+    /** True when this caller won the claim; false when another worker already ended it. */
+    async claimTerminal(id: string, record: TerminalRecord): Promise<boolean> {
+      return (await redis.send("SET", [keys.terminal(id), JSON.stringify(record), "NX", "EX", ttl])) === "OK";
+    },
+    async terminal(id: string): Promise<TerminalRecord | null> {
+      const raw = await redis.send("GET", [keys.terminal(id)]);
+      return typeof raw === "string" ? (JSON.parse(raw) as TerminalRecord) : null;
+    },
+    async markPublished(id: string, record: TerminalRecord): Promise<void> {
+      await redis.send("SET", [keys.terminal(id), JSON.stringify({ ...record, published: true }), "XX", "KEEPTTL"]);
+    },
+  };
+}
+export type GenerationState = ReturnType<typeof createGenerationState>;

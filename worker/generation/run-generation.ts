@@ -1,0 +1,192 @@
+import { isRetryable, PipelineError } from "../../shared/errors.ts";
+import { CompleteEvent, FailedEvent, type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import {
+  GENERATION_ERROR_CODES,
+  type GenerationErrorCode,
+  type JobStatus,
+  type Stage,
+} from "../../shared/job-states.ts";
+import type { Logger } from "../../shared/logger.ts";
+import type { ImageStore } from "../images/image-store.ts";
+import type { EventSink } from "./event-sink.ts";
+import type { GenerationState, TerminalRecord } from "./generation-state.ts";
+import type { GenerationProvider } from "./provider.ts";
+import { backoffMs, sleep } from "./retry-policy.ts";
+import { storeImage } from "./store-image.ts";
+
+export type GenerationOutcome = "completed" | "failed" | "canceled" | "handed-back" | "duplicate";
+
+export interface GenerationDeps {
+  provider: GenerationProvider;
+  store: ImageStore;
+  state: GenerationState;
+  sink: EventSink;
+  topics: { status: string; complete: string; failed: string };
+  workerId: string;
+  policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
+  imageUrl(key: string): string;
+  /** Aborted when the worker shuts down: unfinished work is handed back, not failed. */
+  shutdown: AbortSignal;
+  onRetry?(error: unknown): void;
+  logger: Logger;
+}
+
+class Canceled extends Error {}
+
+const codeOf = (error: unknown): GenerationErrorCode =>
+  error instanceof PipelineError && (GENERATION_ERROR_CODES as readonly string[]).includes(error.code)
+    ? (error.code as GenerationErrorCode)
+    : "internal";
+
+const ms = (from: string | number, to: number) =>
+  Math.max(0, Math.round(to - (typeof from === "string" ? Date.parse(from) : from)));
+
+/**
+ * One request, start to end: status events in order, attempts with backoff for transient
+ * errors, the timeout, cancel between stages, and exactly one terminal outcome across all
+ * instances (claimed in Redis before it is published).
+ */
+export async function runGeneration(
+  request: RequestEvent,
+  traceparent: string | undefined,
+  deps: GenerationDeps,
+): Promise<GenerationOutcome> {
+  const { state, sink, topics, logger } = deps;
+  const id = request.id;
+  const trace = childTraceparent(traceparent);
+  const log = logger.child({ generation: id });
+
+  const claimed = await state.terminal(id);
+  if (claimed) {
+    if (!claimed.published) await publish(claimed);
+    return "duplicate";
+  }
+
+  let chain: Promise<void> = Promise.resolve();
+  let attempt = 1;
+  const statusEvent = async (status: JobStatus, stage: Stage, progress: number, extra: Partial<StatusEvent> = {}) =>
+    StatusEvent.create({
+      id,
+      userId: request.userId,
+      seq: await state.nextSeq(id),
+      status,
+      stage,
+      progress,
+      at: new Date().toISOString(),
+      workerId: deps.workerId,
+      attempt,
+      ...extra,
+    });
+  // Status events are sent one after another so they reach Kafka in `seq` order.
+  const emit = (status: JobStatus, stage: Stage, progress: number): Promise<void> => {
+    chain = chain.then(async () => {
+      await sink.send(topics.status, [toKafkaMessage(StatusEvent, await statusEvent(status, stage, progress), trace)]);
+    });
+    return chain;
+  };
+
+  async function publish(record: TerminalRecord): Promise<void> {
+    if (record.outcome?.topic === "complete")
+      await sink.send(topics.complete, [toKafkaMessage(CompleteEvent, record.outcome.event, trace)]);
+    if (record.outcome?.topic === "failed")
+      await sink.send(topics.failed, [toKafkaMessage(FailedEvent, record.outcome.event, trace)]);
+    await sink.send(topics.status, [toKafkaMessage(StatusEvent, record.status, trace)]);
+    await state.markPublished(id, record);
+  }
+
+  async function finish(record: TerminalRecord, outcome: GenerationOutcome): Promise<GenerationOutcome> {
+    await chain;
+    if (!(await state.claimTerminal(id, record))) {
+      const other = await state.terminal(id);
+      if (other && !other.published) await publish(other);
+      return "duplicate";
+    }
+    await publish(record);
+    return outcome;
+  }
+
+  const cancel = async () =>
+    finish({ status: await statusEvent("canceled", "done", 100), published: false }, "canceled");
+  const fail = async (error: unknown, retryable: boolean) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const detail = { code: codeOf(error), message: message.slice(0, 2000) || "generation failed", retryable };
+    const status = await statusEvent("failed", "done", 100, { error: detail });
+    const event = FailedEvent.create({
+      id,
+      userId: request.userId,
+      request,
+      error: detail,
+      attempts: attempt,
+      failedAt: status.at,
+    });
+    log.warn("generation failed", { code: detail.code, attempts: attempt, retryable });
+    return finish({ status, outcome: { topic: "failed", event }, published: false }, "failed");
+  };
+
+  if (await state.isCanceled(id)) return cancel();
+  const startedAt = Date.now();
+
+  for (; ; attempt++) {
+    const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
+    const canceled = new AbortController();
+    const signal = AbortSignal.any([timeout, canceled.signal, deps.shutdown]);
+    const checkCancel = async () => {
+      if (await state.isCanceled(id)) canceled.abort(new Canceled("canceled"));
+    };
+    try {
+      await emit("processing", "started", 5);
+      const began = Date.now();
+      const image = await deps.provider.generate({
+        params: request.params,
+        signal,
+        onStage: (stage, progress) => {
+          void emit("processing", stage, progress);
+          void checkCancel().catch(() => {});
+        },
+      });
+      const generationMs = ms(began, Date.now());
+      await checkCancel();
+      signal.throwIfAborted();
+      await emit("processing", "storing", 95);
+      const imageRef = await storeImage(deps.store, image, deps.imageUrl);
+      const now = Date.now();
+      const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
+      const status = await statusEvent("completed", "done", 100, { image: imageRef, timings });
+      const event = CompleteEvent.create({
+        id,
+        userId: request.userId,
+        params: request.params,
+        image: imageRef,
+        timings,
+        attempts: attempt,
+        completedAt: status.at,
+      });
+      return finish({ status, outcome: { topic: "complete", event }, published: false }, "completed");
+    } catch (error) {
+      await chain.catch(() => {});
+      chain = Promise.resolve();
+      if (deps.shutdown.aborted) {
+        // Handed back: the offset stays uncommitted and another instance picks it up.
+        await emit("queued", "queued", 0).catch(() => {});
+        return "handed-back";
+      }
+      if (canceled.signal.aborted) return cancel();
+      if (timeout.aborted)
+        return fail(new PipelineError("timeout", `generation exceeded ${deps.policy.timeoutMs} ms`), false);
+      const retryable = isRetryable(error);
+      if (!retryable || attempt >= deps.policy.maxAttempts) return fail(error, retryable);
+      deps.onRetry?.(error);
+      log.info("retrying after a transient error", { attempt, error });
+      try {
+        await sleep(backoffMs(attempt, deps.policy.retryBaseMs), AbortSignal.any([deps.shutdown, canceled.signal]));
+      } catch {
+        if (deps.shutdown.aborted) {
+          await emit("queued", "queued", 0).catch(() => {});
+          return "handed-back";
+        }
+      }
+      if (await state.isCanceled(id)) return cancel();
+    }
+  }
+}

@@ -1,0 +1,37 @@
+import { Hono } from "hono";
+import { verifyInternalToken } from "../../shared/auth/internal-token.ts";
+import { RequestEvent } from "../../shared/events/events.ts";
+import { formatIssues } from "../../shared/schema/schema.ts";
+import type { GenerationSnapshot } from "../../shared/snapshot.ts";
+
+export interface WorkerAppDeps {
+  metrics(): string;
+  /** Names of what is not ready; empty when ready. */
+  notReady(): Promise<string[]>;
+  images: Hono;
+  internal: { secret: string; generateNow(request: RequestEvent): Promise<GenerationSnapshot> };
+}
+
+const error = (code: string, message: string) => ({ error: { code, message } });
+
+/** The worker's HTTP side: probes, metrics, images and the synchronous fallback. */
+export function createWorkerApp(deps: WorkerAppDeps) {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.get("/readyz", async (c) => {
+    const failing = await deps.notReady();
+    return failing.length ? c.json({ status: "not-ready", failing }, 503) : c.json({ status: "ready" });
+  });
+  app.get("/metrics", (c) => c.text(deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
+  app.route("/", deps.images);
+  app.post("/internal/generations", async (c) => {
+    const token = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
+    if (!token || !(await verifyInternalToken(token, deps.internal.secret)))
+      return c.json(error("unauthorized", "internal calls need a service token"), 401);
+    const parsed = RequestEvent.parse(await c.req.json().catch(() => null));
+    if (!parsed.ok) return c.json(error("invalid_request", formatIssues(parsed.issues)), 400);
+    return c.json(await deps.internal.generateNow(parsed.value));
+  });
+  app.notFound((c) => c.json(error("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
+  return app;
+}

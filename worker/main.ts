@@ -1,0 +1,108 @@
+/**
+ * One worker instance: consumes image.generation.requests, generates, stores and reports,
+ * and serves HTTP (probes, metrics, images) on WS_PORT, shared by instances via SO_REUSEPORT.
+ */
+import { hostname } from "node:os";
+import { topicSpecs } from "../shared/topics.ts";
+import { createBatchingProducer } from "./gateway/batching-producer.ts";
+import { generateNow } from "./generation/generate-now.ts";
+import { createGenerationConsumer } from "./generation/generation-consumer.ts";
+import { createGenerationState } from "./generation/generation-state.ts";
+import { kafkaEventSink } from "./generation/kafka-event-sink.ts";
+import { createProvider } from "./generation/provider-factory.ts";
+import { runGeneration } from "./generation/run-generation.ts";
+import { createWorkerMetrics } from "./generation/worker-metrics.ts";
+import { createWorkerApp } from "./http/worker-app.ts";
+import { imageRoutes } from "./images/image-routes.ts";
+import { createImageStore } from "./images/image-store-factory.ts";
+import { createKafka } from "./kafka/kafka-client.ts";
+import { createRedis } from "./redis/redis-client.ts";
+import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
+
+const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public"]);
+const workerId = `${hostname()}-${process.env.WORKER_INSTANCE ?? "1"}-${process.pid}`;
+const logger = loggerFor(config, "worker").child({ workerId });
+const provider = orExit(() => createProvider(config.worker));
+const store = orExit(() => createImageStore(config.worker));
+const imageUrl = (key: string) => `${config.public.imageUrl}/${key}`;
+
+const redis = await createRedis(config.redis.url, { name: `worker-${process.pid}` });
+const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "worker" });
+const producer = createBatchingProducer({ kafka, logger });
+await producer.start();
+const topics = topicSpecs(config.kafka);
+const state = createGenerationState(redis, config.keys.redisPrefix);
+
+let inFlight = () => 0;
+const metrics = createWorkerMetrics({ inFlight: () => inFlight() });
+const consumer = createGenerationConsumer({
+  kafka,
+  groupId: config.kafka.consumerGroup,
+  topic: topics.requests.name,
+  maxConcurrent: config.worker.maxConcurrent,
+  sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+  logger,
+  onLag: metrics.lag,
+  run: async (request, traceparent, shutdown) => {
+    const began = performance.now();
+    const outcome = await runGeneration(request, traceparent, {
+      provider,
+      store,
+      state,
+      sink: kafkaEventSink(producer),
+      topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
+      workerId,
+      policy: config.worker,
+      imageUrl,
+      shutdown,
+      onRetry: metrics.retry,
+      logger,
+    });
+    metrics.outcome(outcome, performance.now() - began);
+    return outcome;
+  },
+});
+inFlight = () => consumer.inFlight;
+
+const app = createWorkerApp({
+  metrics: metrics.render,
+  notReady: async () => {
+    const failing: string[] = [];
+    if (!consumer.ready) failing.push("kafka-consumer");
+    if (!producer.connected) failing.push("kafka-producer");
+    if (
+      !(await redis.send("PING", []).then(
+        () => true,
+        () => false,
+      ))
+    )
+      failing.push("redis");
+    return failing;
+  },
+  images: imageRoutes(store),
+  internal: {
+    secret: config.auth.jwtSecret,
+    generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
+  },
+});
+const server = Bun.serve({ port: config.worker.port, reusePort: true, fetch: app.fetch });
+await consumer.start();
+logger.info("worker ready", { port: server.port, maxConcurrent: config.worker.maxConcurrent, provider: provider.name });
+
+let stopping: Promise<void> | null = null;
+/** Fixed order: stop taking work and drain it, flush events, close HTTP, close Redis. */
+function shutdown(signal: string): Promise<void> {
+  stopping ??= (async () => {
+    logger.info("shutting down", { signal, inFlight: consumer.inFlight });
+    await consumer.stop(config.worker.shutdownGraceMs);
+    await producer.close();
+    await server.stop();
+    redis.close();
+    logger.info("stopped");
+  })();
+  return stopping;
+}
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.on(signal, () => {
+    void shutdown(signal).then(() => process.exit(0));
+  });

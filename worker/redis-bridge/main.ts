@@ -1,0 +1,38 @@
+/**
+ * The local Upstash-compatible Redis REST bridge: what the edge's @upstash/redis talks to when
+ * Redis is ours rather than Upstash's. Binds loopback only.
+ */
+import { errorMessage } from "../../shared/errors.ts";
+import { createRedis } from "../redis/redis-client.ts";
+import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { createRedisRestBridge } from "./redis-rest-bridge.ts";
+
+const config = configOrExit(process.env, ["redis", "redisRest"]);
+const logger = loggerFor(config, "redis-bridge");
+
+const redis = await createRedis(config.redis.url, { name: "redis-bridge" }).catch((error) => {
+  console.error(`Redis bridge cannot start: ${errorMessage(error)}`);
+  process.exit(1);
+});
+const bridge = createRedisRestBridge({
+  redis,
+  openTransactionConnection: () => createRedis(config.redis.url, { name: "redis-bridge-tx" }),
+  token: config.redisRest.token,
+  logger,
+});
+const server = Bun.serve({ port: config.redisRest.port, hostname: "127.0.0.1", fetch: bridge.app.fetch });
+logger.info("redis bridge listening", { url: `http://127.0.0.1:${server.port}` });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info("redis bridge stopping", { signal });
+  // In-flight requests finish first; only then are their connections closed.
+  await server.stop();
+  bridge.close();
+  redis.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,28 @@
+/** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels. */
+import { topicSpecs } from "../../shared/topics.ts";
+import { createKafka } from "../kafka/kafka-client.ts";
+import { createRedis } from "../redis/redis-client.ts";
+import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { createSnapshotWriter } from "./snapshot-writer.ts";
+import { createStatusRelay } from "./status-relay.ts";
+
+const config = configOrExit(process.env, ["kafka", "redis", "keys"]);
+const logger = loggerFor(config, "status-relay");
+const redis = await createRedis(config.redis.url, { name: `relay-${process.pid}` });
+const topics = topicSpecs(config.kafka);
+const relay = createStatusRelay({
+  kafka: createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "relay" }),
+  groupId: config.kafka.relayGroup,
+  topics: { requests: topics.requests.name, status: topics.status.name },
+  writer: createSnapshotWriter(redis, config.keys.redisPrefix),
+  logger,
+});
+await relay.start();
+logger.info("status relay running", { group: config.kafka.relayGroup });
+
+let stopping: Promise<void> | null = null;
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.on(signal, () => {
+    stopping ??= relay.stop().then(() => redis.close());
+    void stopping.then(() => process.exit(0));
+  });

@@ -1,0 +1,35 @@
+import type { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { EVENT_LOG_MAX, GENERATION_TTL_SECONDS, redisKeys } from "../../shared/redis-keys.ts";
+import { APPLY_REQUEST, APPLY_STATUS } from "../../shared/redis-scripts.ts";
+import { queuedSnapshot } from "../../shared/snapshot.ts";
+import type { EventMessage } from "../../shared/ws-messages.ts";
+import { luaScript } from "../redis/lua-script.ts";
+import type { Redis } from "../redis/redis-client.ts";
+
+const applyRequestScript = luaScript(APPLY_REQUEST);
+const applyStatusScript = luaScript(APPLY_STATUS);
+
+/** Keeps the per-generation snapshot, replay log and live channel in Redis. */
+export function createSnapshotWriter(redis: Redis, prefix: string) {
+  const keys = redisKeys(prefix);
+  return {
+    /** Records a request: creates the queued snapshot (or fills in what a status event could not know). */
+    async applyRequest(event: RequestEvent, partition: number, offset: string): Promise<void> {
+      await applyRequestScript(
+        redis,
+        [keys.snapshot(event.id), keys.userGenerations(event.userId), keys.queue(partition)],
+        [JSON.stringify(queuedSnapshot(event, partition, offset)), event.id, offset, GENERATION_TTL_SECONDS],
+      );
+    },
+    /** Applies a status event; returns the message published to clients, or null if it was stale. */
+    async applyStatus(event: StatusEvent): Promise<EventMessage | null> {
+      const out = await applyStatusScript(
+        redis,
+        [keys.snapshot(event.id), keys.eventLog(event.id), keys.events(event.id)],
+        [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX],
+      );
+      return typeof out === "string" ? (JSON.parse(out) as EventMessage) : null;
+    },
+  };
+}
+export type SnapshotWriter = ReturnType<typeof createSnapshotWriter>;

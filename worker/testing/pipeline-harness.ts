@@ -1,0 +1,232 @@
+/**
+ * The whole pipeline in one test process, on the real broker and Redis with fresh topic, group
+ * and key names: Kafka REST gateway, Redis REST bridge, status relay, workers and the edge, each
+ * served over real HTTP on an ephemeral loopback port. Tests then talk to the edge as clients do.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createEdgeApp } from "../../edge/app.ts";
+import { mintApiToken } from "../../edge/auth.ts";
+import { buildEdgeDeps } from "../../edge/build-deps.ts";
+import type { SectionConfig } from "../../shared/config/parse-config.ts";
+import type { GenerationSnapshot } from "../../shared/snapshot.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createKafkaRestGateway } from "../gateway/gateway-app.ts";
+import { generateNow } from "../generation/generate-now.ts";
+import { createGenerationConsumer, type GenerationConsumer } from "../generation/generation-consumer.ts";
+import { createGenerationState } from "../generation/generation-state.ts";
+import { kafkaEventSink } from "../generation/kafka-event-sink.ts";
+import { createProceduralProvider } from "../generation/procedural-provider.ts";
+import type { GenerationProvider } from "../generation/provider.ts";
+import { type GenerationOutcome, runGeneration } from "../generation/run-generation.ts";
+import { createWorkerApp } from "../http/worker-app.ts";
+import { imageRoutes } from "../images/image-routes.ts";
+import { createLocalImageStore } from "../images/local-image-store.ts";
+import { ensureTopics } from "../kafka/topic-admin.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
+import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
+import { createStatusRelay } from "../relay/status-relay.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
+
+export interface PipelineOptions {
+  provider?: GenerationProvider;
+  workers?: number;
+  maxConcurrent?: number;
+  timeoutMs?: number;
+  maxAttempts?: number;
+  /** Extra edge environment, e.g. RATE_LIMIT_PER_MINUTE or ENABLE_KAFKA_IMAGE_GENERATION. */
+  edgeEnv?: Record<string, string>;
+}
+
+const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+const serve = (fetch: (r: Request) => Response | Promise<Response>) =>
+  Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
+const TERMINAL = new Set(["completed", "failed", "canceled"]);
+
+export async function startPipeline(options: PipelineOptions = {}) {
+  const kafkaConfig: SectionConfig<"kafka"> = freshKafkaConfig();
+  const topics = topicSpecs(kafkaConfig);
+  const kafka = testKafka(kafkaConfig);
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, Object.values(topics));
+  await admin.disconnect();
+
+  const prefix = freshPrefix();
+  const redis = await createRedis(TEST_REDIS_URL);
+  const jwtSecret = secret();
+  const restPassword = secret();
+  const redisToken = secret();
+  const imageDir = mkdtempSync(join(tmpdir(), "pixel-images-"));
+  const store = createLocalImageStore(imageDir);
+  const provider = options.provider ?? createProceduralProvider();
+  const stops: (() => Promise<void> | void)[] = [];
+
+  const producer = createBatchingProducer({ kafka, logger: silentLogger });
+  await producer.start();
+  const gateway = serve(
+    createKafkaRestGateway({
+      producer,
+      username: "edge",
+      password: restPassword,
+      allowedTopics: [topics.requests.name],
+      logger: silentLogger,
+    }).fetch,
+  );
+  const bridge = createRedisRestBridge({
+    redis,
+    openTransactionConnection: () => createRedis(TEST_REDIS_URL),
+    token: redisToken,
+    logger: silentLogger,
+  });
+  const bridgeServer = serve(bridge.app.fetch);
+
+  const relay = createStatusRelay({
+    kafka,
+    groupId: `${kafkaConfig.consumerGroup}-relay`,
+    topics: { requests: topics.requests.name, status: topics.status.name },
+    writer: createSnapshotWriter(redis, prefix),
+    logger: silentLogger,
+  });
+  await relay.start();
+
+  const imageServer = serve(
+    createWorkerApp({
+      metrics: () => "",
+      notReady: async () => [],
+      images: imageRoutes(store),
+      internal: {
+        secret: jwtSecret,
+        generateNow: (request) =>
+          generateNow(request, { provider, store, imageUrl, timeoutMs: options.timeoutMs ?? 30_000 }),
+      },
+    }).fetch,
+  );
+  const imageBase = `http://127.0.0.1:${imageServer.port}/images`;
+  function imageUrl(key: string) {
+    return `${imageBase}/${key}`;
+  }
+
+  const outcomes: GenerationOutcome[] = [];
+  const state = createGenerationState(redis, prefix);
+  const workers: GenerationConsumer[] = [];
+  for (let i = 0; i < (options.workers ?? 1); i++) {
+    const worker = createGenerationConsumer({
+      kafka,
+      groupId: kafkaConfig.consumerGroup,
+      topic: topics.requests.name,
+      maxConcurrent: options.maxConcurrent ?? 4,
+      logger: silentLogger,
+      run: async (request, traceparent, shutdown) => {
+        const outcome = await runGeneration(request, traceparent, {
+          provider,
+          store,
+          state,
+          sink: kafkaEventSink(producer),
+          topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
+          workerId: `test-worker-${i}`,
+          policy: { timeoutMs: options.timeoutMs ?? 30_000, maxAttempts: options.maxAttempts ?? 3, retryBaseMs: 20 },
+          imageUrl,
+          shutdown,
+          logger: silentLogger,
+        });
+        outcomes.push(outcome);
+        return outcome;
+      },
+    });
+    await worker.start();
+    workers.push(worker);
+  }
+  for (const w of workers) while (!w.ready) await Bun.sleep(50);
+  while (!relay.ready) await Bun.sleep(50);
+
+  const edgeDeps = buildEdgeDeps({
+    AUTH_JWT_SECRET: jwtSecret,
+    KAFKA_REST_URL: `http://127.0.0.1:${gateway.port}`,
+    KAFKA_REST_USERNAME: "edge",
+    KAFKA_REST_PASSWORD: restPassword,
+    UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${bridgeServer.port}`,
+    UPSTASH_REDIS_REST_TOKEN: redisToken,
+    KAFKA_TOPIC_PREFIX: kafkaConfig.topicPrefix,
+    REDIS_KEY_PREFIX: prefix,
+    WORKER_URL: `http://127.0.0.1:${imageServer.port}`,
+    PUBLIC_IMAGE_URL: imageBase,
+    LOG_LEVEL: "error",
+    ...options.edgeEnv,
+  });
+  const edge = serve(createEdgeApp({ ...edgeDeps, logger: silentLogger }).fetch);
+  const edgeUrl = `http://127.0.0.1:${edge.port}`;
+
+  stops.push(
+    () => edge.stop(true),
+    async () => {
+      await Promise.all(workers.map((w) => w.stop(5_000)));
+    },
+    () => relay.stop(),
+    () => imageServer.stop(true),
+    () => gateway.stop(true),
+    () => producer.close(),
+    () => bridgeServer.stop(true),
+    () => bridge.close(),
+    () => deleteKeys(redis, prefix),
+    () => redis.close(),
+    () => deleteTestTopics(kafkaConfig),
+    () => rmSync(imageDir, { recursive: true, force: true }),
+  );
+
+  const pipeline = {
+    edgeUrl,
+    kafka,
+    kafkaConfig,
+    topics,
+    redis: redis as Redis,
+    prefix,
+    imageDir,
+    jwtSecret,
+    workers,
+    outcomes,
+    token: (userId: string) => mintApiToken(userId, jwtSecret),
+    async api(path: string, init: RequestInit & { user?: string } = {}) {
+      const headers = new Headers(init.headers);
+      if (init.user && !headers.has("authorization"))
+        headers.set("authorization", `Bearer ${await pipeline.token(init.user)}`);
+      return fetch(`${edgeUrl}${path}`, { ...init, headers });
+    },
+    async submit(user: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+      return pipeline.api("/api/generations", {
+        method: "POST",
+        user,
+        headers: { "content-type": "application/json", ...headers },
+        body: JSON.stringify(body),
+      });
+    },
+    /** Polls the edge until the generation matches (default: ended); fails after `timeoutMs`. */
+    async waitFor(
+      user: string,
+      id: string,
+      until: (g: GenerationSnapshot) => boolean = (g) => TERMINAL.has(g.status),
+      timeoutMs = 30_000,
+    ) {
+      const deadline = Date.now() + timeoutMs;
+      let last: GenerationSnapshot | null = null;
+      while (Date.now() < deadline) {
+        const response = await pipeline.api(`/api/generations/${id}`, { user });
+        if (response.ok) {
+          last = (await response.json()) as GenerationSnapshot;
+          if (until(last)) return last;
+        }
+        await Bun.sleep(50);
+      }
+      throw new Error(`generation ${id} did not reach the expected state; last seen ${JSON.stringify(last)}`);
+    },
+    async stop() {
+      for (const stop of stops) await Promise.resolve(stop()).catch(() => {});
+    },
+  };
+  return pipeline;
+}
+export type Pipeline = Awaited<ReturnType<typeof startPipeline>>;

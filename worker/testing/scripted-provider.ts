@@ -1,0 +1,58 @@
+/**
+ * A provider for pipeline tests that wraps the real procedural one and follows a script per
+ * call: fail (transient or permanent), hang until aborted, or wait at a gate between stages.
+ * It is our own code standing in for a slow or flaky model, not a mock of our infrastructure.
+ */
+import { PipelineError } from "../../shared/errors.ts";
+import { createProceduralProvider } from "../generation/procedural-provider.ts";
+import type { GenerationInput, GenerationProvider } from "../generation/provider.ts";
+
+export type Step =
+  | { kind: "ok" }
+  | { kind: "transient" }
+  | { kind: "permanent" }
+  | { kind: "hang" }
+  /** Reports "rendering", then waits for `release()` before finishing. */
+  | { kind: "gate" };
+
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+  });
+
+export function scriptedProvider(script: Step[]) {
+  const real = createProceduralProvider();
+  let calls = 0;
+  let open: () => void = () => {};
+  let gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const provider: GenerationProvider & { readonly calls: number; release(): void } = {
+    name: "scripted",
+    get calls() {
+      return calls;
+    },
+    release() {
+      open();
+      gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+    },
+    async generate(input: GenerationInput) {
+      const step = script[calls++] ?? { kind: "ok" };
+      if (step.kind === "transient")
+        throw new PipelineError("provider_unavailable", "model busy (503)", { retryable: true });
+      if (step.kind === "permanent")
+        throw new PipelineError("content_policy", "the prompt was refused by the safety system", { retryable: false });
+      if (step.kind === "hang") return untilAborted(input.signal);
+      if (step.kind === "gate") {
+        input.onStage("rendering", 30);
+        await Promise.race([gate, untilAborted(input.signal)]);
+        input.onStage("rendering", 60);
+      }
+      return real.generate(input);
+    },
+  };
+  return provider;
+}
