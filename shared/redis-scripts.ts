@@ -86,3 +86,29 @@ redis.call('EXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', KEYS[3], out)
 return out
 `;
+
+/**
+ * Puts a failed generation back to queued for a replay: the terminal claim and cancel flag go,
+ * the snapshot returns to queued, and a `queued` status message is logged and published with the
+ * next `seq`, so live clients see the replay start. KEYS: snapshot, log, channel, terminal, cancel.
+ * ARGV: at (ISO time), ttl, log max. Returns the message, or nil when the generation is not failed.
+ */
+export const RESET_FOR_REPLAY = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return nil end
+local snap = cjson.decode(raw)
+if snap.status ~= 'failed' then return nil end
+snap.status = 'queued'
+snap.stage = 'queued'
+snap.progress = 0
+snap.error = nil
+snap.completedAt = nil
+snap.seq = (snap.seq or 0) + 1
+redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[2])
+redis.call('DEL', KEYS[4], KEYS[5])
+local msg = cjson.encode({ type = 'status', id = snap.id, seq = snap.seq, status = 'queued', progress = 0, stage = 'queued', at = ARGV[1] })
+redis.call('RPUSH', KEYS[2], msg)
+redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
+redis.call('PUBLISH', KEYS[3], msg)
+return msg
+`;

@@ -3,6 +3,7 @@
  * and serves HTTP (probes, metrics, images) on WS_PORT, shared by instances via SO_REUSEPORT.
  */
 import { hostname } from "node:os";
+import { websocket } from "hono/bun";
 import { topicSpecs } from "../shared/topics.ts";
 import { createBatchingProducer } from "./gateway/batching-producer.ts";
 import { generateNow } from "./generation/generate-now.ts";
@@ -18,6 +19,7 @@ import { createImageStore } from "./images/image-store-factory.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { createRedis } from "./redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
+import { createLiveService, WEBSOCKET_OPTIONS } from "./ws/live-service.ts";
 
 const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public"]);
 const workerId = `${hostname()}-${process.env.WORKER_INSTANCE ?? "1"}-${process.pid}`;
@@ -64,6 +66,7 @@ const consumer = createGenerationConsumer({
 });
 inFlight = () => consumer.inFlight;
 
+const live = await createLiveService(config, redis, logger);
 const app = createWorkerApp({
   metrics: metrics.render,
   notReady: async () => {
@@ -80,20 +83,27 @@ const app = createWorkerApp({
     return failing;
   },
   images: imageRoutes(store),
+  live: live.routes,
   internal: {
     secret: config.auth.jwtSecret,
     generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
   },
 });
-const server = Bun.serve({ port: config.worker.port, reusePort: true, fetch: app.fetch });
+const server = Bun.serve({
+  port: config.worker.port,
+  reusePort: true,
+  fetch: app.fetch,
+  websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
+});
 await consumer.start();
 logger.info("worker ready", { port: server.port, maxConcurrent: config.worker.maxConcurrent, provider: provider.name });
 
 let stopping: Promise<void> | null = null;
-/** Fixed order: stop taking work and drain it, flush events, close HTTP, close Redis. */
+/** Fixed order: send live clients elsewhere, drain generations, flush events, close HTTP, close Redis. */
 function shutdown(signal: string): Promise<void> {
   stopping ??= (async () => {
     logger.info("shutting down", { signal, inFlight: consumer.inFlight });
+    live.close();
     await consumer.stop(config.worker.shutdownGraceMs);
     await producer.close();
     await server.stop();

@@ -153,6 +153,18 @@ export const sections = {
       int(0, 600000),
     ),
     port: def("WS_PORT", "3001", "Worker HTTP + WebSocket port.", int(1, 65535)),
+    maxSocketsPerUser: def(
+      "WS_MAX_SOCKETS_PER_USER",
+      "20",
+      "Live connections one user may hold on one instance.",
+      int(1, 10000),
+    ),
+    maxBufferedBytes: def(
+      "WS_MAX_BUFFERED_BYTES",
+      "1048576",
+      "Unsent bytes after which a slow WebSocket reader is closed (1013).",
+      int(1024, 1073741824),
+    ),
     provider: def(
       "GENERATION_PROVIDER",
       "procedural",

@@ -9,6 +9,8 @@ export interface WorkerAppDeps {
   /** Names of what is not ready; empty when ready. */
   notReady(): Promise<string[]>;
   images: Hono;
+  /** WebSocket and SSE routes (worker/ws). */
+  live?: Hono;
   internal: { secret: string; generateNow(request: RequestEvent): Promise<GenerationSnapshot> };
 }
 
@@ -24,6 +26,7 @@ export function createWorkerApp(deps: WorkerAppDeps) {
   });
   app.get("/metrics", (c) => c.text(deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
   app.route("/", deps.images);
+  if (deps.live) app.route("/", deps.live);
   app.post("/internal/generations", async (c) => {
     const token = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
     if (!token || !(await verifyInternalToken(token, deps.internal.secret)))

@@ -1,6 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
+import { replayFailed } from "../relay/replay-failed.ts";
+import { silentLogger } from "../testing/kafka-test-env.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { type Step, scriptedProvider } from "../testing/scripted-provider.ts";
 
@@ -61,6 +64,33 @@ describe("timeouts, retries and failures", () => {
     expect(provider.calls).toBe(1);
     expect(await endOffsetTotal(p.kafka, p.topics.failed.name)).toBe(1);
     expect(await endOffsetTotal(p.kafka, p.topics.complete.name)).toBe(0);
+  });
+});
+
+describe("replay of failed requests", () => {
+  test("a failed generation is replayed under its own id and completes; replaying again does nothing", async () => {
+    const { p, provider } = await start([{ kind: "permanent" }]);
+    const id = await submit(p);
+    expect((await p.waitFor("u1", id)).status).toBe("failed");
+    const producer = createBatchingProducer({ kafka: p.kafka, logger: silentLogger });
+    await producer.start();
+    try {
+      const replay = () =>
+        replayFailed({
+          kafka: p.kafka,
+          producer,
+          redis: p.redis,
+          prefix: p.prefix,
+          topics: { failed: p.topics.failed.name, requests: p.topics.requests.name },
+        });
+      expect(await replay()).toEqual({ replayed: [id], skipped: [] });
+      const done = await p.waitFor("u1", id, (g) => g.status === "completed");
+      expect(done.error).toBeUndefined();
+      expect(provider.calls).toBe(2);
+      expect(await replay()).toEqual({ replayed: [], skipped: [{ id, reason: "not failed any more" }] });
+    } finally {
+      await producer.close();
+    }
   });
 });
 

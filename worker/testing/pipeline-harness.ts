@@ -6,6 +6,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { websocket } from "hono/bun";
 import { createEdgeApp } from "../../edge/app.ts";
 import { mintApiToken } from "../../edge/auth.ts";
 import { buildEdgeDeps } from "../../edge/build-deps.ts";
@@ -25,11 +26,15 @@ import { createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
-import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
+import { createFanout } from "../ws/fanout.ts";
+import { createFeedReader } from "../ws/feed-reader.ts";
+import { WEBSOCKET_OPTIONS } from "../ws/live-service.ts";
+import { liveRoutes } from "../ws/ws-routes.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
 
 export interface PipelineOptions {
@@ -40,6 +45,9 @@ export interface PipelineOptions {
   maxAttempts?: number;
   /** Extra edge environment, e.g. RATE_LIMIT_PER_MINUTE or ENABLE_KAFKA_IMAGE_GENERATION. */
   edgeEnv?: Record<string, string>;
+  /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
+  liveServers?: number;
+  live?: { maxSocketsPerUser?: number; maxBufferedBytes?: number };
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
@@ -144,6 +152,40 @@ export async function startPipeline(options: PipelineOptions = {}) {
   for (const w of workers) while (!w.ready) await Bun.sleep(50);
   while (!relay.ready) await Bun.sleep(50);
 
+  const studioOrigin = "http://studio.test";
+  async function startLive(port = 0) {
+    const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
+    const live = liveRoutes({
+      secret: jwtSecret,
+      prefix,
+      reader: createFeedReader(redis, prefix),
+      fanout: createFanout(subscriber, silentLogger),
+      studioOrigin,
+      maxSocketsPerUser: options.live?.maxSocketsPerUser ?? 1000,
+      maxBufferedBytes: options.live?.maxBufferedBytes ?? 1 << 20,
+      logger: silentLogger,
+    });
+    const server = Bun.serve({
+      port,
+      hostname: "127.0.0.1",
+      fetch: live.app.fetch,
+      websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
+    });
+    return {
+      url: `ws://127.0.0.1:${server.port}`,
+      port: server.port ?? 0,
+      sockets: live.sockets,
+      /** What SIGTERM does to a live server: close sockets with 1001, stop listening. */
+      async stop() {
+        live.closeAll();
+        await server.stop(true);
+        subscriber.close();
+      },
+    };
+  }
+  const liveServers: Awaited<ReturnType<typeof startLive>>[] = [];
+  for (let i = 0; i < (options.liveServers ?? 1); i++) liveServers.push(await startLive());
+
   const edgeDeps = buildEdgeDeps({
     AUTH_JWT_SECRET: jwtSecret,
     KAFKA_REST_URL: `http://127.0.0.1:${gateway.port}`,
@@ -155,6 +197,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     REDIS_KEY_PREFIX: prefix,
     WORKER_URL: `http://127.0.0.1:${imageServer.port}`,
     PUBLIC_IMAGE_URL: imageBase,
+    PUBLIC_WS_URL: liveServers[0]?.url ?? "ws://127.0.0.1:1",
+    STUDIO_ORIGIN: studioOrigin,
     LOG_LEVEL: "error",
     ...options.edgeEnv,
   });
@@ -163,6 +207,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
 
   stops.push(
     () => edge.stop(true),
+    async () => {
+      for (const live of liveServers) await live.stop().catch(() => {});
+    },
     async () => {
       await Promise.all(workers.map((w) => w.stop(5_000)));
     },
@@ -189,6 +236,14 @@ export async function startPipeline(options: PipelineOptions = {}) {
     jwtSecret,
     workers,
     outcomes,
+    liveServers,
+    studioOrigin,
+    /** Starts another live server (e.g. on the port of one that was stopped: a restart). */
+    async startLive(port?: number) {
+      const live = await startLive(port);
+      liveServers.push(live);
+      return live;
+    },
     token: (userId: string) => mintApiToken(userId, jwtSecret),
     async api(path: string, init: RequestInit & { user?: string } = {}) {
       const headers = new Headers(init.headers);

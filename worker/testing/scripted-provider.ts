@@ -1,6 +1,7 @@
 /**
  * A provider for pipeline tests that wraps the real procedural one and follows a script per
- * call: fail (transient or permanent), hang until aborted, or wait at a gate between stages.
+ * call, taking the next step from `script` (then "ok"): fail (transient or permanent), hang
+ * until aborted, or wait at a gate between stages.
  * It is our own code standing in for a slow or flaky model, not a mock of our infrastructure.
  */
 import { PipelineError } from "../../shared/errors.ts";
@@ -28,8 +29,9 @@ export function scriptedProvider(script: Step[]) {
   let gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  const provider: GenerationProvider & { readonly calls: number; release(): void } = {
+  const provider: GenerationProvider & { readonly calls: number; script: Step[]; release(): void } = {
     name: "scripted",
+    script,
     get calls() {
       return calls;
     },
@@ -40,7 +42,8 @@ export function scriptedProvider(script: Step[]) {
       });
     },
     async generate(input: GenerationInput) {
-      const step = script[calls++] ?? { kind: "ok" };
+      calls++;
+      const step = script.shift() ?? { kind: "ok" };
       if (step.kind === "transient")
         throw new PipelineError("provider_unavailable", "model busy (503)", { retryable: true });
       if (step.kind === "permanent")

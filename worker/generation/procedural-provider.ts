@@ -1,0 +1,45 @@
+/**
+ * The default image source: draws the prompt locally with sharp, no network. The prompt and
+ * seed drive every random choice, so the same parameters always give byte-identical images.
+ */
+import type { Style } from "../../shared/job-states.ts";
+import { rasterize } from "../imaging/sharp-image.ts";
+import { encodeGenerated } from "./encode-generated.ts";
+import type { StyleRenderer } from "./procedural/artwork.ts";
+import { renderGeometric } from "./procedural/geometric.ts";
+import { renderGradient } from "./procedural/gradient.ts";
+import { renderNoise } from "./procedural/noise.ts";
+import { paletteFor } from "./procedural/palette.ts";
+import { renderPixelArt } from "./procedural/pixel-art.ts";
+import { createRandom } from "./procedural/random.ts";
+import type { GenerationProvider } from "./provider.ts";
+
+const RENDERERS: Record<Style, StyleRenderer> = {
+  "pixel-art": renderPixelArt,
+  geometric: renderGeometric,
+  gradient: renderGradient,
+  noise: renderNoise,
+};
+
+export function createProceduralProvider(): GenerationProvider {
+  return {
+    name: "procedural",
+    async generate({ params, signal, onStage }) {
+      signal.throwIfAborted();
+      onStage("rendering", 10);
+      const { width, height } = params;
+      const artwork = RENDERERS[params.style]({
+        width,
+        height,
+        random: createRandom(params.prompt, params.seed),
+        palette: paletteFor(params.prompt),
+      });
+      signal.throwIfAborted();
+      onStage("rendering", 40);
+      const pixels = await rasterize(artwork.source, { width, height, fit: "fill", scaling: artwork.scaling });
+      signal.throwIfAborted();
+      onStage("rendering", 60);
+      return encodeGenerated(pixels, params.format, artwork.scaling, { signal, onStage });
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import { afterAll, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sha256Hex } from "./image-key.ts";
+import { createLocalImageStore } from "./local-image-store.ts";
+
+const dir = await mkdtemp(join(tmpdir(), "image-store-"));
+afterAll(() => rm(dir, { recursive: true, force: true }));
+const store = createLocalImageStore(join(dir, "images"));
+const bytes = new TextEncoder().encode(`pretend image ${crypto.randomUUID()}`);
+
+test("put stores under the content address and get returns the bytes, type and hash", async () => {
+  const sha256 = sha256Hex(bytes);
+  const stored = await store.put(bytes, "webp");
+  expect(stored).toEqual({ key: `${sha256.slice(0, 2)}/${sha256}.webp`, sha256, bytes: bytes.length });
+  expect(await store.get(stored.key)).toEqual({ body: bytes, contentType: "image/webp", sha256 });
+});
+
+test("storing the same bytes twice writes one file once and leaves no temp files", async () => {
+  const first = await store.put(bytes, "png");
+  const path = join(dir, "images", first.key);
+  const written = (await stat(path)).mtimeMs;
+  await Bun.sleep(20);
+  const again = await Promise.all([store.put(bytes, "png"), store.put(bytes, "png")]);
+  expect(again).toEqual([first, first]);
+  expect((await stat(path)).mtimeMs).toBe(written);
+  const folder = await readdir(join(dir, "images", first.key.slice(0, 2)));
+  expect(folder.filter((name) => name.endsWith(".tmp"))).toEqual([]);
+});
+
+test("a half-written file left by a crash is replaced, not served", async () => {
+  const other = new TextEncoder().encode(`another image ${crypto.randomUUID()}`);
+  const sha256 = sha256Hex(other);
+  const key = `${sha256.slice(0, 2)}/${sha256}.jpeg`;
+  await Bun.write(join(dir, "images", key), other.slice(0, 5));
+  await store.put(other, "jpeg");
+  expect((await store.get(key))?.body).toEqual(other);
+});
+
+test("an unknown key is null", async () => {
+  expect(await store.get(`ab/ab${"0".repeat(62)}.png`)).toBeNull();
+});
+
+test.each([
+  ["../../etc/passwd"],
+  ["../secret.png"],
+  [`ab/../../${"a".repeat(64)}.png`],
+  [`/ab/ab${"0".repeat(62)}.png`],
+  [`cd/ab${"0".repeat(62)}.png`],
+  [`ab/ab${"0".repeat(62)}.gif`],
+  [`AB/AB${"0".repeat(62)}.png`],
+])("a malformed key (%s) is refused as invalid_request", async (key) => {
+  await writeFile(join(dir, "secret.png"), "secret");
+  await expect(store.get(key)).rejects.toMatchObject({ code: "invalid_request", retryable: false });
+});

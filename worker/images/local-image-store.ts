@@ -1,0 +1,57 @@
+/**
+ * Images in a local folder, one file per key. Writes go to a temp file that is renamed into
+ * place, so a reader never sees half an image; the same bytes always land on the same path,
+ * so writing twice (a retried job, two workers) leaves one file.
+ */
+import { mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { PipelineError } from "../../shared/errors.ts";
+import { CONTENT_TYPES, type ImageFormat } from "../../shared/job-states.ts";
+import { imageKey, parseImageKey, sha256Hex } from "./image-key.ts";
+import type { ImageObject, ImageStore, StoredImage } from "./image-store.ts";
+
+const isMissing = (error: unknown) => (error as { code?: unknown } | null)?.code === "ENOENT";
+
+export function createLocalImageStore(dir: string): ImageStore {
+  return {
+    async put(bytes: Uint8Array, format: ImageFormat): Promise<StoredImage> {
+      const sha256 = sha256Hex(bytes);
+      const key = imageKey(sha256, format);
+      const path = join(dir, key);
+      const stored = { key, sha256, bytes: bytes.byteLength };
+      try {
+        // Same key, same bytes: an existing file of the right size is this image already.
+        if ((await stat(path).catch(() => null))?.size === bytes.byteLength) return stored;
+        await mkdir(dirname(path), { recursive: true });
+        const temp = `${path}.${crypto.randomUUID()}.tmp`;
+        try {
+          await writeFile(temp, bytes);
+          await rename(temp, path);
+        } finally {
+          await rm(temp, { force: true });
+        }
+        return stored;
+      } catch (error) {
+        throw new PipelineError("storage_error", `could not store image ${key}: ${String(error)}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+    },
+
+    async get(key: string): Promise<ImageObject | null> {
+      const parsed = parseImageKey(key);
+      if (!parsed) throw new PipelineError("invalid_request", `not an image key: ${JSON.stringify(key)}`);
+      try {
+        const body = new Uint8Array(await readFile(join(dir, key)));
+        return { body, contentType: CONTENT_TYPES[parsed.format], sha256: parsed.sha256 };
+      } catch (error) {
+        if (isMissing(error)) return null;
+        throw new PipelineError("storage_error", `could not read image ${key}: ${String(error)}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+    },
+  };
+}

@@ -1,0 +1,97 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { ROOT } from "../../infrastructure/paths.ts";
+import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
+import { type OpenAIImagesStandIn, startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
+import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+
+let p: Pipeline;
+let model: OpenAIImagesStandIn;
+const children: Subprocess[] = [];
+const port = (() => {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const free = probe.port;
+  probe.stop(true);
+  return free;
+})();
+
+beforeAll(async () => {
+  p = await startPipeline({ workers: 0 });
+  // A real model takes seconds: long enough to kill a worker in the middle of a generation.
+  model = startOpenAIImagesStandIn({ apiKey: "sk-test-key-123456", latencyMs: 3000 });
+});
+afterAll(async () => {
+  for (const child of children) child.kill("SIGKILL");
+  await model.close();
+  await p.stop();
+});
+
+/** A real worker process (`bun worker/main.ts`), configured like a container would be. */
+async function startWorker(): Promise<Subprocess> {
+  const child = Bun.spawn([process.execPath, join(ROOT, "worker/main.ts")], {
+    cwd: mkdtempSync(join(tmpdir(), "worker-")),
+    env: {
+      PATH: process.env.PATH ?? "",
+      KAFKA_BROKERS: "127.0.0.1:9092",
+      KAFKA_TOPIC_PREFIX: p.kafkaConfig.topicPrefix,
+      KAFKA_CONSUMER_GROUP: p.kafkaConfig.consumerGroup,
+      KAFKA_SESSION_TIMEOUT_MS: "6000",
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_KEY_PREFIX: p.prefix,
+      AUTH_JWT_SECRET: p.jwtSecret,
+      WS_PORT: String(port),
+      GENERATION_PROVIDER: "openai-compatible",
+      OPENAI_BASE_URL: model.url,
+      OPENAI_API_KEY: "sk-test-key-123456",
+      OPENAI_MODEL: "gpt-image-1",
+      IMAGE_STORE_DIR: p.imageDir,
+      PUBLIC_IMAGE_URL: `http://127.0.0.1:${port}/images`,
+      SHUTDOWN_GRACE_MS: "5000",
+      LOG_LEVEL: "warn",
+    },
+    stdout: "inherit",
+    stderr: "inherit",
+  });
+  children.push(child);
+  const until = Date.now() + 30_000;
+  while (Date.now() < until) {
+    if (
+      await fetch(`http://127.0.0.1:${port}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return child;
+    await Bun.sleep(100);
+  }
+  throw new Error("worker did not become ready");
+}
+
+test("a worker killed with SIGKILL mid-generation: another instance finishes it, one complete event, one image", async () => {
+  const first = await startWorker();
+  const response = await p.submit("zoe", { prompt: "survives a crash", width: 512, height: 512, format: "webp" });
+  const { id } = (await response.json()) as { id: string };
+  await p.waitFor("zoe", id, (g) => g.status === "processing");
+  first.kill("SIGKILL");
+  await first.exited;
+
+  const second = await startWorker();
+  const done = await p.waitFor("zoe", id, undefined, 60_000);
+  expect(done.status).toBe("completed");
+  expect(done.image).toMatchObject({ width: 512, height: 512, format: "webp" });
+  expect(model.requests.filter((r) => r.method === "POST")).toHaveLength(2);
+
+  // Exactly one outcome, one stored image.
+  await Bun.sleep(500);
+  expect(await endOffsetTotal(p.kafka, p.topics.complete.name)).toBe(1);
+  const [complete] = await readMessages(p.kafka, p.topics.complete.name, 1);
+  expect(JSON.parse(complete?.value ?? "{}")).toMatchObject({ id, attempts: 1 });
+  expect(readdirSync(p.imageDir, { recursive: true }).filter((f) => String(f).endsWith(".webp"))).toHaveLength(1);
+
+  // SIGTERM: drains, commits, leaves the group and exits 0.
+  second.kill("SIGTERM");
+  expect(await second.exited).toBe(0);
+}, 120_000);

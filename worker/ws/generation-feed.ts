@@ -1,0 +1,99 @@
+import { isTerminal } from "../../shared/job-states.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
+import { toPublicSnapshot } from "../../shared/snapshot.ts";
+import { type EventMessage, isTerminalMessage, type ServerMessage } from "../../shared/ws-messages.ts";
+import type { Fanout } from "./fanout.ts";
+import type { FeedReader } from "./feed-reader.ts";
+
+export interface FeedOptions {
+  id: string;
+  /** Resume: replay every event after this `seq` instead of sending a snapshot. */
+  after?: number;
+  prefix: string;
+  reader: FeedReader;
+  fanout: Fanout;
+  send(message: ServerMessage): void;
+  /** "terminal": the last event was delivered; "unknown": no such generation appeared in time. */
+  end(reason: "terminal" | "unknown"): void;
+  /** How long to wait for a snapshot that the relay has not written yet. */
+  appearWithinMs?: number;
+}
+
+/**
+ * One client's view of one generation: a snapshot (or the events missed since `after`), then
+ * every event once, in `seq` order, with no gaps. The race between reading the snapshot and
+ * subscribing is closed by subscribing first and buffering; a gap in the live stream (a message
+ * lost while Redis reconnected) is filled from the event log before going on.
+ */
+export async function openFeed(options: FeedOptions): Promise<{ close(): Promise<void> }> {
+  const { id, reader } = options;
+  let lastSent = 0;
+  let started = false;
+  let ended = false;
+  const buffered: EventMessage[] = [];
+  let chain: Promise<void> = Promise.resolve();
+
+  const deliver = (message: EventMessage) => {
+    if (ended || message.seq <= lastSent) return;
+    options.send(message);
+    lastSent = message.seq;
+    if (isTerminalMessage(message)) {
+      ended = true;
+      options.end("terminal");
+    }
+  };
+  const handle = (message: EventMessage) => {
+    chain = chain.then(async () => {
+      if (ended || message.seq <= lastSent) return;
+      if (message.seq > lastSent + 1)
+        for (const missed of await reader.eventsAfter(id, lastSent)) if (missed.seq < message.seq) deliver(missed);
+      deliver(message);
+    });
+  };
+
+  const unwatch = await options.fanout.watch(redisKeys(options.prefix).events(id), (raw) => {
+    const message = JSON.parse(raw) as EventMessage;
+    if (started) handle(message);
+    else buffered.push(message);
+  });
+  const close = async () => {
+    ended = true;
+    await unwatch();
+  };
+
+  let snapshot = await reader.snapshot(id);
+  const until = Date.now() + (options.appearWithinMs ?? 5000);
+  while (!snapshot && Date.now() < until) {
+    await Bun.sleep(100);
+    snapshot = await reader.snapshot(id);
+  }
+  if (!snapshot) {
+    ended = true;
+    options.end("unknown");
+    await unwatch();
+    return { close };
+  }
+
+  const after = options.after;
+  const missed = after !== undefined && after <= snapshot.seq ? await reader.eventsAfter(id, after) : [];
+  const canReplay = after !== undefined && after <= snapshot.seq && (missed[0]?.seq ?? snapshot.seq + 1) === after + 1;
+  if (canReplay) {
+    lastSent = after;
+    for (const message of missed) deliver(message);
+    if (!ended && isTerminal(snapshot.status) && lastSent >= snapshot.seq) {
+      ended = true;
+      options.end("terminal");
+    }
+  } else {
+    options.send({ type: "snapshot", ...toPublicSnapshot(snapshot, await reader.queuePosition(snapshot)) });
+    lastSent = snapshot.seq;
+    if (isTerminal(snapshot.status)) {
+      ended = true;
+      options.end("terminal");
+    }
+  }
+  started = true;
+  for (const message of buffered) handle(message);
+  await chain;
+  return { close };
+}

@@ -1,0 +1,36 @@
+import type { Config } from "../../shared/config/parse-config.ts";
+import type { Logger } from "../../shared/logger.ts";
+import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
+import { createFanout } from "./fanout.ts";
+import { createFeedReader } from "./feed-reader.ts";
+import { liveRoutes } from "./ws-routes.ts";
+
+/** WebSocket and SSE endpoints with their Redis fan-out: served by every worker, or alone. */
+export async function createLiveService(
+  config: Config<"worker" | "redis" | "keys" | "auth" | "public">,
+  redis: Redis,
+  logger: Logger,
+) {
+  const subscriber = await createRedisSubscriber(config.redis.url, { name: `live-${process.pid}`, logger });
+  const live = liveRoutes({
+    secret: config.auth.jwtSecret,
+    prefix: config.keys.redisPrefix,
+    reader: createFeedReader(redis, config.keys.redisPrefix),
+    fanout: createFanout(subscriber, logger),
+    studioOrigin: config.public.studioOrigin,
+    maxSocketsPerUser: config.worker.maxSocketsPerUser,
+    maxBufferedBytes: config.worker.maxBufferedBytes,
+    logger,
+  });
+  return {
+    routes: live.app,
+    sockets: live.sockets,
+    close() {
+      live.closeAll();
+      subscriber.close();
+    },
+  };
+}
+
+/** Bun's WebSocket settings: pings keep idle sockets alive and find dead ones. */
+export const WEBSOCKET_OPTIONS = { idleTimeout: 60, sendPings: true, perMessageDeflate: false } as const;

@@ -1,0 +1,33 @@
+/** `npm run kafka:websocket`: the WebSocket/SSE server alone (no generation), on WS_PORT. */
+
+import { Hono } from "hono";
+import { websocket } from "hono/bun";
+import { createRedis } from "../redis/redis-client.ts";
+import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { createLiveService, WEBSOCKET_OPTIONS } from "./live-service.ts";
+
+const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public"]);
+const logger = loggerFor(config, "websocket");
+const redis = await createRedis(config.redis.url, { name: `websocket-${process.pid}` });
+const live = await createLiveService(config, redis, logger);
+const app = new Hono();
+app.get("/healthz", (c) => c.json({ status: "ok", sockets: live.sockets() }));
+app.route("/", live.routes);
+const server = Bun.serve({
+  port: config.worker.port,
+  reusePort: true,
+  fetch: app.fetch,
+  websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
+});
+logger.info("websocket server listening", { port: server.port });
+
+let stopping: Promise<void> | null = null;
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.on(signal, () => {
+    stopping ??= (async () => {
+      live.close();
+      await server.stop();
+      redis.close();
+    })();
+    void stopping.then(() => process.exit(0));
+  });
