@@ -1,10 +1,13 @@
 /**
- * `npm test`: provisions and starts the real broker and Redis, runs `bun test`, and ends with
+ * `npm test`: provisions and starts the real broker and Redis (and Chromium for the page tests),
+ * runs `bun test`, and ends with
  * the line `N passed, N failed` that CI reads. Extra arguments go to `bun test`.
  */
+import { ensureChromium } from "./browser/chromium.ts";
 import { stackUp } from "./local-stack.ts";
 
-await stackUp(process.env, { topics: false, log: (line) => console.log(`[stack] ${line}`) });
+const log = (line: string) => console.log(`[stack] ${line}`);
+await Promise.all([stackUp(process.env, { topics: false, log }), ensureChromium(log)]);
 
 const proc = Bun.spawn([process.execPath, "test", "--timeout", "90000", ...process.argv.slice(2)], {
   stdout: "pipe",

@@ -6,17 +6,12 @@ import type { Subprocess } from "bun";
 import { ROOT } from "../../infrastructure/paths.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import { type OpenAIImagesStandIn, startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
-import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { freePort, type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 
 let p: Pipeline;
 let model: OpenAIImagesStandIn;
 const children: Subprocess[] = [];
-const port = (() => {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const free = probe.port;
-  probe.stop(true);
-  return free;
-})();
+const port = freePort();
 
 beforeAll(async () => {
   p = await startPipeline({ workers: 0 });

@@ -51,6 +51,12 @@ export interface PipelineOptions {
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
 const serve = (fetch: (r: Request) => Response | Promise<Response>) =>
   Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
 const TERMINAL = new Set(["completed", "failed", "canceled"]);
@@ -152,7 +158,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
   for (const w of workers) while (!w.ready) await Bun.sleep(50);
   while (!relay.ready) await Bun.sleep(50);
 
-  const studioOrigin = "http://studio.test";
+  // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
+  const edgePort = freePort();
+  const studioOrigin = `http://127.0.0.1:${edgePort}`;
   async function startLive(port = 0) {
     const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
     const live = liveRoutes({
@@ -202,7 +210,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
     LOG_LEVEL: "error",
     ...options.edgeEnv,
   });
-  const edge = serve(createEdgeApp({ ...edgeDeps, logger: silentLogger }).fetch);
+  const edge = Bun.serve({
+    port: edgePort,
+    hostname: "127.0.0.1",
+    fetch: createEdgeApp({ ...edgeDeps, logger: silentLogger }).fetch,
+  });
   const edgeUrl = `http://127.0.0.1:${edge.port}`;
 
   stops.push(
