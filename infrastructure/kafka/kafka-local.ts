@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { connect as tlsConnect } from "node:tls";
 import { parseConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { createKafka } from "../../worker/kafka/kafka-client.ts";
@@ -164,6 +165,27 @@ async function ensureFormatted(propsFile: string): Promise<void> {
     ]),
     "formatting the KRaft storage",
   );
+}
+
+/**
+ * The CA (the broker's self-signed certificate) of whatever broker listens on the SASL_SSL
+ * port, read from the TLS handshake: right even when the broker was started by another checkout.
+ */
+export function brokerCaPem(): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const [host, port] = SASL_SSL_BROKER.split(":");
+    const socket = tlsConnect({ host, port: Number(port), rejectUnauthorized: false }, () => {
+      const der = socket.getPeerCertificate().raw;
+      socket.destroy();
+      const body =
+        der
+          .toString("base64")
+          .match(/.{1,64}/g)
+          ?.join("\n") ?? "";
+      resolve(`-----BEGIN CERTIFICATE-----\n${body}\n-----END CERTIFICATE-----\n`);
+    });
+    socket.once("error", reject);
+  });
 }
 
 /** True once the broker answers a metadata request, not merely accepts TCP connections. */

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
-import { LOCAL_CA_FILE, LOCAL_SCRAM, SASL_SSL_BROKER } from "../../infrastructure/kafka/kafka-local.ts";
+import { brokerCaPem, LOCAL_SCRAM, SASL_SSL_BROKER } from "../../infrastructure/kafka/kafka-local.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import { checkClusterHealth } from "./cluster-health.ts";
@@ -91,7 +90,7 @@ describe("checkClusterHealth against the real broker", () => {
   });
 
   test("connects over TLS with SCRAM-SHA-512, and reports a wrong password as an auth failure", async () => {
-    const ca = readFileSync(LOCAL_CA_FILE, "utf8");
+    const ca = await brokerCaPem();
     const secured = {
       KAFKA_BROKERS: SASL_SSL_BROKER,
       KAFKA_SSL: "true",

@@ -2,11 +2,14 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type Browser, chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { scriptedProvider } from "../testing/scripted-provider.ts";
 
 let p: Pipeline;
 let browser: Browser;
+// The generation waits at a gate until the page is following it, so the events arrive live.
+const provider = scriptedProvider([{ kind: "gate" }]);
 beforeAll(async () => {
-  p = await startPipeline();
+  p = await startPipeline({ provider });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 afterAll(async () => {
@@ -32,6 +35,9 @@ test("in a real browser: the studio page submits, follows the generation live ov
   await page.fill("input[name=width]", "320");
   await page.fill("input[name=height]", "256");
   await page.click("button[type=submit]");
+  await page.locator("#items li .state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  expect(frames.length).toBeGreaterThan(0);
+  provider.release();
 
   const image = page.locator("#items li img");
   await image.waitFor({ timeout: 30_000 });

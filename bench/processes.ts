@@ -1,0 +1,107 @@
+/**
+ * The WebSocket benchmark's child processes and what /proc says about them. Children run with
+ * an explicit environment from a temporary directory, so no `.env` of the checkout leaks in.
+ */
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
+
+const LIVE_SERVER = new URL("./live-server.ts", import.meta.url).pathname;
+/** /proc reports CPU time in USER_HZ ticks, which Linux fixes at 100 per second for user space. */
+const USER_HZ = 100;
+
+export function freePort(): number {
+  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const port = probe.port;
+  probe.stop(true);
+  return port;
+}
+
+/** Resident memory of a process in KiB (VmRSS of /proc/<pid>/status). */
+export function rssKiB(pid: number): number {
+  const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  if (!match?.[1]) throw new Error(`no VmRSS for process ${pid}`);
+  return Number(match[1]);
+}
+
+/** CPU seconds (user + system, every thread) a process has used so far. */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  // Fields after the command name, which may itself contain spaces: utime and stime are 14th and 15th.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/** Busy and total CPU ticks of the whole machine (first line of /proc/stat). */
+export function machineTicks(): { busy: number; total: number } {
+  const [, ...values] = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/);
+  const ticks = values.map(Number);
+  const total = ticks.reduce((a, b) => a + b, 0);
+  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
+  return { busy: total - idle, total };
+}
+
+/** The soft limit on open files of a process, from /proc/<pid>/limits. */
+export function openFilesLimit(pid: number): number {
+  const match = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, "utf8"));
+  return Number(match?.[1] ?? Number.NaN);
+}
+
+/** Lines a child writes to stdout, as they arrive. */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for await (const chunk of stream) {
+    buffered += decoder.decode(chunk, { stream: true });
+    for (let end = buffered.indexOf("\n"); end >= 0; end = buffered.indexOf("\n")) {
+      yield buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+    }
+  }
+}
+
+/** Spawns a `bun` child in a temporary directory with only PATH and `env`. */
+export function spawnBun(args: string[], env: Record<string, string>, stdin: "pipe" | "ignore" = "ignore") {
+  return Bun.spawn([process.execPath, ...args], {
+    cwd: tmpdir(),
+    env: { PATH: process.env.PATH ?? "", ...env },
+    stdin,
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+}
+
+/** One live (WebSocket) server instance in its own process, on a free loopback port. */
+export async function startLiveServer(options: { prefix: string; secret: string }) {
+  const port = freePort();
+  const child = spawnBun([LIVE_SERVER], {
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: options.prefix,
+    AUTH_JWT_SECRET: options.secret,
+    WS_PORT: String(port),
+    LOG_LEVEL: "error",
+  });
+  const health = `http://127.0.0.1:${port}/healthz`;
+  const sockets = async () => ((await (await fetch(health)).json()) as { sockets: number }).sockets;
+  for (let attempt = 0; ; attempt++) {
+    if (await sockets().then(
+      () => true,
+      () => false,
+    ))
+      break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error("the live server did not start");
+    await Bun.sleep(50);
+  }
+  return {
+    pid: child.pid,
+    url: `ws://127.0.0.1:${port}`,
+    /** Open WebSockets as the server counts them. */
+    sockets,
+    /** SIGTERM, as in production: every socket is closed with 1001, then the process exits. */
+    async stop() {
+      child.kill("SIGTERM");
+      await child.exited;
+    },
+  };
+}
+export type LiveServer = Awaited<ReturnType<typeof startLiveServer>>;
