@@ -18,7 +18,9 @@ function webhookUrl(allowPrivate: boolean): Schema<string> {
       } catch {
         return { ok: false, issues: [{ path, message: "must be an absolute URL" }] };
       }
-      if (url.protocol !== "https:") return { ok: false, issues: [{ path, message: "must use https:" }] };
+      // Plain http: only for local development, together with loopback/private hosts.
+      if (url.protocol !== "https:" && !(allowPrivate && url.protocol === "http:"))
+        return { ok: false, issues: [{ path, message: "must use https:" }] };
       if (!allowPrivate && PRIVATE_HOST.test(url.hostname))
         return { ok: false, issues: [{ path, message: "must not point at a loopback or private host" }] };
       return { ok: true, value: url.toString() };

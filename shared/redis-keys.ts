@@ -14,6 +14,10 @@ export function redisKeys(prefix: string) {
     idempotency: (userId: string, key: string) => `${prefix}idem:${userId}:${key}`,
     rateLimit: () => `${prefix}rl`,
     events: (id: string) => `${prefix}events:${id}`,
+    /** Sorted set of generation ids whose webhook is due, scored by due time (Unix ms). */
+    webhooksDue: () => `${prefix}webhooks:due`,
+    /** Hash: generation id → delivery attempts made. */
+    webhookAttempts: () => `${prefix}webhooks:attempts`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

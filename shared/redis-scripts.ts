@@ -1,7 +1,8 @@
 /**
  * Writes of generation state to Redis, as Lua so each is atomic: a status event is applied only
  * if it is newer than what the snapshot holds (`kseq`), and the snapshot, the replay log and
- * the live publish then move together. `seq` on the client side counts applied events, so it
+ * the live publish then move together; a terminal event of a generation with a webhook queues
+ * its delivery in the same step, so it is queued exactly once. `seq` on the client side counts applied events, so it
  * has no gaps even when a crashed worker reserved a producer sequence it never used.
  */
 
@@ -19,6 +20,7 @@ else
     snap.createdAt = incoming.createdAt
     snap.partition = incoming.partition
     snap.offset = incoming.offset
+    snap.webhookUrl = incoming.webhookUrl
     redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4])
   end
   queued = snap.status == 'queued'
@@ -33,7 +35,8 @@ return queued and 1 or 0
 `;
 
 /**
- * KEYS: snapshot, event log, channel. ARGV: status event JSON, key prefix, ttl, log max.
+ * KEYS: snapshot, event log, channel, webhooks due. ARGV: status event JSON, key prefix (for the
+ * partition's queue, known only from the snapshot), ttl, log max.
  * Returns the client message JSON, or nil when the event is stale, a duplicate or after the end.
  */
 export const APPLY_STATUS = `
@@ -79,6 +82,10 @@ if snap.partition ~= nil then
   end
 end
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[3])
+if snap.webhookUrl ~= nil and msg.type ~= 'status' then
+  local now = redis.call('TIME')
+  redis.call('ZADD', KEYS[4], now[1] * 1000 + math.floor(now[2] / 1000), ev.id)
+end
 local out = cjson.encode(msg)
 redis.call('RPUSH', KEYS[2], out)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[4]), -1)

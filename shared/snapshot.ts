@@ -42,10 +42,12 @@ export interface StoredSnapshot extends GenerationSnapshot {
   kseq: number;
   partition?: number;
   offset?: string;
+  /** Where the terminal state is POSTed (never shown to clients). */
+  webhookUrl?: string;
 }
 
 export function toPublicSnapshot(stored: StoredSnapshot, queuePosition?: number): GenerationSnapshot {
-  const { userId: _u, kseq: _k, partition: _p, offset: _o, ...rest } = stored;
+  const { userId: _u, kseq: _k, partition: _p, offset: _o, webhookUrl: _w, ...rest } = stored;
   const out: GenerationSnapshot = { ...rest };
   if (rest.image) {
     const { url, width, height, format, bytes } = rest.image;
@@ -71,5 +73,6 @@ export function queuedSnapshot(event: RequestEvent, partition: number, offset: s
     kseq: 0,
     partition,
     offset,
+    ...(event.webhookUrl ? { webhookUrl: event.webhookUrl } : {}),
   };
 }

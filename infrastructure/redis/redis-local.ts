@@ -2,9 +2,10 @@
  * Local Redis: reuse whatever already answers on REDIS_URL, else start Debian's
  * redis-server on loopback (installing it with apt-get when missing and we are root).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
+import { ensureDebianProgram } from "../debian-package.ts";
 import { DATA_DIR } from "../paths.ts";
 import { runningPid, spawnDaemon, stopProcess } from "../process-tools.ts";
 
@@ -30,28 +31,6 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1000): Prom
   });
 }
 
-async function findRedisServer(log: (line: string) => void): Promise<string> {
-  const found = Bun.which("redis-server") ?? (existsSync("/usr/bin/redis-server") ? "/usr/bin/redis-server" : null);
-  if (found) return found;
-  if (process.getuid?.() !== 0 || !Bun.which("apt-get")) {
-    throw new Error(
-      "redis-server is not installed: run `sudo apt-get install redis-server`, or point REDIS_URL at a running Redis",
-    );
-  }
-  log("installing Debian's redis-server (first run only)…");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const cmd of [
-    ["apt-get", "update", "-qq"],
-    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "redis-server"],
-  ]) {
-    const code = await Bun.spawn(cmd, { env, stdout: "ignore", stderr: "inherit" }).exited;
-    if (code !== 0) throw new Error(`${cmd.join(" ")} failed with exit ${code}`);
-  }
-  const installed = Bun.which("redis-server");
-  if (!installed) throw new Error("redis-server still missing after apt-get install");
-  return installed;
-}
-
 export async function startRedis(
   redisUrl: string,
   log: (line: string) => void = console.log,
@@ -65,7 +44,7 @@ export async function startRedis(
       `REDIS_URL points at ${host}:${port}, which does not answer; only a loopback Redis is started locally`,
     );
   }
-  const binary = await findRedisServer(log);
+  const binary = await ensureDebianProgram("redis-server", "redis-server", log, ", or point REDIS_URL at a running Redis");
   mkdirSync(HOME, { recursive: true });
   const pid = spawnDaemon(
     [

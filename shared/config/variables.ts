@@ -230,6 +230,15 @@ export const sections = {
     token: def("UPSTASH_REDIS_REST_TOKEN", undefined, "Bearer token of the Redis REST endpoint.", secretOf(16), true),
     port: def("REDIS_REST_PORT", "8079", "Port of the local Upstash-compatible Redis bridge.", int(1, 65535)),
   },
+  webhooks: {
+    secret: def(
+      "WEBHOOK_SECRET",
+      undefined,
+      "Signs webhook deliveries (Standard Webhooks HMAC-SHA256; ≥ 32 chars).",
+      secretOf(32),
+      true,
+    ),
+  },
   auth: {
     jwtSecret: def(
       "AUTH_JWT_SECRET",

@@ -1,12 +1,13 @@
-/** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels. */
+/** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels; webhooks. */
 import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { createSnapshotWriter } from "./snapshot-writer.ts";
+import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
-const config = configOrExit(process.env, ["kafka", "redis", "keys"]);
+const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks"]);
 const logger = loggerFor(config, "status-relay");
 const redis = await createRedis(config.redis.url, { name: `relay-${process.pid}` });
 const topics = topicSpecs(config.kafka);
@@ -17,12 +18,19 @@ const relay = createStatusRelay({
   writer: createSnapshotWriter(redis, config.keys.redisPrefix),
   logger,
 });
+const webhooks = createWebhookDispatcher({
+  redis,
+  prefix: config.keys.redisPrefix,
+  secret: config.webhooks.secret,
+  logger: logger.child({ component: "webhooks" }),
+});
 await relay.start();
+webhooks.start();
 logger.info("status relay running", { group: config.kafka.relayGroup });
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
-    stopping ??= relay.stop().then(() => redis.close());
+    stopping ??= Promise.all([relay.stop(), webhooks.stop()]).then(() => redis.close());
     void stopping.then(() => process.exit(0));
   });

@@ -25,7 +25,7 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
     async applyStatus(event: StatusEvent): Promise<EventMessage | null> {
       const out = await applyStatusScript(
         redis,
-        [keys.snapshot(event.id), keys.eventLog(event.id), keys.events(event.id)],
+        [keys.snapshot(event.id), keys.eventLog(event.id), keys.events(event.id), keys.webhooksDue()],
         [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX],
       );
       return typeof out === "string" ? (JSON.parse(out) as EventMessage) : null;

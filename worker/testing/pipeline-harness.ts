@@ -31,6 +31,7 @@ import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
+import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { WEBSOCKET_OPTIONS } from "../ws/live-service.ts";
@@ -107,6 +108,16 @@ export async function startPipeline(options: PipelineOptions = {}) {
     logger: silentLogger,
   });
   await relay.start();
+  const webhookSecret = secret();
+  const webhooks = createWebhookDispatcher({
+    redis,
+    prefix,
+    secret: webhookSecret,
+    logger: silentLogger,
+    schedule: [50, 100, 200],
+    pollMs: 20,
+  });
+  webhooks.start();
 
   const imageServer = serve(
     createWorkerApp({
@@ -226,6 +237,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await Promise.all(workers.map((w) => w.stop(5_000)));
     },
     () => relay.stop(),
+    () => webhooks.stop(),
     () => imageServer.stop(true),
     () => gateway.stop(true),
     () => producer.close(),
@@ -250,6 +262,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     outcomes,
     liveServers,
     studioOrigin,
+    webhookSecret,
     /** Starts another live server (e.g. on the port of one that was stopped: a restart). */
     async startLive(port?: number) {
       const live = await startLive(port);
