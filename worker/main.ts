@@ -21,7 +21,7 @@ import { createRedis } from "./redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
 import { createLiveService, WEBSOCKET_OPTIONS } from "./ws/live-service.ts";
 
-const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public"]);
+const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public", "listen"]);
 const workerId = `${hostname()}-${process.env.WORKER_INSTANCE ?? "1"}-${process.pid}`;
 const logger = loggerFor(config, "worker").child({ workerId });
 const provider = orExit(() => createProvider(config.worker));
@@ -90,6 +90,7 @@ const app = createWorkerApp({
   },
 });
 const server = Bun.serve({
+  hostname: config.listen.host,
   port: config.worker.port,
   reusePort: true,
   fetch: app.fetch,

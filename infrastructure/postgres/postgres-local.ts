@@ -62,7 +62,22 @@ async function findServer(log: (line: string) => void): Promise<string> {
 
 function psql(bin: string, database: string, query: string): Promise<string> {
   // -X: a developer's ~/.psqlrc must not change what we read back.
-  return run([join(bin, "psql"), "-X", "-q", "-tA", "-h", HOST, "-p", String(POSTGRES_PORT), "-U", SUPERUSER, "-d", database, "-c", query]);
+  return run([
+    join(bin, "psql"),
+    "-X",
+    "-q",
+    "-tA",
+    "-h",
+    HOST,
+    "-p",
+    String(POSTGRES_PORT),
+    "-U",
+    SUPERUSER,
+    "-d",
+    database,
+    "-c",
+    query,
+  ]);
 }
 
 async function answers(bin: string): Promise<boolean> {
@@ -99,7 +114,9 @@ async function startCluster(bin: string): Promise<void> {
   // No Unix socket: the cluster is reachable only over TCP on loopback, so trust auth is loopback-only.
   const options = `-c listen_addresses=${HOST} -c port=${POSTGRES_PORT} -c unix_socket_directories=''`;
   try {
-    await run(asClusterOwner([join(bin, "pg_ctl"), "-D", CLUSTER, "-l", LOG_FILE, "-o", options, "-w", "-t", "60", "start"]));
+    await run(
+      asClusterOwner([join(bin, "pg_ctl"), "-D", CLUSTER, "-l", LOG_FILE, "-o", options, "-w", "-t", "60", "start"]),
+    );
   } catch (error) {
     const tail = existsSync(LOG_FILE) ? readFileSync(LOG_FILE, "utf8").trim().split("\n").slice(-5).join("\n") : "";
     throw new Error(`${(error as Error).message}\n${tail}`);

@@ -44,7 +44,12 @@ export async function startRedis(
       `REDIS_URL points at ${host}:${port}, which does not answer; only a loopback Redis is started locally`,
     );
   }
-  const binary = await ensureDebianProgram("redis-server", "redis-server", log, ", or point REDIS_URL at a running Redis");
+  const binary = await ensureDebianProgram(
+    "redis-server",
+    "redis-server",
+    log,
+    ", or point REDIS_URL at a running Redis",
+  );
   mkdirSync(HOME, { recursive: true });
   const pid = spawnDaemon(
     [

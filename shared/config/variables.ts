@@ -72,6 +72,14 @@ const brokers: Parse<string[]> = (raw) => {
 };
 
 export const sections = {
+  listen: {
+    host: def(
+      "LISTEN_HOST",
+      "127.0.0.1",
+      "Interface the HTTP servers bind: loopback locally, 0.0.0.0 in containers.",
+      nonEmpty,
+    ),
+  },
   log: {
     level: def(
       "LOG_LEVEL",

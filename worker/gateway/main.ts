@@ -8,7 +8,7 @@ import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { createBatchingProducer } from "./batching-producer.ts";
 import { createKafkaRestGateway } from "./gateway-app.ts";
 
-const config = configOrExit(process.env, ["kafka", "kafkaRest"]);
+const config = configOrExit(process.env, ["kafka", "kafkaRest", "listen"]);
 const logger = loggerFor(config, "kafka-rest-gateway");
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka) });
 const producer = createBatchingProducer({ kafka, logger });
@@ -21,7 +21,7 @@ const app = createKafkaRestGateway({
 });
 
 const server = Bun.serve({
-  hostname: "127.0.0.1",
+  hostname: config.listen.host,
   port: config.kafkaRest.port,
   fetch: app.fetch,
   // A produce waits for kafkajs's retries while a broker is failing over: longer than Bun's 10 s default.

@@ -1,13 +1,13 @@
 /**
  * The local Upstash-compatible Redis REST bridge: what the edge's @upstash/redis talks to when
- * Redis is ours rather than Upstash's. Binds loopback only.
+ * Redis is ours rather than Upstash's. Binds LISTEN_HOST (loopback by default).
  */
 import { errorMessage } from "../../shared/errors.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
 import { createRedisRestBridge } from "./redis-rest-bridge.ts";
 
-const config = configOrExit(process.env, ["redis", "redisRest"]);
+const config = configOrExit(process.env, ["redis", "redisRest", "listen"]);
 const logger = loggerFor(config, "redis-bridge");
 
 const redis = await createRedis(config.redis.url, { name: "redis-bridge" }).catch((error) => {
@@ -20,8 +20,8 @@ const bridge = createRedisRestBridge({
   token: config.redisRest.token,
   logger,
 });
-const server = Bun.serve({ port: config.redisRest.port, hostname: "127.0.0.1", fetch: bridge.app.fetch });
-logger.info("redis bridge listening", { url: `http://127.0.0.1:${server.port}` });
+const server = Bun.serve({ port: config.redisRest.port, hostname: config.listen.host, fetch: bridge.app.fetch });
+logger.info("redis bridge listening", { url: `http://${config.listen.host}:${server.port}` });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

@@ -6,7 +6,7 @@ import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
 import { createLiveService, WEBSOCKET_OPTIONS } from "./live-service.ts";
 
-const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public"]);
+const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen"]);
 const logger = loggerFor(config, "websocket");
 const redis = await createRedis(config.redis.url, { name: `websocket-${process.pid}` });
 const live = await createLiveService(config, redis, logger);
@@ -14,6 +14,7 @@ const app = new Hono();
 app.get("/healthz", (c) => c.json({ status: "ok", sockets: live.sockets() }));
 app.route("/", live.routes);
 const server = Bun.serve({
+  hostname: config.listen.host,
   port: config.worker.port,
   reusePort: true,
   fetch: app.fetch,
