@@ -1,13 +1,14 @@
 /**
- * `npm test`: provisions and starts the real broker and Redis (and Chromium for the page tests),
+ * `npm test`: provisions and starts the real broker and Redis (and PostgreSQL and Chromium),
  * runs `bun test`, and ends with
  * the line `N passed, N failed` that CI reads. Extra arguments go to `bun test`.
  */
 import { ensureChromium } from "./browser/chromium.ts";
 import { stackUp } from "./local-stack.ts";
+import { startPostgres } from "./postgres/postgres-local.ts";
 
 const log = (line: string) => console.log(`[stack] ${line}`);
-await Promise.all([stackUp(process.env, { topics: false, log }), ensureChromium(log)]);
+await Promise.all([stackUp(process.env, { topics: false, log }), ensureChromium(log), startPostgres({ log })]);
 
 const proc = Bun.spawn([process.execPath, "test", "--timeout", "90000", ...process.argv.slice(2)], {
   stdout: "pipe",

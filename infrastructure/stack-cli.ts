@@ -2,6 +2,7 @@
 import { ensureEnvFile } from "./env-file.ts";
 import { brokerAnswers, kafkaPid, stopKafka } from "./kafka/kafka-local.ts";
 import { stackUp } from "./local-stack.ts";
+import { stopPostgres } from "./postgres/postgres-local.ts";
 import { redisPid, stopRedis } from "./redis/redis-local.ts";
 
 const command = process.argv[2];
@@ -12,6 +13,7 @@ try {
   } else if (command === "down") {
     console.log(`kafka: ${await stopKafka()}`);
     console.log(`redis: ${await stopRedis()}`);
+    console.log(`postgres: ${await stopPostgres()}`);
   } else if (command === "status") {
     const kafka = await brokerAnswers();
     console.log(`kafka: ${kafka ? `running (pid ${kafkaPid() ?? "external"})` : "stopped"}`);

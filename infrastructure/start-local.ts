@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole pipeline on this machine — Kafka, Redis, the topics, then the Kafka
- * REST gateway, the Redis REST bridge, the status relay, PROCESSING_WORKER_INSTANCES workers and
+ * REST gateway, the Redis REST bridge, the status relay, the history writer, PROCESSING_WORKER_INSTANCES workers and
  * the edge — and prints where to open it. Ctrl-C stops the pipeline (Kafka and Redis keep running).
  */
 import { join } from "node:path";
@@ -23,6 +23,7 @@ const bun = (file: string) => [process.execPath, join(ROOT, file)];
 supervisor.start({ name: "kafka-rest-gateway", cmd: bun("worker/gateway/main.ts"), env });
 supervisor.start({ name: "redis-rest-bridge", cmd: bun("worker/redis-bridge/main.ts"), env });
 supervisor.start({ name: "status-relay", cmd: bun("worker/relay/main.ts"), env });
+supervisor.start({ name: "history-writer", cmd: bun("worker/history/main.ts"), env });
 for (let i = 1; i <= config.worker.instances; i++)
   supervisor.start({ name: `worker-${i}`, cmd: bun("worker/main.ts"), env: { ...env, WORKER_INSTANCE: String(i) } });
 supervisor.start({ name: "edge", cmd: bun("edge/entry-bun.ts"), env });

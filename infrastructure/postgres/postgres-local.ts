@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ensureDebianProgram } from "../debian-package.ts";
 import { DATA_DIR } from "../paths.ts";
 
 const HOME = join(DATA_DIR, "postgres");
@@ -24,8 +25,8 @@ export const postgresUrl = (database: string): string => `postgres://${SUPERUSER
 const isRoot = (): boolean => process.getuid?.() === 0;
 const asClusterOwner = (cmd: string[]): string[] => (isRoot() ? ["runuser", "-u", OS_USER, "--", ...cmd] : cmd);
 
-async function run(cmd: string[], env: Record<string, string | undefined> = process.env): Promise<string> {
-  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe", env });
+async function run(cmd: string[]): Promise<string> {
+  const proc = Bun.spawn(cmd, { stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
@@ -48,15 +49,11 @@ function serverBinDir(): string | null {
 async function findServer(log: (line: string) => void): Promise<string> {
   const found = serverBinDir();
   if (found) return found;
-  if (!isRoot() || !Bun.which("apt-get")) {
-    throw new Error("PostgreSQL server binaries are missing: run `sudo apt-get install postgresql`");
-  }
-  log("installing Debian's postgresql (first run only)…");
-  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  await run(["apt-get", "update", "-qq"], env);
-  await run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "postgresql"], env);
+  // Debian keeps the server off PATH (it is versioned under /usr/lib/postgresql); the package's
+  // pg_ctlcluster is on PATH, so it stands for the package when deciding to install.
+  await ensureDebianProgram("pg_ctlcluster", "postgresql", log);
   const installed = serverBinDir();
-  if (!installed) throw new Error("PostgreSQL server binaries still missing after apt-get install postgresql");
+  if (!installed) throw new Error("PostgreSQL server binaries are missing: run `sudo apt-get install postgresql`");
   return installed;
 }
 

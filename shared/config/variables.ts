@@ -120,6 +120,12 @@ export const sections = {
       nonEmpty,
     ),
     relayGroup: def("KAFKA_RELAY_GROUP", "pixel-studio-relay", "Consumer group of the status relay.", nonEmpty),
+    historyGroup: def(
+      "KAFKA_HISTORY_GROUP",
+      "pixel-studio-history",
+      "Consumer group of the history writer (complete/failed → DATABASE_URL).",
+      nonEmpty,
+    ),
     sessionTimeoutMs: def(
       "KAFKA_SESSION_TIMEOUT_MS",
       "30000",

@@ -3,8 +3,8 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
-import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
+import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
 const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks"]);

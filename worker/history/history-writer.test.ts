@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PipelineError } from "../../shared/errors.ts";
+import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
+import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import type { Message } from "../kafka/kafka-client.ts";
+import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import { type HistoryDb, openHistoryDb } from "./history-db.ts";
+import { completeEvent, failedEvent, freshUser } from "./history-fixtures.ts";
+import type { TerminalEvent } from "./history-record.ts";
+import { createHistoryWriter, type HistoryWriter } from "./history-writer.ts";
+
+const config = freshKafkaConfig();
+const specs = topicSpecs(config);
+const topics = { complete: specs.complete.name, failed: specs.failed.name };
+const kafka = testKafka(config);
+const tmp = mkdtempSync(join(tmpdir(), "history-writer-"));
+const groups: string[] = [];
+const writers: HistoryWriter[] = [];
+let history: HistoryDb;
+
+beforeAll(async () => {
+  await createFreshTopics(kafka, config);
+  history = await openHistoryDb(`file:${join(tmp, "history.sqlite")}`);
+});
+
+afterAll(async () => {
+  await Promise.all(writers.map((w) => w.stop()));
+  await history.close();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteGroups(groups).catch(() => {});
+  await admin.disconnect();
+  await deleteTestTopics(config);
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+function capture() {
+  const lines: { level: string; msg: string }[] = [];
+  return { lines, logger: createLogger({ level: "warn", sink: (_level, line) => lines.push(JSON.parse(line)) }) };
+}
+
+async function startWriter(store: Pick<HistoryDb, "record">, logger = capture().logger) {
+  const groupId = `${config.topicPrefix}history-${groups.length}`;
+  groups.push(groupId);
+  const writer = createHistoryWriter({ kafka, groupId, topics, history: store, logger });
+  writers.push(writer);
+  await writer.start();
+  return { writer, groupId };
+}
+
+const message = (event: TerminalEvent): Message =>
+  "failedAt" in event
+    ? toKafkaMessage(FailedEvent, event, newTraceparent())
+    : toKafkaMessage(CompleteEvent, event, newTraceparent());
+
+async function produce(topic: string, messages: Message[]): Promise<void> {
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic, messages });
+  await producer.disconnect();
+}
+
+/** Waits until the group has committed every message on both topics: the writer is done with them. */
+async function committedToEnd(groupId: string): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const until = Date.now() + 30_000;
+    let behind: string[] = [];
+    while (Date.now() < until) {
+      behind = [];
+      for (const topic of Object.values(topics)) {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+        for (const end of ends) {
+          const at = committed?.partitions.find((p) => p.partition === end.partition)?.offset ?? "-1";
+          if (Number(end.high) > 0 && at !== end.high) behind.push(`${topic}/${end.partition}: ${at} of ${end.high}`);
+        }
+      }
+      if (behind.length === 0) return;
+      await Bun.sleep(100);
+    }
+    throw new Error(`group ${groupId} still behind: ${behind.join(", ")}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+describe("history writer against the real broker", () => {
+  const user = freshUser();
+  const c1 = completeEvent(user, 1);
+  const f1 = failedEvent(user, 2);
+  const c2 = completeEvent(user, 3);
+
+  test("records each terminal event once, skips invalid ones, and commits after writing", async () => {
+    await produce(topics.complete, [
+      message(c1),
+      message(c1),
+      message(c2),
+      { key: "broken", value: "{not json" },
+      { key: "empty", value: null },
+      // A failed event on the complete topic does not match that topic's schema.
+      message(f1),
+    ]);
+    await produce(topics.failed, [message(f1), message(f1)]);
+
+    const log = capture();
+    const { writer, groupId } = await startWriter(history, log.logger);
+    await committedToEnd(groupId);
+
+    expect(writer.ready).toBe(true);
+    expect(writer.recorded).toBe(3);
+    const rows = await history.listByUser(user, { limit: 10 });
+    expect(rows.map((r) => [r.id, r.status])).toEqual([
+      [c2.id, "completed"],
+      [f1.id, "failed"],
+      [c1.id, "completed"],
+    ]);
+    expect((await history.get(c1.id))?.image).toEqual(c1.image);
+    expect((await history.get(f1.id))?.error).toEqual(f1.error);
+    const skipped = log.lines.filter((l) => l.msg === "skipping an invalid terminal event");
+    expect(skipped).toHaveLength(3);
+
+    await writer.stop();
+    await writer.stop();
+    expect(writer.ready).toBe(false);
+  });
+
+  test("reading both topics again from the start (a redelivery) changes no row", async () => {
+    const before = await history.listByUser(user, { limit: 10 });
+    const { writer, groupId } = await startWriter(history);
+    await committedToEnd(groupId);
+    expect(writer.recorded).toBe(0);
+    expect(await history.listByUser(user, { limit: 10 })).toEqual(before);
+    await writer.stop();
+  });
+
+  test("a database failure leaves the offset uncommitted; the event is recorded once the database answers", async () => {
+    const other = freshUser();
+    const event = completeEvent(other, 9);
+    let failures = 2;
+    const attempts: string[] = [];
+    const flaky: Pick<HistoryDb, "record"> = {
+      record(e) {
+        attempts.push(e.id);
+        if (e.id === event.id && failures-- > 0) {
+          return Promise.reject(new PipelineError("database_unavailable", "disk full", { retryable: true }));
+        }
+        return history.record(e);
+      },
+    };
+    await produce(topics.complete, [message(event)]);
+    const { writer, groupId } = await startWriter(flaky);
+    await committedToEnd(groupId);
+    expect(attempts.filter((id) => id === event.id).length).toBeGreaterThanOrEqual(3);
+    expect((await history.listByUser(other, { limit: 10 })).map((r) => r.id)).toEqual([event.id]);
+    expect(writer.recorded).toBe(1);
+    await writer.stop();
+  });
+});

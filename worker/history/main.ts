@@ -1,0 +1,36 @@
+/** `npm run history:writer`: Kafka complete/failed topics → the durable generation history (DATABASE_URL). */
+import { errorMessage } from "../../shared/errors.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { createKafka } from "../kafka/kafka-client.ts";
+import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { openHistoryDb } from "./history-db.ts";
+import { createHistoryWriter } from "./history-writer.ts";
+
+const config = configOrExit(process.env, ["kafka", "database"]);
+const logger = loggerFor(config, "history-writer");
+const groupId = config.kafka.historyGroup;
+const history = await openHistoryDb(config.database.url).catch((error) => {
+  console.error(`Cannot open DATABASE_URL: ${errorMessage(error)}`);
+  process.exit(1);
+});
+const topics = topicSpecs(config.kafka);
+const writer = createHistoryWriter({
+  kafka: createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "history" }),
+  groupId,
+  topics: { complete: topics.complete.name, failed: topics.failed.name },
+  history,
+  logger,
+});
+await writer.start();
+logger.info("history writer running", { group: groupId, database: history.dialect });
+
+let stopping: Promise<void> | null = null;
+for (const signal of ["SIGTERM", "SIGINT"] as const)
+  process.on(signal, () => {
+    // The consumer first, so no write is in flight when the database closes.
+    stopping ??= writer.stop().then(() => history.close());
+    void stopping.then(() => {
+      logger.info("history writer stopped", { recorded: writer.recorded });
+      process.exit(0);
+    });
+  });
