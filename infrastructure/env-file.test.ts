@@ -33,6 +33,7 @@ test("a secret emptied by hand is generated again, other edits are kept", () => 
   expect(ensureEnvFile(path)).toEqual([
     "generated KAFKA_REST_PASSWORD",
     "generated UPSTASH_REDIS_REST_TOKEN",
+    "generated WEBHOOK_SECRET",
     "generated AUTH_JWT_SECRET",
   ]);
   const env = parseEnvText(readFileSync(path, "utf8"));

@@ -74,7 +74,14 @@ describe("@upstash/redis through the bridge", () => {
     await single.mset({ [k("m1")]: "a", [k("m2")]: 2 });
     expect(await single.mget(k("m1"), k("m2"), k("m3"))).toEqual(["a", 2, null]);
     expect(await single.exists(k("m1"), k("m3"))).toBe(1);
-    const [, keys] = await single.scan(0, { match: `${bridge.prefix}m*`, count: 1000 });
+    // SCAN may return a match on any page, so follow the cursor to its end.
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, page] = await single.scan(cursor, { match: `${bridge.prefix}m*`, count: 1000 });
+      keys.push(...page);
+      cursor = String(next);
+    } while (cursor !== "0");
     expect(keys.sort()).toEqual([k("m1"), k("m2")]);
     expect(await single.del(k("m1"), k("m2"))).toBe(2);
   });

@@ -66,7 +66,8 @@ describe("GET /ws/generations/{id}", () => {
     provider.script.push({ kind: "gate" });
     const g = await submit("cat");
     const before = record(g.links.events);
-    await before.until((m) => m.type === "status" && m.stage === "rendering");
+    // Under load the socket may open after the stage began: then the snapshot already says so.
+    await before.until((m) => (m.type === "status" || m.type === "snapshot") && m.stage === "rendering");
     await p.liveServers[0]?.stop();
     expect((await before.closed).code).toBe(1001);
     const lastSeen = before.messages.at(-1)?.seq ?? 0;
