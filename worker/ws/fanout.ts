@@ -28,7 +28,17 @@ export function createFanout(subscriber: RedisSubscriber, logger: Logger) {
         );
       }
       set.add(listener);
-      await pending.get(channel);
+      try {
+        await pending.get(channel);
+      } catch (error) {
+        // A failed subscribe must not stay cached: the next watcher tries again.
+        set.delete(listener);
+        if (set.size === 0 && watchers.get(channel) === set) {
+          watchers.delete(channel);
+          pending.delete(channel);
+        }
+        throw error;
+      }
       let left = false;
       return async () => {
         if (left) return;
