@@ -62,7 +62,10 @@ export async function observePipeline(kafka: Kafka, topics: { requests: string; 
       const o = seen.get(id);
       if (o?.outcome) return Promise.resolve(o);
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`generation ${id} did not end within ${timeoutMs} ms`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`generation ${id} did not end within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
         waiters.set(id, (observed) => {
           clearTimeout(timer);
           waiters.delete(id);

@@ -6,7 +6,8 @@ import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
 
-const LIVE_SERVER = new URL("./live-server.ts", import.meta.url).pathname;
+/** The production entry point of a live server alone (`npm run kafka:websocket`). */
+const LIVE_SERVER = new URL("../worker/ws/main.ts", import.meta.url).pathname;
 /** /proc reports CPU time in USER_HZ ticks, which Linux fixes at 100 per second for user space. */
 const USER_HZ = 100;
 
@@ -60,12 +61,12 @@ export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator
   }
 }
 
-/** Spawns a `bun` child in a temporary directory with only PATH and `env`. */
-export function spawnBun(args: string[], env: Record<string, string>, stdin: "pipe" | "ignore" = "ignore") {
+/** Spawns a `bun` child in a temporary directory with only PATH and `env`, reading `input` if given. */
+export function spawnBun(args: string[], env: Record<string, string>, input?: Blob) {
   return Bun.spawn([process.execPath, ...args], {
     cwd: tmpdir(),
     env: { PATH: process.env.PATH ?? "", ...env },
-    stdin,
+    stdin: input ?? "ignore",
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -79,16 +80,12 @@ export async function startLiveServer(options: { prefix: string; secret: string 
     REDIS_KEY_PREFIX: options.prefix,
     AUTH_JWT_SECRET: options.secret,
     WS_PORT: String(port),
+    LISTEN_HOST: "127.0.0.1",
     LOG_LEVEL: "error",
   });
   const health = `http://127.0.0.1:${port}/healthz`;
   const sockets = async () => ((await (await fetch(health)).json()) as { sockets: number }).sockets;
-  for (let attempt = 0; ; attempt++) {
-    if (await sockets().then(
-      () => true,
-      () => false,
-    ))
-      break;
+  for (let attempt = 0; (await sockets().catch(() => null)) === null; attempt++) {
     if (attempt > 100 || child.exitCode !== null) throw new Error("the live server did not start");
     await Bun.sleep(50);
   }

@@ -13,6 +13,7 @@
  */
 import { mintApiToken } from "../edge/auth.ts";
 import type { ServerMessage } from "../shared/ws-messages.ts";
+import { percentile } from "./stats.ts";
 
 export interface LatencySummary {
   count: number;
@@ -22,15 +23,18 @@ export interface LatencySummary {
   max: number;
 }
 export interface WatchResult {
+  /** One entry per status message a socket received in the window. */
   latency: LatencySummary;
+  /** Distinct status events (generation, seq) those messages carried. */
+  events: number;
   seconds: number;
-  /** Generations whose sockets all closed, over the whole run. */
+  /** Generations whose sockets all closed within the window. */
   generations: number;
   submitFailures: number;
   /** Open sockets sampled every 100 ms during the window. */
   openSockets: { min: number; mean: number };
-  closeCodes: Record<string, number>;
-  cpuSeconds: number;
+  /** Sockets closed, before the run ended, with another code than 1000 (which follows the terminal event). */
+  abnormalCloses: number;
 }
 export interface HoldResult {
   sockets: number;
@@ -44,16 +48,24 @@ const SNAPSHOT_TIMEOUT_MS = 30_000;
 
 function summarize(values: number[]): LatencySummary {
   const sorted = values.sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
+  const at = (p: number) => percentile(sorted, p);
   return { count: sorted.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), max: sorted.at(-1) ?? Number.NaN };
 }
 
-async function watch(edgeUrl: string, liveUrl: string, users: number, perGeneration: number, warmupMs: number, measureMs: number) {
+async function watch(
+  edgeUrl: string,
+  liveUrl: string,
+  users: number,
+  perGeneration: number,
+  warmupMs: number,
+  measureMs: number,
+) {
   const secret = process.env.BENCH_JWT_SECRET ?? "";
   const windowStart = Date.now() + warmupMs;
   const windowEnd = windowStart + measureMs;
   const latencies: number[] = [];
-  const closeCodes: Record<string, number> = {};
+  const events = new Set<string>();
+  let abnormalCloses = 0;
   const active = new Set<WebSocket>();
   const samples: number[] = [];
   let generations = 0;
@@ -63,16 +75,21 @@ async function watch(edgeUrl: string, liveUrl: string, users: number, perGenerat
   const follow = (url: string) =>
     new Promise<void>((resolve) => {
       const socket = new WebSocket(url);
-      socket.addEventListener("open", () => active.add(socket));
+      socket.addEventListener("open", () => {
+        if (stopping) socket.close(1000, "benchmark over");
+        else active.add(socket);
+      });
       socket.addEventListener("message", (event) => {
         const received = Date.now();
         const message = JSON.parse(String(event.data)) as ServerMessage;
-        if (message.type === "status" && received >= windowStart && received < windowEnd)
+        if (message.type === "status" && received >= windowStart && received < windowEnd) {
           latencies.push(received - Date.parse(message.at));
+          events.add(`${message.id}:${message.seq}`);
+        }
       });
       socket.addEventListener("close", (event) => {
         active.delete(socket);
-        closeCodes[event.code] = (closeCodes[event.code] ?? 0) + 1;
+        if (event.code !== 1000 && !stopping) abnormalCloses++;
         resolve();
       });
     });
@@ -94,24 +111,24 @@ async function watch(edgeUrl: string, liveUrl: string, users: number, perGenerat
       const query = new URL(generation.links.events).search;
       const url = `${liveUrl}/ws/generations/${generation.id}${query}`;
       await Promise.all(Array.from({ length: perGeneration }, () => follow(url)));
-      generations++;
+      const ended = Date.now();
+      if (ended >= windowStart && ended < windowEnd) generations++;
     }
   };
 
   const running = Promise.all(Array.from({ length: users }, (_, i) => user(i)));
   await Bun.sleep(windowStart - Date.now());
   console.log(JSON.stringify({ phase: "measuring" }));
-  const cpuBefore = process.cpuUsage();
   const sampler = setInterval(() => samples.push(active.size), 100);
   await Bun.sleep(windowEnd - Date.now());
   clearInterval(sampler);
-  const cpu = process.cpuUsage(cpuBefore);
   console.log(JSON.stringify({ phase: "measured" }));
   stopping = true;
   for (const socket of active) socket.close(1000, "benchmark over");
   await running;
   const result: WatchResult = {
     latency: summarize(latencies),
+    events: events.size,
     seconds: measureMs / 1000,
     generations,
     submitFailures,
@@ -119,8 +136,7 @@ async function watch(edgeUrl: string, liveUrl: string, users: number, perGenerat
       min: Math.min(...samples),
       mean: Math.round(samples.reduce((a, b) => a + b, 0) / Math.max(1, samples.length)),
     },
-    closeCodes,
-    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    abnormalCloses,
   };
   console.log(JSON.stringify(result));
 }
