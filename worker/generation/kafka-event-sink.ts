@@ -4,13 +4,13 @@ import type { EventSink } from "./event-sink.ts";
 /** Status and outcome events go through the same group-commit producer the gateway uses. */
 export function kafkaEventSink(producer: BatchingProducer): EventSink {
   return {
-    async send(topic, messages) {
-      await producer.send(
-        topic,
-        messages.map((m) => ({
-          key: m.key,
-          value: m.value,
-          headers: Object.entries(m.headers).map(([key, value]) => ({ key, value })),
+    async send(records) {
+      await producer.sendRecords(
+        records.map(({ topic, message }) => ({
+          topic,
+          key: message.key,
+          value: message.value,
+          headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
         })),
       );
     },

@@ -81,17 +81,27 @@ export async function runGeneration(
   // Status events are sent one after another so they reach Kafka in `seq` order.
   const emit = (status: JobStatus, stage: Stage, progress: number): Promise<void> => {
     chain = chain.then(async () => {
-      await sink.send(topics.status, [toKafkaMessage(StatusEvent, await statusEvent(status, stage, progress), trace)]);
+      await sink.send([
+        {
+          topic: topics.status,
+          message: toKafkaMessage(StatusEvent, await statusEvent(status, stage, progress), trace),
+        },
+      ]);
     });
+    // Callers may fire and forget; a failure still surfaces where the chain is awaited.
+    chain.catch(() => {});
     return chain;
   };
 
+  /** The outcome event and the terminal status go out in one produce batch, outcome first. */
   async function publish(record: TerminalRecord): Promise<void> {
-    if (record.outcome?.topic === "complete")
-      await sink.send(topics.complete, [toKafkaMessage(CompleteEvent, record.outcome.event, trace)]);
-    if (record.outcome?.topic === "failed")
-      await sink.send(topics.failed, [toKafkaMessage(FailedEvent, record.outcome.event, trace)]);
-    await sink.send(topics.status, [toKafkaMessage(StatusEvent, record.status, trace)]);
+    const outcome =
+      record.outcome?.topic === "complete"
+        ? [{ topic: topics.complete, message: toKafkaMessage(CompleteEvent, record.outcome.event, trace) }]
+        : record.outcome?.topic === "failed"
+          ? [{ topic: topics.failed, message: toKafkaMessage(FailedEvent, record.outcome.event, trace) }]
+          : [];
+    await sink.send([...outcome, { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) }]);
     await state.markPublished(id, record);
   }
 
@@ -135,7 +145,8 @@ export async function runGeneration(
       if (await state.isCanceled(id)) canceled.abort(new Canceled("canceled"));
     };
     try {
-      await emit("processing", "started", 5);
+      // Not awaited: events stay in order on the chain, and `finish` waits for it.
+      void emit("processing", "started", 5);
       const began = Date.now();
       const image = await deps.provider.generate({
         params: request.params,
@@ -148,8 +159,10 @@ export async function runGeneration(
       const generationMs = ms(began, Date.now());
       await checkCancel();
       signal.throwIfAborted();
-      await emit("processing", "storing", 95);
+      void emit("processing", "storing", 95);
       const imageRef = await storeImage(deps.store, image, deps.imageUrl);
+      // The terminal event takes the next seq only after every queued status event took theirs.
+      await chain;
       const now = Date.now();
       const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
       const status = await statusEvent("completed", "done", 100, { image: imageRef, timings });
