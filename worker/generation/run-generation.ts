@@ -34,6 +34,12 @@ export interface GenerationDeps {
 
 class Canceled extends Error {}
 
+/**
+ * Progress within one stage is sent at most this often (Replicate throttles its progress
+ * webhooks the same way): each event costs a Kafka write and a relay step on every instance.
+ */
+export const PROGRESS_INTERVAL_MS = 250;
+
 const codeOf = (error: unknown): GenerationErrorCode =>
   error instanceof PipelineError && (GENERATION_ERROR_CODES as readonly string[]).includes(error.code)
     ? (error.code as GenerationErrorCode)
@@ -148,10 +154,17 @@ export async function runGeneration(
       // Not awaited: events stay in order on the chain, and `finish` waits for it.
       void emit("processing", "started", 5);
       const began = Date.now();
+      let lastStage: Stage | null = null;
+      let lastProgressAt = 0;
       const image = await deps.provider.generate({
         params: request.params,
         signal,
         onStage: (stage, progress) => {
+          // A new stage always goes out; progress within a stage at most every PROGRESS_INTERVAL_MS.
+          const now = Date.now();
+          if (stage === lastStage && now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+          lastStage = stage;
+          lastProgressAt = now;
           void emit("processing", stage, progress);
           void checkCancel().catch(() => {});
         },
