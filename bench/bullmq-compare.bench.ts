@@ -76,6 +76,8 @@ const livePipeline = await startPipeline({
   workers: 1,
   maxConcurrent: PACING.concurrency,
   provider: pacedProvider(),
+  // Every progress update is an event here, as with job.updateProgress (production default 250 ms).
+  progressIntervalMs: 0,
   edgeEnv,
 });
 try {

@@ -160,6 +160,12 @@ export const sections = {
       "Base of the exponential retry backoff (with jitter), ms.",
       int(1, 600000),
     ),
+    progressIntervalMs: def(
+      "GENERATION_PROGRESS_INTERVAL_MS",
+      "250",
+      "Least time between progress events within one stage (stage changes always go out).",
+      int(0, 60000),
+    ),
     shutdownGraceMs: def(
       "SHUTDOWN_GRACE_MS",
       "15000",

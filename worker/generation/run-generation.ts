@@ -24,7 +24,7 @@ export interface GenerationDeps {
   sink: EventSink;
   topics: { status: string; complete: string; failed: string };
   workerId: string;
-  policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number };
+  policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; progressIntervalMs: number };
   imageUrl(key: string): string;
   /** Aborted when the worker shuts down: unfinished work is handed back, not failed. */
   shutdown: AbortSignal;
@@ -33,12 +33,6 @@ export interface GenerationDeps {
 }
 
 class Canceled extends Error {}
-
-/**
- * Progress within one stage is sent at most this often (Replicate throttles its progress
- * webhooks the same way): each event costs a Kafka write and a relay step on every instance.
- */
-export const PROGRESS_INTERVAL_MS = 250;
 
 const codeOf = (error: unknown): GenerationErrorCode =>
   error instanceof PipelineError && (GENERATION_ERROR_CODES as readonly string[]).includes(error.code)
@@ -160,9 +154,10 @@ export async function runGeneration(
         params: request.params,
         signal,
         onStage: (stage, progress) => {
-          // A new stage always goes out; progress within a stage at most every PROGRESS_INTERVAL_MS.
+          // A new stage always goes out; progress within a stage at most every progressIntervalMs
+          // (each event costs a Kafka write and a relay step; Replicate throttles the same way).
           const now = Date.now();
-          if (stage === lastStage && now - lastProgressAt < PROGRESS_INTERVAL_MS) return;
+          if (stage === lastStage && now - lastProgressAt < deps.policy.progressIntervalMs) return;
           lastStage = stage;
           lastProgressAt = now;
           void emit("processing", stage, progress);

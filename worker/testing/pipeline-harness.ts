@@ -46,6 +46,8 @@ export interface PipelineOptions {
   maxAttempts?: number;
   /** Extra edge environment, e.g. RATE_LIMIT_PER_MINUTE or ENABLE_KAFKA_IMAGE_GENERATION. */
   edgeEnv?: Record<string, string>;
+  /** GENERATION_PROGRESS_INTERVAL_MS of the workers (default 250). */
+  progressIntervalMs?: number;
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
   live?: { maxSocketsPerUser?: number; maxBufferedBytes?: number };
@@ -154,7 +156,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
           sink: kafkaEventSink(producer),
           topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
           workerId: `test-worker-${i}`,
-          policy: { timeoutMs: options.timeoutMs ?? 30_000, maxAttempts: options.maxAttempts ?? 3, retryBaseMs: 20 },
+          policy: {
+            timeoutMs: options.timeoutMs ?? 30_000,
+            maxAttempts: options.maxAttempts ?? 3,
+            retryBaseMs: 20,
+            progressIntervalMs: options.progressIntervalMs ?? 250,
+          },
           imageUrl,
           shutdown,
           logger: silentLogger,
