@@ -46,12 +46,17 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+const CAPPED_RETRIES_WARNING = "Limiting retries for the idempotent producer may invalidate EoS guarantees";
+
 function routeLogs(logger: Logger): logCreator {
   return () =>
     ({ namespace, level, log }) => {
       const { message, ...fields } = log;
-      // kafkajs's own INFO lines (joins, commits) are noise at our info level.
-      const ours = LEVELS[level] === "info" ? "debug" : (LEVELS[level] ?? "debug");
+      // kafkajs's own INFO lines (joins, commits) are noise at our info level, and so is its
+      // warning on capped idempotent retries: the batching producer caps them on purpose and
+      // starts a fresh producer (new producer id) after a failed batch.
+      const quiet = LEVELS[level] === "info" || message === CAPPED_RETRIES_WARNING;
+      const ours = quiet ? "debug" : (LEVELS[level] ?? "debug");
       logger[ours](message, { component: "kafkajs", namespace, ...fields });
     };
 }
