@@ -1,6 +1,7 @@
 import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
-import type { Consumer, Kafka } from "../kafka/kafka-client.ts";
+import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
 import type { HistoryDb } from "./history-db.ts";
 
 export interface HistoryWriterOptions {
@@ -19,13 +20,10 @@ export interface HistoryWriterOptions {
  * error fails the batch before its offset moves, so kafkajs retries it.
  */
 export function createHistoryWriter(options: HistoryWriterOptions) {
-  const { kafka, groupId, topics, history, logger } = options;
-  let consumer: Consumer | null = null;
-  let stopping: Promise<void> | null = null;
-  let joined = false;
+  const { topics, history, logger } = options;
   let recorded = 0;
 
-  async function handle(topic: string, partition: number, offset: string, value: Buffer | null): Promise<void> {
+  async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
     const parsed = topic === topics.complete ? CompleteEvent.decode(value) : FailedEvent.decode(value);
     if (!parsed.ok) {
       logger.warn("skipping an invalid terminal event", { topic, partition, offset, issues: parsed.issues });
@@ -35,39 +33,21 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     else logger.debug("generation already recorded", { id: parsed.value.id, topic, partition, offset });
   }
 
+  const consumer = createInOrderConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [topics.complete, topics.failed],
+    handle,
+  });
   return {
-    async start(): Promise<void> {
-      consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        joined = true;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topics.complete, topics.failed], fromBeginning: true });
-      await consumer.run({
-        partitionsConsumedConcurrently: 3,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          for (const message of batch.messages) {
-            if (!isRunning() || isStale()) break;
-            await handle(batch.topic, batch.partition, message.offset, message.value);
-            resolveOffset(message.offset);
-          }
-          await heartbeat();
-        },
-      });
-    },
+    start: consumer.start,
+    stop: consumer.stop,
     get ready(): boolean {
-      return joined && stopping === null;
+      return consumer.ready;
     },
     /** Rows this instance inserted (redelivered events are not counted). */
     get recorded(): number {
       return recorded;
-    },
-    /** Leaves the group after the current batch; safe to call twice. */
-    stop(): Promise<void> {
-      stopping ??= (async () => {
-        await consumer?.disconnect();
-      })();
-      return stopping;
     },
   };
 }

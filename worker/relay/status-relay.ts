@@ -1,6 +1,7 @@
 import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
-import type { Consumer, Kafka } from "../kafka/kafka-client.ts";
+import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
 import type { SnapshotWriter } from "./snapshot-writer.ts";
 
 export interface StatusRelayOptions {
@@ -17,13 +18,10 @@ export interface StatusRelayOptions {
  * offsets can be committed after each batch.
  */
 export function createStatusRelay(options: StatusRelayOptions) {
-  const { kafka, groupId, topics, writer, logger } = options;
-  let consumer: Consumer | null = null;
-  let stopping: Promise<void> | null = null;
-  let joined = false;
+  const { topics, writer, logger } = options;
   let applied = 0;
 
-  async function handle(topic: string, partition: number, offset: string, value: Buffer | null): Promise<void> {
+  async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
     if (topic === topics.requests) {
       const parsed = RequestEvent.decode(value);
       if (parsed.ok) await writer.applyRequest(parsed.value, partition, offset);
@@ -38,38 +36,20 @@ export function createStatusRelay(options: StatusRelayOptions) {
     if (await writer.applyStatus(parsed.value)) applied++;
   }
 
+  const consumer = createInOrderConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topics: [topics.requests, topics.status],
+    handle,
+  });
   return {
-    async start(): Promise<void> {
-      consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        joined = true;
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topics.requests, topics.status], fromBeginning: true });
-      await consumer.run({
-        partitionsConsumedConcurrently: 3,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          for (const message of batch.messages) {
-            if (!isRunning() || isStale()) break;
-            await handle(batch.topic, batch.partition, message.offset, message.value);
-            resolveOffset(message.offset);
-          }
-          await heartbeat();
-        },
-      });
-    },
+    start: consumer.start,
+    stop: consumer.stop,
     get ready(): boolean {
-      return joined && stopping === null;
+      return consumer.ready;
     },
     get applied(): number {
       return applied;
-    },
-    /** Leaves the group after the current batch; safe to call twice. */
-    stop(): Promise<void> {
-      stopping ??= (async () => {
-        await consumer?.disconnect();
-      })();
-      return stopping;
     },
   };
 }
