@@ -55,7 +55,9 @@ function routeLogs(logger: Logger): logCreator {
       // kafkajs's own INFO lines (joins, commits) are noise at our info level, and so is its
       // warning on capped idempotent retries: the batching producer caps them on purpose and
       // starts a fresh producer (new producer id) after a failed batch.
-      const quiet = LEVELS[level] === "info" || message === CAPPED_RETRIES_WARNING;
+      // A rebalance answers in-flight heartbeats with an error the consumer handles by rejoining.
+      const rebalancing = /rebalanc/i.test(String((fields as { error?: unknown }).error ?? ""));
+      const quiet = LEVELS[level] === "info" || message === CAPPED_RETRIES_WARNING || rebalancing;
       const ours = quiet ? "debug" : (LEVELS[level] ?? "debug");
       logger[ours](message, { component: "kafkajs", namespace, ...fields });
     };
