@@ -154,6 +154,8 @@ export async function runGeneration(
         params: request.params,
         signal,
         onStage: (stage, progress) => {
+          // After an abort the outcome is being decided: a late stage must not take a later seq.
+          if (signal.aborted) return;
           // A new stage always goes out; progress within a stage at most every progressIntervalMs
           // (each event costs a Kafka write and a relay step; Replicate throttles the same way).
           const now = Date.now();
