@@ -9,14 +9,22 @@ function card(id) {
   if (!li) {
     li = document.createElement("li");
     li.id = "g-" + id;
-    li.innerHTML = '<div class="title"></div><progress max="100" value="0"></progress><div class="state"></div><div class="out"></div>';
+    li.innerHTML = '<div class="title"></div><progress max="100" value="0"></progress><div class="state"></div><button class="cancel" type="button">Cancel</button><div class="out"></div>';
+    li.querySelector(".cancel").addEventListener("click", async (e) => {
+      e.target.disabled = true;
+      const r = await fetch("/api/generations/" + id + "/cancel", { method: "POST" });
+      if (r.status !== 202) e.target.textContent = "Already ended";
+    });
     list.prepend(li);
   }
   return li;
 }
 
+const ENDED = ["completed", "failed", "canceled"];
+
 function render(id, g) {
   const li = card(id);
+  if (ENDED.includes(g.status) || g.image) li.querySelector(".cancel").hidden = true;
   if (g.params) li.querySelector(".title").textContent = g.params.prompt + " · " + g.params.style + " · " + g.params.width + "×" + g.params.height + " " + g.params.format;
   if (typeof g.progress === "number") li.querySelector("progress").value = g.progress;
   const state = g.status ? g.status + (g.stage ? " · " + g.stage : "") + (typeof g.queuePosition === "number" ? " · " + g.queuePosition + " ahead" : "") : "";
@@ -49,7 +57,7 @@ async function poll(id) {
     if (!r.ok) return;
     const g = await r.json();
     render(id, g);
-    if (["completed", "failed", "canceled"].includes(g.status)) return;
+    if (ENDED.includes(g.status)) return;
     await new Promise((ok) => setTimeout(ok, 1000));
   }
 }
@@ -67,6 +75,6 @@ form.addEventListener("submit", async (e) => {
 });
 
 fetch("/api/generations?limit=10").then((r) => r.ok ? r.json() : { items: [] }).then(({ items }) => {
-  for (const g of items.reverse()) { render(g.id, g); if (!["completed", "failed", "canceled"].includes(g.status)) poll(g.id); }
+  for (const g of items.reverse()) { render(g.id, g); if (!ENDED.includes(g.status)) poll(g.id); }
 });
 `;

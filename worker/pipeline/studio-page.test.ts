@@ -71,3 +71,19 @@ test("the studio page refuses to run scripts or connect anywhere but its own ser
   expect(csp).toContain("default-src 'none'");
   expect(csp).toContain(`connect-src 'self' ${new URL(p.liveServers[0]?.url ?? "").origin}`);
 });
+
+test("in a real browser: Cancel stops a generation in progress and the page shows it canceled", async () => {
+  provider.script.push({ kind: "gate" });
+  const page = await browser.newPage();
+  await page.goto(`${p.edgeUrl}/`);
+  await page.fill("textarea[name=prompt]", "never mind");
+  await page.click("button[type=submit]");
+  const card = page.locator("#items li").first();
+  await card.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  await card.locator("button.cancel").click();
+  provider.release();
+  await card.locator(".state", { hasText: "canceled" }).waitFor({ timeout: 30_000 });
+  expect(await card.locator("img").count()).toBe(0);
+  expect(await card.locator("button.cancel").isHidden()).toBe(true);
+  await page.close();
+}, 60_000);
