@@ -18,12 +18,16 @@ export function createGenerationState(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   const ttl = String(GENERATION_TTL_SECONDS);
   return {
-    async nextSeq(id: string): Promise<number> {
-      const [seq] = await Promise.all([
-        redis.send("INCR", [keys.producerSeq(id)]),
+    /**
+     * Reserves `count` producer sequence numbers and returns the first. Blocks only grow, so an
+     * instance that takes over after a crash always numbers above everything reserved before.
+     */
+    async reserveSeqs(id: string, count: number): Promise<number> {
+      const [top] = await Promise.all([
+        redis.send("INCRBY", [keys.producerSeq(id), String(count)]),
         redis.send("EXPIRE", [keys.producerSeq(id), ttl]),
       ]);
-      return Number(seq);
+      return Number(top) - count + 1;
     },
     async isCanceled(id: string): Promise<boolean> {
       return Number(await redis.send("EXISTS", [keys.cancel(id)])) === 1;

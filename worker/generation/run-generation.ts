@@ -13,6 +13,7 @@ import type { EventSink } from "./event-sink.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
 import type { GenerationProvider } from "./provider.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
+import { seqAllocator } from "./seq-allocator.ts";
 import { storeImage } from "./store-image.ts";
 
 export type GenerationOutcome = "completed" | "failed" | "canceled" | "handed-back" | "duplicate";
@@ -65,31 +66,36 @@ export async function runGeneration(
 
   let chain: Promise<void> = Promise.resolve();
   let attempt = 1;
-  const statusEvent = async (status: JobStatus, stage: Stage, progress: number, extra: Partial<StatusEvent> = {}) =>
-    StatusEvent.create({
-      id,
-      userId: request.userId,
-      seq: await state.nextSeq(id),
-      status,
-      stage,
-      progress,
-      at: new Date().toISOString(),
-      workerId: deps.workerId,
-      attempt,
-      ...extra,
-    });
+  const takeSeq = seqAllocator((count) => state.reserveSeqs(id, count));
+  /** Builds a status event; its seq and time are taken now, at the state change. */
+  const statusEvent = (status: JobStatus, stage: Stage, progress: number, extra: Partial<StatusEvent> = {}) => {
+    const seq = takeSeq();
+    const at = new Date().toISOString();
+    const eventAttempt = attempt;
+    return seq.then((n) =>
+      StatusEvent.create({
+        id,
+        userId: request.userId,
+        seq: n,
+        status,
+        stage,
+        progress,
+        at,
+        workerId: deps.workerId,
+        attempt: eventAttempt,
+        ...extra,
+      }),
+    );
+  };
   // Status events are sent one after another so they reach Kafka in `seq` order.
   const emit = (status: JobStatus, stage: Stage, progress: number): Promise<void> => {
+    const event = statusEvent(status, stage, progress);
     chain = chain.then(async () => {
-      await sink.send([
-        {
-          topic: topics.status,
-          message: toKafkaMessage(StatusEvent, await statusEvent(status, stage, progress), trace),
-        },
-      ]);
+      await sink.send([{ topic: topics.status, message: toKafkaMessage(StatusEvent, await event, trace) }]);
     });
     // Callers may fire and forget; a failure still surfaces where the chain is awaited.
     chain.catch(() => {});
+    event.catch(() => {});
     return chain;
   };
 
@@ -106,8 +112,10 @@ export async function runGeneration(
   }
 
   async function finish(record: TerminalRecord, outcome: GenerationOutcome): Promise<GenerationOutcome> {
+    // The claim may overlap the last status sends; the terminal event is published after them.
+    const won = await state.claimTerminal(id, record);
     await chain;
-    if (!(await state.claimTerminal(id, record))) {
+    if (!won) {
       const other = await state.terminal(id);
       if (other && !other.published) await publish(other);
       return "duplicate";
@@ -171,8 +179,6 @@ export async function runGeneration(
       signal.throwIfAborted();
       void emit("processing", "storing", 95);
       const imageRef = await storeImage(deps.store, image, deps.imageUrl);
-      // The terminal event takes the next seq only after every queued status event took theirs.
-      await chain;
       const now = Date.now();
       const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
       const status = await statusEvent("completed", "done", 100, { image: imageRef, timings });
