@@ -1,23 +1,9 @@
 import { expect, test } from "bun:test";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { ROOT } from "../infrastructure/paths.ts";
 import { verifyJwt } from "../shared/auth/jwt.ts";
+import { runScript } from "../worker/testing/run-script.ts";
 
 const run = async (args: string[], env: Record<string, string>) => {
-  // A bare working directory, so no .env is loaded into the command.
-  const proc = Bun.spawn([process.execPath, join(ROOT, "scripts/mint-token.ts"), ...args], {
-    cwd: mkdtempSync(join(tmpdir(), "token-")),
-    env: { PATH: process.env.PATH ?? "", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
+  const { stdout, stderr, code } = await runScript("scripts/mint-token.ts", args, env);
   return { stdout: stdout.trim(), stderr: stderr.trim(), code };
 };
 

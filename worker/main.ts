@@ -3,7 +3,6 @@
  * and serves HTTP (probes, metrics, images) on WS_PORT, shared by instances via SO_REUSEPORT.
  */
 import { hostname } from "node:os";
-import { websocket } from "hono/bun";
 import { topicSpecs } from "../shared/topics.ts";
 import { createBatchingProducer } from "./gateway/batching-producer.ts";
 import { generateNow } from "./generation/generate-now.ts";
@@ -19,7 +18,7 @@ import { createImageStore } from "./images/image-store-factory.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { createRedis } from "./redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
-import { createLiveService, WEBSOCKET_OPTIONS } from "./ws/live-service.ts";
+import { createLiveService, serveWithWebSockets } from "./ws/live-service.ts";
 
 const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public", "listen"]);
 const workerId = `${hostname()}-${process.env.WORKER_INSTANCE ?? "1"}-${process.pid}`;
@@ -89,13 +88,7 @@ const app = createWorkerApp({
     generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
   },
 });
-const server = Bun.serve({
-  hostname: config.listen.host,
-  port: config.worker.port,
-  reusePort: true,
-  fetch: app.fetch,
-  websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
-});
+const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
 await consumer.start();
 logger.info("worker ready", { port: server.port, maxConcurrent: config.worker.maxConcurrent, provider: provider.name });
 

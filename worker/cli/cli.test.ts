@@ -1,24 +1,12 @@
 import { afterAll, describe, expect, test } from "bun:test";
-import { join } from "node:path";
-import { ROOT } from "../../infrastructure/paths.ts";
 import { deleteTestTopics, freshKafkaConfig } from "../testing/kafka-test-env.ts";
+import { runScript } from "../testing/run-script.ts";
 
 const config = freshKafkaConfig();
 const env = { KAFKA_BROKERS: "127.0.0.1:9092", KAFKA_TOPIC_PREFIX: config.topicPrefix, LOG_LEVEL: "warn" };
 
-async function run(script: string, extraEnv: Record<string, string> = {}) {
-  const proc = Bun.spawn([process.execPath, join(ROOT, "worker/cli", script)], {
-    env: { PATH: process.env.PATH ?? "", ...env, ...extraEnv },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const [stdout, stderr, code] = await Promise.all([
-    new Response(proc.stdout).text(),
-    new Response(proc.stderr).text(),
-    proc.exited,
-  ]);
-  return { stdout, stderr, code };
-}
+const run = (script: string, extraEnv: Record<string, string> = {}) =>
+  runScript(`worker/cli/${script}`, [], { ...env, ...extraEnv });
 
 afterAll(() => deleteTestTopics(config));
 

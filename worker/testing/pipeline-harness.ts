@@ -6,7 +6,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { websocket } from "hono/bun";
 import { createEdgeApp } from "../../edge/app.ts";
 import { mintApiToken } from "../../edge/auth.ts";
 import { buildEdgeDeps } from "../../edge/build-deps.ts";
@@ -34,7 +33,7 @@ import { createStatusRelay } from "../relay/status-relay.ts";
 import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
-import { WEBSOCKET_OPTIONS } from "../ws/live-service.ts";
+import { serveWithWebSockets } from "../ws/live-service.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
 
@@ -191,12 +190,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       maxBufferedBytes: options.live?.maxBufferedBytes ?? 1 << 20,
       logger: silentLogger,
     });
-    const server = Bun.serve({
-      port,
-      hostname: "127.0.0.1",
-      fetch: live.app.fetch,
-      websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
-    });
+    const server = serveWithWebSockets(live.app.fetch, { host: "127.0.0.1", port });
     return {
       url: `ws://127.0.0.1:${server.port}`,
       port: server.port ?? 0,

@@ -1,3 +1,5 @@
+import type { Server } from "bun";
+import { type BunWebSocketData, websocket } from "hono/bun";
 import type { Config } from "../../shared/config/parse-config.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
@@ -33,4 +35,21 @@ export async function createLiveService(
 }
 
 /** Bun's WebSocket settings: pings keep idle sockets alive and find dead ones. */
-export const WEBSOCKET_OPTIONS = { idleTimeout: 60, sendPings: true, perMessageDeflate: false } as const;
+const WEBSOCKET_OPTIONS = { idleTimeout: 60, sendPings: true, perMessageDeflate: false } as const;
+
+/**
+ * Serves a Hono app that may upgrade to WebSockets on WS_PORT. Instances on one host share the
+ * port (SO_REUSEPORT), so `kafka:consumer` can run several without a proxy.
+ */
+export function serveWithWebSockets(
+  fetch: (request: Request, server: Server<BunWebSocketData>) => Response | Promise<Response>,
+  listen: { host: string; port: number },
+) {
+  return Bun.serve({
+    hostname: listen.host,
+    port: listen.port,
+    reusePort: true,
+    fetch,
+    websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
+  });
+}

@@ -1,10 +1,9 @@
 /** `npm run kafka:websocket`: the WebSocket/SSE server alone (no generation), on WS_PORT. */
 
 import { Hono } from "hono";
-import { websocket } from "hono/bun";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
-import { createLiveService, WEBSOCKET_OPTIONS } from "./live-service.ts";
+import { createLiveService, serveWithWebSockets } from "./live-service.ts";
 
 const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen"]);
 const logger = loggerFor(config, "websocket");
@@ -13,13 +12,7 @@ const live = await createLiveService(config, redis, logger);
 const app = new Hono();
 app.get("/healthz", (c) => c.json({ status: "ok", sockets: live.sockets() }));
 app.route("/", live.routes);
-const server = Bun.serve({
-  hostname: config.listen.host,
-  port: config.worker.port,
-  reusePort: true,
-  fetch: app.fetch,
-  websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
-});
+const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
 logger.info("websocket server listening", { port: server.port });
 
 let stopping: Promise<void> | null = null;
