@@ -6,11 +6,9 @@ import { hostname } from "node:os";
 import { topicSpecs } from "../shared/topics.ts";
 import { createBatchingProducer } from "./gateway/batching-producer.ts";
 import { generateNow } from "./generation/generate-now.ts";
-import { createGenerationConsumer } from "./generation/generation-consumer.ts";
 import { createGenerationState } from "./generation/generation-state.ts";
-import { kafkaEventSink } from "./generation/kafka-event-sink.ts";
+import { createGenerationWorker } from "./generation/generation-worker.ts";
 import { createProvider } from "./generation/provider-factory.ts";
-import { runGeneration } from "./generation/run-generation.ts";
 import { createWorkerMetrics } from "./generation/worker-metrics.ts";
 import { createWorkerApp } from "./http/worker-app.ts";
 import { imageRoutes } from "./images/image-routes.ts";
@@ -36,32 +34,23 @@ const state = createGenerationState(redis, config.keys.redisPrefix);
 
 let inFlight = () => 0;
 const metrics = createWorkerMetrics({ inFlight: () => inFlight() });
-const consumer = createGenerationConsumer({
+const consumer = createGenerationWorker({
   kafka,
+  producer,
+  topics,
   groupId: config.kafka.consumerGroup,
-  topic: topics.requests.name,
   maxConcurrent: config.worker.maxConcurrent,
   sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+  provider,
+  store,
+  state,
+  workerId,
+  policy: config.worker,
+  imageUrl,
   logger,
+  onRetry: metrics.retry,
+  onOutcome: metrics.outcome,
   onLag: metrics.lag,
-  run: async (request, traceparent, shutdown) => {
-    const began = performance.now();
-    const outcome = await runGeneration(request, traceparent, {
-      provider,
-      store,
-      state,
-      sink: kafkaEventSink(producer),
-      topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
-      workerId,
-      policy: config.worker,
-      imageUrl,
-      shutdown,
-      onRetry: metrics.retry,
-      logger,
-    });
-    metrics.outcome(outcome, performance.now() - began);
-    return outcome;
-  },
 });
 inFlight = () => consumer.inFlight;
 

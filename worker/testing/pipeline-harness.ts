@@ -15,12 +15,11 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createKafkaRestGateway } from "../gateway/gateway-app.ts";
 import { generateNow } from "../generation/generate-now.ts";
-import { createGenerationConsumer, type GenerationConsumer } from "../generation/generation-consumer.ts";
+import type { GenerationConsumer } from "../generation/generation-consumer.ts";
 import { createGenerationState } from "../generation/generation-state.ts";
-import { kafkaEventSink } from "../generation/kafka-event-sink.ts";
+import { createGenerationWorker } from "../generation/generation-worker.ts";
 import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
-import { type GenerationOutcome, runGeneration } from "../generation/run-generation.ts";
 import { createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
@@ -137,37 +136,27 @@ export async function startPipeline(options: PipelineOptions = {}) {
     return `${imageBase}/${key}`;
   }
 
-  const outcomes: GenerationOutcome[] = [];
   const state = createGenerationState(redis, prefix);
   const workers: GenerationConsumer[] = [];
   for (let i = 0; i < (options.workers ?? 1); i++) {
-    const worker = createGenerationConsumer({
+    const worker = createGenerationWorker({
       kafka,
+      producer,
+      topics,
       groupId: kafkaConfig.consumerGroup,
-      topic: topics.requests.name,
       maxConcurrent: options.maxConcurrent ?? 4,
-      logger: silentLogger,
-      run: async (request, traceparent, shutdown) => {
-        const outcome = await runGeneration(request, traceparent, {
-          provider,
-          store,
-          state,
-          sink: kafkaEventSink(producer),
-          topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
-          workerId: `test-worker-${i}`,
-          policy: {
-            timeoutMs: options.timeoutMs ?? 30_000,
-            maxAttempts: options.maxAttempts ?? 3,
-            retryBaseMs: 20,
-            progressIntervalMs: options.progressIntervalMs ?? 250,
-          },
-          imageUrl,
-          shutdown,
-          logger: silentLogger,
-        });
-        outcomes.push(outcome);
-        return outcome;
+      provider,
+      store,
+      state,
+      workerId: `test-worker-${i}`,
+      policy: {
+        timeoutMs: options.timeoutMs ?? 30_000,
+        maxAttempts: options.maxAttempts ?? 3,
+        retryBaseMs: 20,
+        progressIntervalMs: options.progressIntervalMs ?? 250,
       },
+      imageUrl,
+      logger: silentLogger,
     });
     await worker.start();
     workers.push(worker);
@@ -260,7 +249,6 @@ export async function startPipeline(options: PipelineOptions = {}) {
     imageDir,
     jwtSecret,
     workers,
-    outcomes,
     liveServers,
     studioOrigin,
     webhookSecret,

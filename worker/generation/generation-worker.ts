@@ -1,0 +1,58 @@
+import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
+import type { BatchingProducer } from "../gateway/batching-producer.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
+import { createGenerationConsumer } from "./generation-consumer.ts";
+import { kafkaEventSink } from "./kafka-event-sink.ts";
+import { type GenerationDeps, type GenerationOutcome, runGeneration } from "./run-generation.ts";
+
+export interface GenerationWorkerOptions
+  extends Pick<
+    GenerationDeps,
+    "provider" | "store" | "state" | "workerId" | "policy" | "imageUrl" | "logger" | "onRetry"
+  > {
+  kafka: Kafka;
+  producer: BatchingProducer;
+  topics: Record<TopicKey, TopicSpec>;
+  groupId: string;
+  maxConcurrent: number;
+  sessionTimeoutMs?: number;
+  onOutcome?(outcome: GenerationOutcome, elapsedMs: number): void;
+  onLag?(partition: number, lag: number): void;
+}
+
+/**
+ * One worker instance's generation side: the request consumer wired to `runGeneration`, with
+ * events going out through the shared producer. The process entry point and the test harness
+ * both build workers here, so the tests exercise the wiring that runs in production.
+ */
+export function createGenerationWorker(options: GenerationWorkerOptions) {
+  const { topics } = options;
+  const sink = kafkaEventSink(options.producer);
+  return createGenerationConsumer({
+    kafka: options.kafka,
+    groupId: options.groupId,
+    topic: topics.requests.name,
+    maxConcurrent: options.maxConcurrent,
+    sessionTimeoutMs: options.sessionTimeoutMs,
+    logger: options.logger,
+    onLag: options.onLag,
+    run: async (request, traceparent, shutdown) => {
+      const began = performance.now();
+      const outcome = await runGeneration(request, traceparent, {
+        provider: options.provider,
+        store: options.store,
+        state: options.state,
+        sink,
+        topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
+        workerId: options.workerId,
+        policy: options.policy,
+        imageUrl: options.imageUrl,
+        shutdown,
+        onRetry: options.onRetry,
+        logger: options.logger,
+      });
+      options.onOutcome?.(outcome, performance.now() - began);
+      return outcome;
+    },
+  });
+}
