@@ -11,11 +11,13 @@ import { describeOutcome, ensureTopics } from "../worker/kafka/topic-admin.ts";
 import { KAFKA_VERSION, startKafka } from "./kafka/kafka-local.ts";
 import { residentMiB } from "./process-tools.ts";
 import { startRedis } from "./redis/redis-local.ts";
+import { ensureSystemPackages, FOR_START } from "./system-packages.ts";
 
 export async function stackUp(env: Env, options: { topics: boolean; log?: (line: string) => void }): Promise<void> {
   const log = options.log ?? console.log;
   const config = parseConfig(env, ["kafka", "redis"]);
-  const [kafka, redis] = await Promise.all([startKafka(log), startRedis(config.redis.url, log)]);
+  await ensureSystemPackages(FOR_START, { log });
+  const [kafka, redis] = await Promise.all([startKafka(log), startRedis(config.redis.url)]);
   const mem = kafka.pid > 0 ? residentMiB(kafka.pid) : null;
   log(
     kafka.alreadyRunning

@@ -1,14 +1,21 @@
 /**
- * `npm test`: provisions and starts the real broker and Redis (and PostgreSQL and Chromium),
- * runs `bun test`, and ends with
- * the line `N passed, N failed` that CI reads. Extra arguments go to `bun test`.
+ * `npm test`: installs what is missing (one serialised step), starts the real broker, Redis and
+ * PostgreSQL in parallel, runs `bun test`, and ends with the line `N passed, N failed` that CI
+ * reads. Extra arguments go to `bun test`.
  */
-import { ensureChromium } from "./browser/chromium.ts";
 import { stackUp } from "./local-stack.ts";
 import { startPostgres } from "./postgres/postgres-local.ts";
+import { ensureSystemPackages, FOR_TEST } from "./system-packages.ts";
 
 const log = (line: string) => console.log(`[stack] ${line}`);
-await Promise.all([stackUp(process.env, { topics: false, log }), ensureChromium(log), startPostgres({ log })]);
+try {
+  await ensureSystemPackages(FOR_TEST, { log });
+  await Promise.all([stackUp(process.env, { topics: false, log }), startPostgres({ log })]);
+} catch (error) {
+  console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
+  console.log("0 passed, 1 failed");
+  process.exit(1);
+}
 
 const proc = Bun.spawn([process.execPath, "test", "--timeout", "90000", ...process.argv.slice(2)], {
   stdout: "pipe",

@@ -1,9 +1,7 @@
 /**
  * Debian's Chromium for browser tests, driven by playwright-core (which cannot download its own
- * browser here).
+ * browser here). `npm test` installs it (infrastructure/system-packages.ts) before any test runs.
  */
-import { ensureDebianProgram } from "../debian-package.ts";
-
 export const CHROMIUM = "/usr/bin/chromium";
 
 /** Flags for a headless run as root on a machine with no network but loopback. */
@@ -17,6 +15,3 @@ export const CHROMIUM_ARGS = [
   "--disable-component-update",
   "--disable-sync",
 ];
-
-export const ensureChromium = (log: (line: string) => void = console.log): Promise<string> =>
-  ensureDebianProgram(CHROMIUM, "chromium", log, " for the browser tests");

@@ -1,28 +1,49 @@
 /**
- * A throwaway PostgreSQL cluster for tests, from Debian's server binaries (installed with
- * apt-get when missing and we are root): data under .data/postgres, listening only on
- * 127.0.0.1:5433 — not 5432, so a system instance is never touched — with trust auth.
- * Every step is idempotent; a Postgres already answering on the port is reused.
+ * A throwaway PostgreSQL cluster for tests, from Debian's server binaries (installed beforehand
+ * by infrastructure/system-packages.ts), listening only on 127.0.0.1:5433 — not 5432, so a system
+ * instance is never touched — with trust auth. Every step is idempotent; a Postgres already
+ * answering on the port is reused.
+ *
+ * Where its data lives: PostgreSQL refuses to run as root, so as root the cluster runs as
+ * Debian's `postgres` user, which may not be able to enter the checkout at all (a clone under
+ * /root or `mktemp -d`). As root the cluster therefore lives in that user's own home, in a folder
+ * named for this checkout; otherwise under .data/postgres.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { ensureDebianProgram } from "../debian-package.ts";
-import { DATA_DIR } from "../paths.ts";
+import { DATA_DIR, ROOT } from "../paths.ts";
+import { postgresBinDir } from "../system-packages.ts";
 
-const HOME = join(DATA_DIR, "postgres");
+/** Debian's system user that owns clusters; initdb and postgres refuse to run as root. */
+const OS_USER = "postgres";
+const isRoot = (): boolean => process.getuid?.() === 0;
+
+function osUserHome(): string {
+  const entry = readFileSync("/etc/passwd", "utf8")
+    .split("\n")
+    .find((line) => line.startsWith(`${OS_USER}:`));
+  const home = entry?.split(":")[5];
+  if (!home) throw new Error(`no "${OS_USER}" system user: is Debian's postgresql package installed?`);
+  return home;
+}
+
+function clusterHome(): string {
+  if (!isRoot()) return join(DATA_DIR, "postgres");
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 12);
+  return join(osUserHome(), "pixel-studio", checkout);
+}
+const HOME = clusterHome();
 const CLUSTER = join(HOME, "data");
 const LOG_FILE = join(HOME, "postgres.log");
 const HOST = "127.0.0.1";
 export const POSTGRES_PORT = 5433;
 const SUPERUSER = "postgres";
-/** Debian's system user that owns clusters; initdb and postgres refuse to run as root. */
-const OS_USER = "postgres";
 export const TEST_DATABASE = "pixel_studio_test";
 const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 export const postgresUrl = (database: string): string => `postgres://${SUPERUSER}@${HOST}:${POSTGRES_PORT}/${database}`;
 
-const isRoot = (): boolean => process.getuid?.() === 0;
 const asClusterOwner = (cmd: string[]): string[] => (isRoot() ? ["runuser", "-u", OS_USER, "--", ...cmd] : cmd);
 
 async function run(cmd: string[]): Promise<string> {
@@ -36,25 +57,10 @@ async function run(cmd: string[]): Promise<string> {
   return out;
 }
 
-/** The bin folder of the newest installed server, e.g. /usr/lib/postgresql/15/bin. */
-function serverBinDir(): string | null {
-  const base = "/usr/lib/postgresql";
-  if (!existsSync(base)) return null;
-  const version = readdirSync(base)
-    .filter((v) => /^\d+$/.test(v) && existsSync(join(base, v, "bin", "initdb")))
-    .sort((a, b) => Number(b) - Number(a))[0];
-  return version ? join(base, version, "bin") : null;
-}
-
-async function findServer(log: (line: string) => void): Promise<string> {
-  const found = serverBinDir();
-  if (found) return found;
-  // Debian keeps the server off PATH (it is versioned under /usr/lib/postgresql); the package's
-  // pg_ctlcluster is on PATH, so it stands for the package when deciding to install.
-  await ensureDebianProgram("pg_ctlcluster", "postgresql", log);
-  const installed = serverBinDir();
-  if (!installed) throw new Error("PostgreSQL server binaries are missing: run `sudo apt-get install postgresql`");
-  return installed;
+function findServer(): string {
+  const bin = postgresBinDir();
+  if (!bin) throw new Error("PostgreSQL server binaries are missing: run `sudo apt-get install postgresql`");
+  return bin;
 }
 
 function psql(bin: string, database: string, query: string): Promise<string> {
@@ -89,8 +95,8 @@ async function initCluster(bin: string, log: (line: string) => void): Promise<vo
   // A half-written cluster (initdb interrupted) has no PG_VERSION yet: start it over.
   if (existsSync(join(CLUSTER, "PG_VERSION"))) return;
   rmSync(CLUSTER, { recursive: true, force: true });
-  mkdirSync(HOME, { recursive: true });
-  if (isRoot()) await run(["chown", `${OS_USER}:${OS_USER}`, HOME]);
+  // Made by the cluster's owner, so initdb can write in it whoever runs this.
+  await run(asClusterOwner(["mkdir", "-p", HOME]));
   log(`initialising a PostgreSQL cluster in ${CLUSTER}`);
   await run(
     asClusterOwner([
@@ -143,7 +149,7 @@ export async function startPostgres(
   const database = options.database ?? TEST_DATABASE;
   const log = options.log ?? console.log;
   checkName(database);
-  const bin = await findServer(log);
+  const bin = findServer();
   if (!(await answers(bin))) {
     await initCluster(bin, log);
     await startCluster(bin);
@@ -156,14 +162,14 @@ export async function startPostgres(
 /** Drops a database a test created, closing whatever connections it still has. */
 export async function dropDatabase(database: string): Promise<void> {
   checkName(database);
-  const bin = serverBinDir();
+  const bin = postgresBinDir();
   if (!bin) return;
   await psql(bin, "postgres", `DROP DATABASE IF EXISTS "${database}" WITH (FORCE)`);
 }
 
 /** Stops only the cluster under .data/postgres; a Postgres this project did not start is left alone. */
 export async function stopPostgres(): Promise<"stopped" | "not-running"> {
-  const bin = serverBinDir();
+  const bin = postgresBinDir();
   if (!bin || !existsSync(join(CLUSTER, "postmaster.pid"))) return "not-running";
   const status = Bun.spawn(asClusterOwner([join(bin, "pg_ctl"), "-D", CLUSTER, "status"]), {
     stdout: "ignore",

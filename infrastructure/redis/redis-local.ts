@@ -1,11 +1,10 @@
 /**
  * Local Redis: reuse whatever already answers on REDIS_URL, else start Debian's
- * redis-server on loopback (installing it with apt-get when missing and we are root).
+ * redis-server on loopback (installed beforehand by infrastructure/system-packages.ts).
  */
 import { mkdirSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
-import { ensureDebianProgram } from "../debian-package.ts";
 import { DATA_DIR } from "../paths.ts";
 import { runningPid, spawnDaemon, stopProcess } from "../process-tools.ts";
 
@@ -31,10 +30,7 @@ export function redisAnswers(host: string, port: number, timeoutMs = 1000): Prom
   });
 }
 
-export async function startRedis(
-  redisUrl: string,
-  log: (line: string) => void = console.log,
-): Promise<{ started: boolean; pid: number | null }> {
+export async function startRedis(redisUrl: string): Promise<{ started: boolean; pid: number | null }> {
   const url = new URL(redisUrl);
   const host = url.hostname;
   const port = Number(url.port || 6379);
@@ -44,12 +40,11 @@ export async function startRedis(
       `REDIS_URL points at ${host}:${port}, which does not answer; only a loopback Redis is started locally`,
     );
   }
-  const binary = await ensureDebianProgram(
-    "redis-server",
-    "redis-server",
-    log,
-    ", or point REDIS_URL at a running Redis",
-  );
+  const binary = Bun.which("redis-server");
+  if (!binary)
+    throw new Error(
+      "redis-server is not installed: run `sudo apt-get install redis-server`, or point REDIS_URL at a running Redis",
+    );
   mkdirSync(HOME, { recursive: true });
   const pid = spawnDaemon(
     [

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PipelineError } from "../../shared/errors.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import { waitUntilServed } from "../kafka/topic-admin.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type BatchingProducer, createBatchingProducer } from "./batching-producer.ts";
 import { createFreshTopics, edgeMessage, endOffsetTotal, positionOf, readMessages } from "./gateway-fixtures.ts";
@@ -17,6 +18,7 @@ async function freshTopic(name: string, configEntries: { name: string; value: st
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, configEntries }] });
+  await waitUntilServed(admin, [topic]);
   await admin.disconnect();
   return topic;
 }

@@ -42,6 +42,29 @@ export async function describeTopics(admin: Admin, names: string[]): Promise<Map
 }
 
 /**
+ * Waits until every partition of `topics` has a leader that answers ListOffsets. kafkajs's
+ * `waitForLeaders` trusts metadata, which names a leader a moment before that broker serves the
+ * partition, so a produce or listOffsets right after creation can still meet "not the leader".
+ */
+export async function waitUntilServed(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        if (offsets.length > 0 && offsets.every((o) => Number(o.high) >= 0)) break;
+      } catch (error) {
+        if (Date.now() >= until)
+          throw new Error(`topic ${topic}: partitions still without a serving leader after ${timeoutMs} ms`, {
+            cause: error,
+          });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/**
  * Brings each topic to its spec: creates missing ones, reconciles drifted configs and grows
  * partitions. Kafka cannot shrink partitions or (simply) change replication, so those are
  * reported and left for an operator. Running it again changes nothing.
@@ -64,6 +87,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
     });
   }
   const outcomes: TopicOutcome[] = [];
+  const grown: string[] = [];
   for (const spec of specs) {
     const state = states.get(spec.name);
     if (!state) {
@@ -90,6 +114,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
     }
     if (state.partitions < spec.partitions) {
       await admin.createPartitions({ topicPartitions: [{ topic: spec.name, count: spec.partitions }] });
+      grown.push(spec.name);
       topicOutcomes.push({ topic: spec.name, action: "partitions-grown", from: state.partitions, to: spec.partitions });
     } else if (state.partitions > spec.partitions) {
       topicOutcomes.push({
@@ -109,6 +134,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
     }
     outcomes.push(...(topicOutcomes.length > 0 ? topicOutcomes : [{ topic: spec.name, action: "unchanged" as const }]));
   }
+  await waitUntilServed(admin, [...missing.map((s) => s.name), ...grown]);
   return outcomes;
 }
 
