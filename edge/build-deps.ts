@@ -1,5 +1,5 @@
 import { type Env, parseConfig } from "../shared/config/parse-config.ts";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger, resolveLogFormat } from "../shared/logger.ts";
 import { redisKeys } from "../shared/redis-keys.ts";
 import { topicSpecs } from "../shared/topics.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
@@ -8,8 +8,11 @@ import { createRestProducer } from "./kafka-rest-producer.ts";
 import { syncGenerator } from "./sync-generation.ts";
 import { createRateLimiter, createUpstashRedis } from "./upstash-clients.ts";
 
-/** Parses the edge's configuration and builds its clients; throws ConfigError on bad settings. */
-export function buildEdgeDeps(env: Env): EdgeDeps {
+/**
+ * Parses the edge's configuration and builds its clients; throws ConfigError on bad settings.
+ * `terminal`: the runtime's output is a terminal (only Bun can tell), for readable log lines.
+ */
+export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): EdgeDeps {
   const config = parseConfig(env, ["edge", "auth", "keys", "public", "kafkaRest", "redisRest", "kafka", "log"]);
   const redis = createUpstashRedis(config.redisRest);
   return {
@@ -22,6 +25,10 @@ export function buildEdgeDeps(env: Env): EdgeDeps {
       prefix: redisKeys(config.keys.redisPrefix).rateLimit(),
     }),
     generateNow: syncGenerator({ workerUrl: config.edge.workerUrl, secret: config.auth.jwtSecret }),
-    logger: createLogger({ level: config.log.level, fields: { component: "edge" } }),
+    logger: createLogger({
+      level: config.log.level,
+      format: resolveLogFormat(config.log.format, { isTTY: output.terminal === true, noColor: Boolean(env.NO_COLOR) }),
+      fields: { component: "edge" },
+    }),
   };
 }

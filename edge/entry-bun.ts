@@ -6,7 +6,7 @@ import { buildEdgeDeps } from "./build-deps.ts";
 let deps: ReturnType<typeof buildEdgeDeps>;
 let host: string;
 try {
-  deps = buildEdgeDeps(process.env);
+  deps = buildEdgeDeps(process.env, { terminal: process.stdout.isTTY });
   host = parseConfig(process.env, ["listen"]).listen.host;
 } catch (error) {
   if (!(error instanceof ConfigError)) throw error;

@@ -4,7 +4,7 @@
  */
 import type { Env } from "../shared/config/parse-config.ts";
 import { parseConfig } from "../shared/config/parse-config.ts";
-import { createLogger } from "../shared/logger.ts";
+import { createLogger, resolveLogFormat } from "../shared/logger.ts";
 import { topicSpecs } from "../shared/topics.ts";
 import { createKafka } from "../worker/kafka/kafka-client.ts";
 import { describeOutcome, ensureTopics } from "../worker/kafka/topic-admin.ts";
@@ -15,7 +15,7 @@ import { ensureSystemPackages, FOR_START } from "./system-packages.ts";
 
 export async function stackUp(env: Env, options: { topics: boolean; log?: (line: string) => void }): Promise<void> {
   const log = options.log ?? console.log;
-  const config = parseConfig(env, ["kafka", "redis"]);
+  const config = parseConfig(env, ["kafka", "redis", "log"]);
   await ensureSystemPackages(FOR_START, { log });
   const [kafka, redis] = await Promise.all([startKafka(log), startRedis(config.redis.url)]);
   const mem = kafka.pid > 0 ? residentMiB(kafka.pid) : null;
@@ -30,7 +30,12 @@ export async function stackUp(env: Env, options: { topics: boolean; log?: (line:
       : `redis: already answering on ${config.redis.url}`,
   );
   if (!options.topics) return;
-  const admin = createKafka({ config: config.kafka, logger: createLogger({ level: "warn" }), retries: 3 }).admin();
+  const format = resolveLogFormat(config.log.format, {
+    isTTY: Boolean(process.stdout.isTTY),
+    noColor: Boolean(env.NO_COLOR),
+  });
+  const logger = createLogger({ level: "warn", format, fields: { component: "topics" } });
+  const admin = createKafka({ config: config.kafka, logger, retries: 3 }).admin();
   await admin.connect();
   try {
     for (const outcome of await ensureTopics(admin, Object.values(topicSpecs(config.kafka))))

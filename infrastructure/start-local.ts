@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { parseConfig } from "../shared/config/parse-config.ts";
-import { createLogger } from "../shared/logger.ts";
+import { loggerFor } from "../worker/runtime/entry.ts";
 import { createSupervisor } from "../worker/runtime/supervisor.ts";
 import { ENV_FILE, ensureEnvFile, readEnvFile } from "./env-file.ts";
 import { stackUp } from "./local-stack.ts";
@@ -17,7 +17,7 @@ const env: Record<string, string> = { ...readEnvFile(ENV_FILE), ...(process.env 
 const config = parseConfig(env, ["edge", "worker", "kafkaRest", "redisRest", "public", "log"]);
 await stackUp(env, { topics: true });
 
-const logger = createLogger({ level: config.log.level, fields: { component: "npm-start" } });
+const logger = loggerFor(config, "npm-start");
 const supervisor = createSupervisor(logger, { stopGraceMs: config.worker.shutdownGraceMs + 10_000 });
 const bun = (file: string) => [process.execPath, join(ROOT, file)];
 supervisor.start({ name: "kafka-rest-gateway", cmd: bun("worker/gateway/main.ts"), env });
@@ -55,9 +55,11 @@ try {
   await supervisor.stop();
   process.exit(1);
 }
+const colour = process.stdout.isTTY && !process.env.NO_COLOR;
+const em = (text: string) => (colour ? `\x1b[1;32m${text}\x1b[0m` : text);
 console.log(`
-Pixel Studio pipeline is running.
-  Studio (open this)   http://localhost:${config.edge.port}/
+${em("Pixel Studio pipeline is running.")}
+  Studio (open this)   ${em(`http://localhost:${config.edge.port}/`)}
   API                  http://localhost:${config.edge.port}/api/generations   (token: npm run token -- <user-id>)
   Worker HTTP + WS     ${config.public.wsUrl}  (/healthz /readyz /metrics /images/…)
   Kafka REST gateway   ${config.kafkaRest.url}

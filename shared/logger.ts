@@ -29,26 +29,78 @@ export function redact(value: unknown, depth = 0): unknown {
 }
 
 export type LogSink = (level: LogLevel, line: string) => void;
+/** `json` for machines (containers, CI, pipes); `pretty` for a person at a terminal. */
+export type LogFormat = "json" | "pretty";
+
+/** `auto` is pretty only when the output is a terminal and colour is not turned off (NO_COLOR). */
+export function resolveLogFormat(setting: LogFormat | "auto", output: { isTTY: boolean; noColor: boolean }): LogFormat {
+  if (setting !== "auto") return setting;
+  return output.isTTY && !output.noColor ? "pretty" : "json";
+}
+
+const ANSI = { reset: "\x1b[0m", dim: "\x1b[2m", cyan: "\x1b[36m", bold: "\x1b[1m" };
+const LEVEL_STYLE: Record<LogLevel, string> = {
+  debug: "\x1b[90mDEBUG",
+  info: "\x1b[32mINFO ",
+  warn: "\x1b[33mWARN ",
+  error: "\x1b[31mERROR",
+};
+
+function formatValue(value: unknown): string {
+  if (typeof value === "string") return /[\s"=]/.test(value) || value === "" ? JSON.stringify(value) : value;
+  if (value && typeof value === "object" && "message" in value && "name" in value) {
+    const e = value as { name: unknown; message: unknown; code?: unknown };
+    return JSON.stringify(`${e.name}: ${e.message}${e.code ? ` (${e.code})` : ""}`);
+  }
+  return JSON.stringify(value);
+}
+
+/** One readable line: time, level, component, message, then the remaining fields as key=value. */
+export function prettyLine(level: LogLevel, time: Date, message: string, fields: LogFields): string {
+  const { component, ...rest } = fields;
+  const clock = time.toISOString().slice(11, 23);
+  const who = typeof component === "string" ? `${ANSI.cyan}${component.padEnd(18)}${ANSI.reset} ` : "";
+  const tail = Object.entries(rest)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${formatValue(v)}`)
+    .join(" ");
+  const text = level === "error" || level === "warn" ? `${ANSI.bold}${message}${ANSI.reset}` : message;
+  return `${ANSI.dim}${clock}${ANSI.reset} ${LEVEL_STYLE[level]}${ANSI.reset} ${who}${text}${tail ? ` ${ANSI.dim}${tail}${ANSI.reset}` : ""}`;
+}
 
 const consoleSink: LogSink = (level, line) => {
   if (level === "error" || level === "warn") console.error(line);
   else console.log(line);
 };
 
-export function createLogger(options: { level?: LogLevel; fields?: LogFields; sink?: LogSink } = {}): Logger {
+export interface LoggerOptions {
+  level?: LogLevel;
+  fields?: LogFields;
+  sink?: LogSink;
+  format?: LogFormat;
+}
+
+export function createLogger(options: LoggerOptions = {}): Logger {
   const threshold = LOG_LEVELS.indexOf(options.level ?? "info");
   const base = options.fields ?? {};
   const sink = options.sink ?? consoleSink;
+  const pretty = options.format === "pretty";
   const write = (level: LogLevel, message: string, fields?: LogFields) => {
     if (LOG_LEVELS.indexOf(level) < threshold) return;
     const record = redact({ ...base, ...fields }) as LogFields;
-    sink(level, JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...record }));
+    const time = new Date();
+    sink(
+      level,
+      pretty
+        ? prettyLine(level, time, message, record)
+        : JSON.stringify({ time: time.toISOString(), level, msg: message, ...record }),
+    );
   };
   return {
     debug: (m, f) => write("debug", m, f),
     info: (m, f) => write("info", m, f),
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
-    child: (fields) => createLogger({ level: options.level, fields: { ...base, ...fields }, sink }),
+    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields }, sink }),
   };
 }

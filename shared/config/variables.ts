@@ -87,6 +87,12 @@ export const sections = {
       "Lowest log level written: debug, info, warn, error.",
       choice(["debug", "info", "warn", "error"]),
     ),
+    format: def(
+      "LOG_FORMAT",
+      "auto",
+      "Log lines as json, or pretty (coloured, for people); auto is pretty on a terminal, json otherwise.",
+      choice(["auto", "json", "pretty"]),
+    ),
   },
   kafka: {
     brokers: def("KAFKA_BROKERS", "127.0.0.1:9092", "Bootstrap brokers, comma-separated host:port.", brokers),

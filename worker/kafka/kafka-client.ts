@@ -46,6 +46,7 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+const HANDLED_RESPONSE = /rebalanc|not the leader|no leader for this topic-partition/i;
 const CAPPED_RETRIES_WARNING = "Limiting retries for the idempotent producer may invalidate EoS guarantees";
 
 function routeLogs(logger: Logger): logCreator {
@@ -55,9 +56,11 @@ function routeLogs(logger: Logger): logCreator {
       // kafkajs's own INFO lines (joins, commits) are noise at our info level, and so is its
       // warning on capped idempotent retries: the batching producer caps them on purpose and
       // starts a fresh producer (new producer id) after a failed batch.
-      // A rebalance answers in-flight heartbeats with an error the consumer handles by rejoining.
-      const rebalancing = /rebalanc/i.test(String((fields as { error?: unknown }).error ?? ""));
-      const quiet = LEVELS[level] === "info" || message === CAPPED_RETRIES_WARNING || rebalancing;
+      // A rebalance answers in-flight heartbeats with an error the consumer handles by rejoining;
+      // a partition whose leader is moving (or just created) answers "not the leader" and the
+      // request is retried against fresh metadata. kafkajs logs both responses as errors anyway.
+      const handled = HANDLED_RESPONSE.test(String((fields as { error?: unknown }).error ?? ""));
+      const quiet = LEVELS[level] === "info" || message === CAPPED_RETRIES_WARNING || handled;
       const ours = quiet ? "debug" : (LEVELS[level] ?? "debug");
       logger[ours](message, { component: "kafkajs", namespace, ...fields });
     };

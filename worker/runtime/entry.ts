@@ -11,14 +11,18 @@ import {
   type SectionConfig,
 } from "../../shared/config/parse-config.ts";
 import type { SectionName } from "../../shared/config/variables.ts";
-import { createLogger, type Logger } from "../../shared/logger.ts";
+import { createLogger, type Logger, resolveLogFormat } from "../../shared/logger.ts";
 
 export function configOrExit<S extends SectionName>(env: Env, names: readonly S[]): Config<S | "log"> {
   return orExit(() => parseConfig(env, [...names, "log"] as (S | "log")[]));
 }
 
 export function loggerFor(config: Config<"log">, component: string): Logger {
-  return createLogger({ level: config.log.level, fields: { component, pid: process.pid } });
+  const format = resolveLogFormat(config.log.format, {
+    isTTY: Boolean(process.stdout.isTTY),
+    noColor: Boolean(process.env.NO_COLOR),
+  });
+  return createLogger({ level: config.log.level, format, fields: { component, pid: process.pid } });
 }
 
 /** The CA PEM named by KAFKA_SSL_CA_FILE, or undefined to trust the system store. */
