@@ -1,4 +1,4 @@
-/** The closed set of generation states and stages (API.md); nothing else is ever written. */
+/** The closed set of generation states and stages (docs/api.md); nothing else is ever written. */
 export const JOB_STATUSES = ["queued", "processing", "completed", "failed", "canceled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
