@@ -1,25 +1,14 @@
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { API_ERRORS, type ApiErrorBody, type ApiErrorCode, type ApiErrorDetail } from "../shared/api-errors.ts";
 
-/** API.md's error codes with their HTTP statuses; nothing else is ever answered. */
-export const ERROR_STATUS = {
-  invalid_request: 400,
-  unauthorized: 401,
-  not_found: 404,
-  conflict: 409,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  rate_limited: 429,
-  internal: 500,
-  unavailable: 503,
-} as const satisfies Record<string, ContentfulStatusCode>;
-export type ApiErrorCode = keyof typeof ERROR_STATUS;
+export type { ApiErrorCode } from "../shared/api-errors.ts";
 
+/** An answer from shared/api-errors.ts's table: nothing else is ever answered. */
 export class ApiError extends Error {
   constructor(
     readonly code: ApiErrorCode,
     message: string,
-    readonly details?: unknown,
+    readonly details?: ApiErrorDetail[],
     readonly headers: Record<string, string> = {},
   ) {
     super(message);
@@ -28,7 +17,7 @@ export class ApiError extends Error {
 
 export function errorResponse(c: Context, error: ApiError): Response {
   for (const [name, value] of Object.entries(error.headers)) c.header(name, value);
-  const body: { code: ApiErrorCode; message: string; details?: unknown } = { code: error.code, message: error.message };
-  if (error.details !== undefined) body.details = error.details;
-  return c.json({ error: body }, ERROR_STATUS[error.code]);
+  const body: ApiErrorBody = { error: { code: error.code, message: error.message } };
+  if (error.details !== undefined) body.error.details = error.details;
+  return c.json(body, API_ERRORS[error.code].status);
 }

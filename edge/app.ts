@@ -4,6 +4,7 @@ import { ApiError, errorResponse } from "./api-error.ts";
 import { type AuthEnv, authenticate } from "./auth.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
 import { generationRoutes } from "./routes/generations.ts";
+import { openApiRoute } from "./routes/openapi.ts";
 import { studioPage } from "./routes/studio-page.ts";
 import { MAX_BODY_BYTES } from "./submit-body.ts";
 
@@ -29,6 +30,7 @@ export function createEdgeApp(deps: EdgeDeps) {
   });
 
   app.route("/", studioPage(deps));
+  app.route("/", openApiRoute(deps));
 
   app.use(
     "/api/*",

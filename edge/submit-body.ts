@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { paramRules } from "../shared/events/params.ts";
-import { formatIssues, object, optional, type Schema, string, withDefault } from "../shared/schema/schema.ts";
+import { described, formatIssues, object, optional, type Schema, withDefault } from "../shared/schema/schema.ts";
 import { ApiError } from "./api-error.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -25,6 +25,13 @@ function webhookUrl(allowPrivate: boolean): Schema<string> {
         return { ok: false, issues: [{ path, message: "must not point at a loopback or private host" }] };
       return { ok: true, value: url.toString() };
     },
+    jsonSchema: () => ({
+      type: "string",
+      format: "uri",
+      description: allowPrivate
+        ? "Absolute https: or http: URL; loopback and private hosts are allowed (ALLOW_PRIVATE_WEBHOOKS=true)."
+        : "Absolute https: URL of a public host; loopback and private hosts are refused.",
+    }),
   };
 }
 
@@ -33,11 +40,11 @@ const randomSeed = () => crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 export function submitSchema(allowPrivateWebhooks: boolean) {
   return object({
     prompt: paramRules.prompt,
-    style: withDefault(paramRules.style, () => "pixel-art" as const),
-    width: withDefault(paramRules.width, () => 1024),
-    height: withDefault(paramRules.height, () => 1024),
-    format: withDefault(paramRules.format, () => "webp" as const),
-    seed: withDefault(paramRules.seed, randomSeed),
+    style: withDefault(paramRules.style, "pixel-art"),
+    width: withDefault(paramRules.width, 1024),
+    height: withDefault(paramRules.height, 1024),
+    format: withDefault(paramRules.format, "webp"),
+    seed: described(withDefault(paramRules.seed, randomSeed), "Random when absent; the seed used is returned."),
     webhookUrl: optional(webhookUrl(allowPrivateWebhooks)),
   });
 }
@@ -87,7 +94,7 @@ export function validateSubmit(body: unknown, allowPrivateWebhooks: boolean) {
   return result.value;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export function readIdempotencyKey(c: Context): string | undefined {
   const key = c.req.header("idempotency-key");
   if (key === undefined) return undefined;
@@ -97,7 +104,3 @@ export function readIdempotencyKey(c: Context): string | undefined {
     ]);
   return key;
 }
-
-export const generationIdParam = string({
-  pattern: /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
-});

@@ -1,4 +1,4 @@
-/** The closed set of generation states and stages (API.md); nothing else is ever written. */
+/** The closed set of generation states and stages (docs/api.md); nothing else is ever written. */
 export const JOB_STATUSES = ["queued", "processing", "completed", "failed", "canceled"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -32,3 +32,7 @@ export const GENERATION_ERROR_CODES = [
   "internal",
 ] as const;
 export type GenerationErrorCode = (typeof GENERATION_ERROR_CODES)[number];
+
+/** A code of the closed set as is; any other code a generation fails with is reported as `internal`. */
+export const toGenerationErrorCode = (code: unknown): GenerationErrorCode =>
+  (GENERATION_ERROR_CODES as readonly unknown[]).includes(code) ? (code as GenerationErrorCode) : "internal";

@@ -1,37 +1,42 @@
-import type { RequestEvent } from "./events/events.ts";
-import type { GenerationParams } from "./events/params.ts";
-import type { ImageFormat, JobStatus, Stage } from "./job-states.ts";
+import { generationError, imageRef, type RequestEvent } from "./events/events.ts";
+import { generationParams } from "./events/params.ts";
+import { JOB_STATUSES, STAGES } from "./job-states.ts";
+import { described, type Infer, integer, isoDate, named, object, oneOf, optional, string } from "./schema/schema.ts";
+import { UUID_V7 } from "./uuid7.ts";
 
-export interface PublicImage {
-  url: string;
-  width: number;
-  height: number;
-  format: ImageFormat;
-  bytes: number;
-}
+export const generationId = described(
+  string({ pattern: UUID_V7, patternMessage: "must be a UUIDv7" }),
+  "A UUIDv7: time-sortable.",
+);
 
-export interface GenerationError {
-  code: string;
-  message: string;
-  retryable: boolean;
-}
+/** The image as clients see it: the stored image reference without its key and digest. */
+const { key: _key, sha256: _sha256, ...publicImageShape } = imageRef.shape;
+export const publicImage = named("Image", object(publicImageShape));
+export type PublicImage = Infer<typeof publicImage>;
 
-/** The body of `GET /api/generations/{id}` (API.md); fields that do not apply are absent. */
-export interface GenerationSnapshot {
-  id: string;
-  status: JobStatus;
-  progress: number;
-  stage: Stage;
-  queuePosition?: number;
-  attempts: number;
-  params: GenerationParams;
-  createdAt: string;
-  startedAt?: string;
-  completedAt?: string;
-  image?: PublicImage;
-  error?: GenerationError;
-  seq: number;
-}
+export const publicError = named("GenerationError", generationError);
+export type GenerationError = Infer<typeof publicError>;
+
+/** The body of `GET /api/generations/{id}` (docs/api.md); fields that do not apply are absent. */
+export const snapshotShape = {
+  id: generationId,
+  status: oneOf(JOB_STATUSES),
+  progress: integer({ min: 0, max: 100 }),
+  stage: oneOf(STAGES),
+  queuePosition: optional(
+    described(integer({ min: 0 }), "While queued: requests ahead of this one in its partition that no worker started."),
+  ),
+  attempts: integer({ min: 0 }),
+  params: named("GenerationParams", generationParams),
+  createdAt: isoDate(),
+  startedAt: optional(isoDate()),
+  completedAt: optional(isoDate()),
+  image: optional(publicImage),
+  error: optional(publicError),
+  seq: described(integer({ min: 0 }), "How many status events have been applied: the live stream's sequence."),
+};
+export const generationSnapshot = named("Generation", object(snapshotShape));
+export type GenerationSnapshot = Infer<typeof generationSnapshot>;
 
 /**
  * What Redis holds per generation: the public snapshot plus the owner, the producer-side

@@ -3,7 +3,7 @@ import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "./events/
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The four topics of API.md: name, partitions, retention and the event each one carries. */
+/** The four topics of docs/api.md: name, partitions, retention and the event each one carries. */
 export const TOPIC_DEFINITIONS = {
   requests: { name: "image.generation.requests", partitions: 6, retentionMs: 7 * DAY_MS, event: RequestEvent },
   status: { name: "image.generation.status", partitions: 3, retentionMs: 1 * DAY_MS, event: StatusEvent },

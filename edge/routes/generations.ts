@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import type { AcceptedGeneration } from "../../shared/api-bodies.ts";
 import { mintEventToken } from "../../shared/auth/event-token.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
@@ -85,7 +86,7 @@ export function generationRoutes(deps: EdgeDeps) {
       .catch((error) => logger.warn("could not record the queued snapshot early", { error }));
 
     const events = `${config.public.wsUrl}/ws/generations/${request.id}?token=${await mintEventToken(userId, request.id, config.auth.jwtSecret)}`;
-    const body = {
+    const body: AcceptedGeneration = {
       id: request.id,
       status: "queued" as const,
       createdAt: request.createdAt,

@@ -54,7 +54,7 @@ const requestShape = {
 export const RequestEvent = defineEvent("request", object(requestShape));
 
 /**
- * API.md's status event, plus the terminal payload (`image`/`error`/`timings`) on the
+ * docs/api.md's status event, plus the terminal payload (`image`/`error`/`timings`) on the
  * terminal event, so one topic ordered by `seq` is enough to feed live clients.
  */
 export const StatusEvent = defineEvent(

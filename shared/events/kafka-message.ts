@@ -1,6 +1,6 @@
 import type { EventDefinition } from "./define-event.ts";
 
-/** What API.md says every message carries: key = generation id, JSON value, two headers. */
+/** What docs/api.md says every message carries: key = generation id, JSON value, two headers. */
 export interface EventMessageRecord {
   key: string;
   value: string;

@@ -1,7 +1,7 @@
 import { FORMATS, STYLES } from "../job-states.ts";
 import { type Infer, integer, object, oneOf, string } from "../schema/schema.ts";
 
-/** Field rules of API.md's submit table; the edge adds defaults on top of these. */
+/** Field rules of docs/api.md's submit table; the edge adds defaults on top of these. */
 export const paramRules = {
   prompt: string({ trim: true, min: 1, max: 1000 }),
   style: oneOf(STYLES),

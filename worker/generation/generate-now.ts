@@ -1,4 +1,5 @@
 import type { RequestEvent } from "../../shared/events/events.ts";
+import { toGenerationErrorCode } from "../../shared/job-states.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import type { ImageStore } from "../images/image-store.ts";
 import type { GenerationProvider } from "./provider.ts";
@@ -39,7 +40,7 @@ export async function generateNow(
       stage: "done",
       completedAt: new Date().toISOString(),
       error: {
-        code: timedOut ? "timeout" : (e.code ?? "internal"),
+        code: timedOut ? "timeout" : toGenerationErrorCode(e.code),
         message: timedOut ? `generation exceeded ${deps.timeoutMs} ms` : (e.message ?? "generation failed"),
         retryable: Boolean(e.retryable),
       },

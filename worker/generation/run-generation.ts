@@ -2,10 +2,10 @@ import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import { CompleteEvent, FailedEvent, type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import {
-  GENERATION_ERROR_CODES,
   type GenerationErrorCode,
   type JobStatus,
   type Stage,
+  toGenerationErrorCode,
 } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { ImageStore } from "../images/image-store.ts";
@@ -36,9 +36,7 @@ export interface GenerationDeps {
 class Canceled extends Error {}
 
 const codeOf = (error: unknown): GenerationErrorCode =>
-  error instanceof PipelineError && (GENERATION_ERROR_CODES as readonly string[]).includes(error.code)
-    ? (error.code as GenerationErrorCode)
-    : "internal";
+  error instanceof PipelineError ? toGenerationErrorCode(error.code) : "internal";
 
 const ms = (from: string | number, to: number) =>
   Math.max(0, Math.round(to - (typeof from === "string" ? Date.parse(from) : from)));

@@ -5,7 +5,7 @@
  */
 import { FORMATS, type ImageFormat } from "../../shared/job-states.ts";
 
-const KEY = new RegExp(`^([0-9a-f]{2})/([0-9a-f]{64})\\.(${FORMATS.join("|")})$`);
+export const IMAGE_KEY = new RegExp(`^([0-9a-f]{2})/([0-9a-f]{64})\\.(${FORMATS.join("|")})$`);
 
 export function sha256Hex(bytes: Uint8Array): string {
   return new Bun.CryptoHasher("sha256").update(bytes).digest("hex");
@@ -16,7 +16,7 @@ export function imageKey(sha256: string, format: ImageFormat): string {
 }
 
 export function parseImageKey(key: string): { sha256: string; format: ImageFormat } | null {
-  const match = KEY.exec(key);
+  const match = IMAGE_KEY.exec(key);
   const [, folder, sha256, format] = match ?? [];
   if (!folder || !sha256?.startsWith(folder)) return null;
   return { sha256, format: format as ImageFormat };

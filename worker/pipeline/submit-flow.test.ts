@@ -150,7 +150,7 @@ describe("submit → Kafka → worker → image → status", () => {
     expect(((await cancel.json()) as { error: { code: string } }).error.code).toBe("conflict");
   });
 
-  test("every bad input is answered as API.md says, and nothing reaches Kafka or Redis", async () => {
+  test("every bad input is answered as docs/api.md says, and nothing reaches Kafka or Redis", async () => {
     const offsets = await endOffsetTotal(p.kafka, p.topics.requests.name);
     const keys = await redisKeyCount();
     const token = await p.token("mallory");

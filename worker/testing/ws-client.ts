@@ -51,7 +51,7 @@ export function record(url: string, init?: { headers?: Record<string, string> })
   return recorded;
 }
 
-/** Asserts API.md's ordering: a snapshot or resume, then strictly consecutive `seq`. */
+/** Asserts docs/api.md's ordering: a snapshot or resume, then strictly consecutive `seq`. */
 export function seqGaps(messages: ServerMessage[], startAfter?: number): string[] {
   const problems: string[] = [];
   let last = startAfter ?? (messages[0]?.type === "snapshot" ? messages[0].seq : 0);

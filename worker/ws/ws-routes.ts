@@ -27,7 +27,7 @@ export interface LiveRoutesOptions {
 type Env = { Variables: { userId: string; after?: number } };
 const SSE_KEEPALIVE_MS = 15_000;
 
-/** `GET /ws/generations/{id}` (WebSocket) and `GET /events/generations/{id}` (SSE), per API.md. */
+/** `GET /ws/generations/{id}` (WebSocket) and `GET /events/generations/{id}` (SSE), per docs/api.md. */
 export function liveRoutes(options: LiveRoutesOptions) {
   const { logger } = options;
   const registry = new SocketRegistry(options.maxSocketsPerUser);

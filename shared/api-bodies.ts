@@ -1,0 +1,80 @@
+/**
+ * Response bodies of the HTTP API besides the generation itself (shared/snapshot.ts) and errors
+ * (shared/api-errors.ts): the routes type their answers with these, the OpenAPI documents are
+ * generated from them, and the contract test checks real answers against them.
+ */
+import { generationParams } from "./events/params.ts";
+import {
+  array,
+  described,
+  type Infer,
+  integer,
+  isoDate,
+  literal,
+  named,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  string,
+  url,
+} from "./schema/schema.ts";
+import { generationId, generationSnapshot } from "./snapshot.ts";
+
+/** The `202` of `POST /api/generations`. */
+export const acceptedGeneration = named(
+  "AcceptedGeneration",
+  object({
+    id: generationId,
+    status: literal("queued"),
+    createdAt: isoDate(),
+    params: named("GenerationParams", generationParams),
+    links: object({
+      self: described(string({ min: 1 }), "This generation: `/api/generations/{id}`."),
+      events: described(
+        url({ protocols: ["ws:", "wss:"] }),
+        "Its live WebSocket on PUBLIC_WS_URL, with a 15-minute token for this user and generation.",
+      ),
+      cancel: described(string({ min: 1 }), "`POST` here to cancel: `/api/generations/{id}/cancel`."),
+    }),
+  }),
+);
+export type AcceptedGeneration = Infer<typeof acceptedGeneration>;
+
+/** `GET /api/generations`: the caller's generations, newest first. */
+export const generationPage = named(
+  "GenerationPage",
+  object({
+    items: array(generationSnapshot, { max: 100 }),
+    nextCursor: described(nullable(generationId), "Pass as `cursor` for the next page; null on the last page."),
+  }),
+);
+export type GenerationPage = Infer<typeof generationPage>;
+
+/** The edge's `GET /healthz`. */
+export const edgeHealth = named(
+  "EdgeHealth",
+  object({
+    status: oneOf(["ok", "unavailable"]),
+    failing: optional(array(oneOf(["kafka-rest", "redis"]))),
+    error: optional(object({ code: literal("unavailable"), message: string({ min: 1 }) })),
+  }),
+);
+
+/** A worker's (or the standalone live server's) `GET /healthz`: the process answers. */
+export const workerLiveness = named(
+  "Liveness",
+  object({
+    status: literal("ok"),
+    sockets: optional(described(integer({ min: 0 }), "Open live connections (standalone live server only).")),
+  }),
+);
+
+/** A worker's `GET /readyz`. */
+export const workerReadiness = named(
+  "Readiness",
+  object({
+    status: oneOf(["ready", "not-ready"]),
+    failing: optional(described(array(string({ min: 1 })), "What is not ready, e.g. kafka-consumer, redis.")),
+  }),
+);
