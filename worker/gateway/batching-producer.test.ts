@@ -17,7 +17,7 @@ async function freshTopic(name: string, configEntries: { name: string; value: st
   const topic = `${config.topicPrefix}${name}`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, configEntries }] });
+  await admin.createTopics({ waitForLeaders: false, topics: [{ topic, numPartitions: 3, configEntries }] });
   await waitUntilServed(admin, [topic]);
   await admin.disconnect();
   return topic;

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { topicSpecs } from "../../shared/topics.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import { ConfigResourceTypes } from "./kafka-client.ts";
-import { describeTopics, ensureTopics } from "./topic-admin.ts";
+import { describeTopics, ensureTopics, waitUntilServed } from "./topic-admin.ts";
 
 const config = freshKafkaConfig();
 const specs = Object.values(topicSpecs(config));
@@ -70,12 +70,13 @@ describe("ensureTopics against the real broker", () => {
       Object.entries(configs).map(([name, value]) => ({ name, value }));
     try {
       await admin.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: [
           { topic: requests.name, numPartitions: 2, configEntries: entries(requests.configs) },
           { topic: failed.name, numPartitions: 5, configEntries: entries(failed.configs) },
         ],
       });
+      await waitUntilServed(admin, [requests.name, failed.name]);
       const outcomes = await ensureTopics(admin, otherSpecs);
       expect(outcomes).toContainEqual({ topic: requests.name, action: "partitions-grown", from: 2, to: 6 });
       expect(outcomes).toContainEqual({ topic: failed.name, action: "partitions-exceed-spec", actual: 5, expected: 3 });

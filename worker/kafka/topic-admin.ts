@@ -76,8 +76,10 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
   );
   const missing = specs.filter((s) => !states.has(s.name));
   if (missing.length > 0) {
+    // Not kafkajs's waitForLeaders: it gives up after the client's few retries, which a busy
+    // broker can outlast; waitUntilServed below waits on its own, longer, deadline.
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((s) => ({
         topic: s.name,
         numPartitions: s.partitions,
