@@ -28,8 +28,8 @@ test.each([
 
 /**
  * Bun's and Deno's namespaces, and the Node globals that @cloudflare/workers-types declares (as
- * `any`) for Workers with `nodejs_compat`, a flag our Worker does not set: the edge's type check
- * would let these through.
+ * `any`) for Workers with Node compatibility, which our Worker turns off (`no_nodejs_compat_v2`
+ * in wrangler.toml): the edge's type check would let these through.
  */
 const RUNTIME_SPECIFIC = /\b(Bun|Deno)\.[a-z]|\b(process|Buffer|global)\.|\bsetImmediate\(/;
 

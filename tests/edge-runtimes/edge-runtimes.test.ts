@@ -41,10 +41,11 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
       headers: { "content-type": "application/json" },
       body: JSON.stringify(body),
     });
-  async function waitFor(id: string, until: (g: GenerationSnapshot) => boolean) {
+  /** Polls GET until `until` holds; as `user`, or with the credentials in `headers`. */
+  async function waitFor(id: string, until: (g: GenerationSnapshot) => boolean, headers?: HeadersInit) {
     let last: GenerationSnapshot | undefined;
     for (let i = 0; i < 600; i++) {
-      const response = await call(`/api/generations/${id}`, { as: user });
+      const response = await call(`/api/generations/${id}`, headers ? { headers } : { as: user });
       expect(response.status).toBe(200);
       last = (await response.json()) as GenerationSnapshot;
       if (until(last)) return last;
@@ -131,13 +132,15 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
     const cookie = page.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/^ps_session=[^;]+;.*HttpOnly/);
 
+    const session = { cookie: cookie.split(";")[0] ?? "" };
     const form = await call("/api/generations", {
       method: "POST",
-      headers: { cookie: cookie.split(";")[0] ?? "", "content-type": "application/x-www-form-urlencoded" },
+      headers: { ...session, "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ prompt: "from the form", width: "256", height: "256" }).toString(),
     });
     expect(form.status).toBe(202);
-    expect(((await form.json()) as Accepted).status).toBe("queued");
+    const { id } = (await form.json()) as Accepted;
+    expect((await waitFor(id, (g) => g.status === "completed", session)).params.prompt).toBe("from the form");
   });
 });
 
