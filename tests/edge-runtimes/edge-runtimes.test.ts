@@ -42,7 +42,7 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
       body: JSON.stringify(body),
     });
   /** Polls GET until `until` holds; as `user`, or with the credentials in `headers`. */
-  async function waitFor(id: string, until: (g: GenerationSnapshot) => boolean, headers?: HeadersInit) {
+  async function waitFor(id: string, until: (g: GenerationSnapshot) => boolean, headers?: Record<string, string>) {
     let last: GenerationSnapshot | undefined;
     for (let i = 0; i < 600; i++) {
       const response = await call(`/api/generations/${id}`, headers ? { headers } : { as: user });
@@ -122,6 +122,14 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
     const response = await submit({ prompt: "x".repeat(20_000) });
     expect(response.status).toBe(413);
     expect(((await response.json()) as ApiErrorBody).error.code).toBe("payload_too_large");
+  });
+
+  test("GET /openapi.json serves the contract", async () => {
+    const response = await call("/openapi.json");
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(document.openapi).toStartWith("3.1");
+    expect(Object.keys(document.paths)).toContain("/api/generations");
   });
 
   test("GET / serves the studio page with a session cookie that can submit its form", async () => {
