@@ -10,7 +10,7 @@ import { createRateLimiter, createUpstashRedis } from "./upstash-clients.ts";
 
 /**
  * Parses the edge's configuration and builds its clients; throws ConfigError on bad settings.
- * `terminal`: the runtime's output is a terminal (only Bun can tell), for readable log lines.
+ * `terminal`: the process's output is a terminal (Bun and Deno can tell, a Worker cannot), for readable log lines.
  */
 export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): EdgeDeps {
   const config = parseConfig(env, ["edge", "auth", "keys", "public", "kafkaRest", "redisRest", "kafka", "log"]);

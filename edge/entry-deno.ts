@@ -1,11 +1,20 @@
-/** The edge on Deno: `deno run --allow-net --allow-env edge/entry-deno.ts`. */
-import { createEdgeApp } from "./app.ts";
-import { buildEdgeDeps } from "./build-deps.ts";
+/** The edge on Deno: `npm run edge:deno` (`deno run --config edge/deno.json --allow-net --allow-env` this file). */
+import { edgeFromEnv } from "./edge-from-env.ts";
 
-declare const Deno: {
-  env: { toObject(): Record<string, string> };
-  serve(options: { port: number }, handler: (r: Request) => Response | Promise<Response>): unknown;
-};
-
-const deps = buildEdgeDeps(Deno.env.toObject());
-Deno.serve({ port: deps.config.edge.port }, createEdgeApp(deps).fetch);
+const edge = edgeFromEnv(Deno.env.toObject(), { terminal: Deno.stdout.isTerminal() });
+if (!edge.ok) {
+  console.error(edge.problem);
+  Deno.exit(1);
+}
+const server = Deno.serve(
+  {
+    hostname: edge.host,
+    port: edge.port,
+    onListen: (at) => edge.logger.info("edge listening", { url: `http://${at.hostname}:${at.port}/` }),
+  },
+  edge.app.fetch,
+);
+// Requests in flight finish before the process ends, as on Bun.
+const stop = () => void server.shutdown().then(() => Deno.exit(0));
+Deno.addSignalListener("SIGTERM", stop);
+Deno.addSignalListener("SIGINT", stop);

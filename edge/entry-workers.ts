@@ -1,12 +1,15 @@
-/** The edge on Cloudflare Workers (`wrangler.toml`): the app is built once per isolate from its bindings. */
-import { createEdgeApp, type EdgeApp } from "./app.ts";
-import { buildEdgeDeps } from "./build-deps.ts";
+/** The edge on Cloudflare Workers (`wrangler.toml`): built once per isolate from its bindings. */
+import { type EdgeFromEnv, edgeFromEnv } from "./edge-from-env.ts";
 
-let app: EdgeApp | undefined;
+let edge: EdgeFromEnv | undefined;
 
 export default {
-  fetch(request: Request, env: Record<string, string>, ctx: unknown): Response | Promise<Response> {
-    app ??= createEdgeApp(buildEdgeDeps(env));
-    return app.fetch(request, env, ctx as never);
+  fetch(request, env, ctx) {
+    if (!edge) {
+      edge = edgeFromEnv(env);
+      // A Worker cannot exit: say once per isolate what is wrong, and answer 503 meanwhile.
+      if (!edge.ok) console.error(edge.problem);
+    }
+    return edge.ok ? edge.app.fetch(request, env, ctx) : edge.fetch(request);
   },
-};
+} satisfies ExportedHandler<Record<string, string>>;

@@ -275,7 +275,12 @@ export const sections = {
     ),
   },
   edge: {
-    port: def("EDGE_PORT", "8787", "Port of the edge when run on Bun.", int(1, 65535)),
+    port: def(
+      "EDGE_PORT",
+      "8787",
+      "Port of the edge served as a process: on Bun, Deno or local workerd.",
+      int(1, 65535),
+    ),
     kafkaEnabled: def(
       "ENABLE_KAFKA_IMAGE_GENERATION",
       "true",

@@ -195,7 +195,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const liveServers: Awaited<ReturnType<typeof startLive>>[] = [];
   for (let i = 0; i < (options.liveServers ?? 1); i++) liveServers.push(await startLive());
 
-  const edgeDeps = buildEdgeDeps({
+  const edgeEnv: Record<string, string> = {
     AUTH_JWT_SECRET: jwtSecret,
     KAFKA_REST_URL: `http://127.0.0.1:${gateway.port}`,
     KAFKA_REST_USERNAME: "edge",
@@ -210,7 +210,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     STUDIO_ORIGIN: studioOrigin,
     LOG_LEVEL: "error",
     ...options.edgeEnv,
-  });
+  };
+  const edgeDeps = buildEdgeDeps(edgeEnv);
   const edge = Bun.serve({
     port: edgePort,
     hostname: "127.0.0.1",
@@ -252,6 +253,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     liveServers,
     studioOrigin,
     webhookSecret,
+    /** The environment the edge runs with, for starting it elsewhere (another runtime, another process). */
+    edgeEnv,
     /** Starts another live server (e.g. on the port of one that was stopped: a restart). */
     async startLive(port?: number) {
       const live = await startLive(port);

@@ -1,0 +1,32 @@
+import { ConfigError, type Env, parseConfig } from "../shared/config/parse-config.ts";
+import type { Logger } from "../shared/logger.ts";
+import { createEdgeApp, type EdgeApp } from "./app.ts";
+import { buildEdgeDeps } from "./build-deps.ts";
+
+export type EdgeFromEnv =
+  | { ok: true; app: EdgeApp; logger: Logger; host: string; port: number }
+  /** `problem` names each bad variable (never a secret's value); `fetch` answers 503 meanwhile. */
+  | { ok: false; problem: string; fetch: (request: Request) => Response };
+
+/**
+ * What every runtime's entry point does with its environment (a process's variables on Bun and
+ * Deno, a Worker's bindings): parse the configuration and build the app once. A bad
+ * setting is returned, not thrown, because each runtime reacts in its own way: a process
+ * exits, a Worker (which cannot) answers 503 with the fixed public message. `terminal`: the
+ * process's output is a terminal, for readable log lines.
+ */
+export function edgeFromEnv(env: Env, output: { terminal?: boolean } = {}): EdgeFromEnv {
+  try {
+    const deps = buildEdgeDeps(env, output);
+    const { host } = parseConfig(env, ["listen"]).listen;
+    return { ok: true, app: createEdgeApp(deps), logger: deps.logger, host, port: deps.config.edge.port };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const body = JSON.stringify({ error: { code: "unavailable", message: "The service is unavailable" } });
+    return {
+      ok: false,
+      problem: error.message,
+      fetch: () => new Response(body, { status: 503, headers: { "content-type": "application/json" } }),
+    };
+  }
+}
