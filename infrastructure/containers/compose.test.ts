@@ -66,7 +66,7 @@ describe("compose files", () => {
 
   test("Kafka UI: pinned, loopback only, read-only, behind a login whose password must be set", () => {
     const ui = compose.services["kafka-ui"];
-    expect(ui?.image).toMatch(/^ghcr\.io\/kafbat\/kafka-ui:v\d+\.\d+\.\d+$/);
+    expect(ui?.image).toMatch(/^kafbat\/kafka-ui:v\d+\.\d+\.\d+$/);
     expect(ui?.ports).toEqual(["127.0.0.1:8080:8080"]);
     expect(ui?.environment).toMatchObject({
       KAFKA_CLUSTERS_0_READONLY: "true",
@@ -88,7 +88,7 @@ describe("the compose rules catch what they exist for", () => {
         healthcheck: { test: ["CMD", "true"] },
       },
       scaled: { image: "pixel/pipeline:1", scale: 2, ports: [{ target: 3001, published: 3001, host_ip: "127.0.0.1" }] },
-      ui: { image: "ghcr.io/kafbat/kafka-ui:latest", ports: ["0.0.0.0:8080:8080"], healthcheck: { disable: true } },
+      ui: { image: "kafbat/kafka-ui:latest", ports: ["0.0.0.0:8080:8080"], healthcheck: { disable: true } },
       bare: { image: "redis", ports: ["127.0.0.1:6379:6379"] },
       registry: { image: "localhost:5000/pipeline", healthcheck: { test: ["CMD", "true"] } },
       job: { image: "pixel/pipeline:1", restart: "no" },
@@ -110,7 +110,7 @@ describe("the compose rules catch what they exist for", () => {
 
   test("an unpinned or moving tag", () => {
     expect(unpinnedImages(broken)).toEqual([
-      "ui: ghcr.io/kafbat/kafka-ui:latest",
+      "ui: kafbat/kafka-ui:latest",
       "bare: redis",
       "registry: localhost:5000/pipeline",
     ]);
