@@ -21,6 +21,11 @@ test.each([
   ["kafkajs", (s: string) => s === "kafkajs", ["worker/kafka/kafka-client.ts"]],
   ["sharp", (s: string) => s === "sharp", ["worker/imaging/sharp-image.ts"]],
   ["@upstash/*", (s: string) => s.startsWith("@upstash/"), ["edge/upstash-clients.ts"]],
+  [
+    "jmespath (the AWS CLI stand-in's --query)",
+    (s: string) => s === "jmespath",
+    ["infrastructure/aws/testing/aws-cli-standin.ts"],
+  ],
 ])("%s is imported by its one wrapper module only", (_name, matches, expected) => {
   expect(importers(matches)).toEqual(expected);
 });

@@ -53,6 +53,7 @@ describe("compose files", () => {
   });
 
   test("workers really scale: replicas from PROCESSING_WORKER_INSTANCES, no fixed host port", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, literally.
     expect(compose.services.worker?.deploy?.replicas).toBe("${PROCESSING_WORKER_INSTANCES:-2}");
     expect(compose.services.worker?.ports).toBeUndefined();
     expect(fixedHostPortsOnReplicated(compose)).toEqual([]);

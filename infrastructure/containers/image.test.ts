@@ -87,6 +87,7 @@ describe("the pipeline image", () => {
     const check = instructions.find((i) => i.startsWith("HEALTHCHECK "));
     expect(check).toEndWith('CMD ["bun", "infrastructure/containers/probe.ts"]');
     expect(readFileSync(join(ROOT, "infrastructure/containers/probe.ts"), "utf8")).toContain(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the probe's source text, literally.
       '`http://127.0.0.1:${process.env.WS_PORT || "3001"}/readyz`',
     );
   });
