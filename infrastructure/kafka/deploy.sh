@@ -174,8 +174,8 @@ confirm() {
 }
 
 # ---------- deploying one stack through a change set ----------
-# deploy_stack NAME TEMPLATE_ARGS... -- PARAMETERS_JSON
-# Returns 0 when applied or unchanged; ends the script on anything else, saying what is left.
+# deploy_stack NAME PARAMETERS_JSON TEMPLATE_ARGS...
+# Returns when applied or unchanged; ends the script on anything else, saying what is left.
 deploy_stack() {
   local stack=$1 parameters=$2
   shift 2
@@ -219,7 +219,11 @@ deploy_stack() {
   fi
 
   must "executing the change set of $stack" cloudformation execute-change-set --stack-name "$stack" --change-set-name "$id" >/dev/null
-  say "== $stack: applying… (a new MSK cluster takes 20 to 40 minutes)"
+  if [ "$type" = CREATE ] && [[ $stack == *-kafka ]]; then
+    say "== $stack: applying… (a new MSK cluster takes 20 to 40 minutes)"
+  else
+    say "== $stack: applying…"
+  fi
   local waiter=stack-update-complete
   [ "$type" = CREATE ] && waiter="stack-create-complete"
   if ! call cloudformation wait "$waiter" --stack-name "$stack" >/dev/null; then
@@ -338,9 +342,10 @@ bootstrap_brokers() {
 
 # ---------- commands ----------
 cmd_deploy() {
-  cfn_lint
+  # Read-only checks first (cheap, and they name the problem), then the linter, then changes.
   check_network
   read_settings
+  cfn_lint
   local subnets_csv
   subnets_csv=$(IFS=,; say "${SUBNET_LIST[*]}")
   local instance_type=${MSK_BROKER_INSTANCE_TYPE:-kafka.t3.small}
