@@ -1,8 +1,10 @@
 /**
  * `npm test`: installs what is missing (one serialised step), starts the real broker, Redis and
- * PostgreSQL in parallel, runs `bun test`, and ends with the line `N passed, N failed` that CI
+ * PostgreSQL and installs the CloudFormation checkers (a pip venv, after apt is done) in
+ * parallel, runs `bun test`, and ends with the line `N passed, N failed` that CI
  * reads. Extra arguments go to `bun test`.
  */
+import { ensurePythonTools } from "./aws/python-tools.ts";
 import { stackUp } from "./local-stack.ts";
 import { startPostgres } from "./postgres/postgres-local.ts";
 import { ensureSystemPackages, FOR_TEST } from "./system-packages.ts";
@@ -10,7 +12,7 @@ import { ensureSystemPackages, FOR_TEST } from "./system-packages.ts";
 const log = (line: string) => console.log(`[stack] ${line}`);
 try {
   await ensureSystemPackages(FOR_TEST, { log });
-  await Promise.all([stackUp(process.env, { topics: false, log }), startPostgres({ log })]);
+  await Promise.all([stackUp(process.env, { topics: false, log }), startPostgres({ log }), ensurePythonTools({ log })]);
 } catch (error) {
   console.error(`[stack] ${error instanceof Error ? error.message : String(error)}`);
   console.log("0 passed, 1 failed");

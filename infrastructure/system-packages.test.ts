@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { aptGet, missingPrograms, PROGRAMS } from "./system-packages.ts";
+import { aptGet, FOR_TEST, missingPrograms, PROGRAMS } from "./system-packages.ts";
 
 const asRootWithApt = process.getuid?.() === 0 && Bun.which("apt-get") !== null && Bun.which("python3") !== null;
 
@@ -14,6 +14,14 @@ describe("system packages", () => {
   test("programs present on this machine are not reported missing", () => {
     expect(missingPrograms(["java"])).toEqual([]);
     expect(PROGRAMS.chromium.pkg).toBe("chromium");
+  });
+
+  test("the template checkers' needs are part of the one package list npm test installs", () => {
+    expect(FOR_TEST).toContain("shellcheck");
+    expect(FOR_TEST).toContain("pythonVenv");
+    expect(PROGRAMS.pythonVenv.pkg).toBe("python3-venv");
+    // npm test installed them on this machine, through this very list.
+    expect(missingPrograms(["shellcheck", "pythonVenv"])).toEqual([]);
   });
 
   test.skipIf(!asRootWithApt)("apt-get waits, saying so, while another process holds dpkg's lock", async () => {

@@ -33,22 +33,39 @@ export const PROGRAMS = {
   redis: { program: "redis-server", pkg: "redis-server", purpose: "the local Redis" },
   postgres: { program: "pg_ctlcluster", pkg: "postgresql", purpose: "the history database in tests" },
   chromium: { program: "/usr/bin/chromium", pkg: "chromium", purpose: "the browser tests" },
+  shellcheck: { program: "shellcheck", pkg: "shellcheck", purpose: "lints infrastructure/kafka/deploy.sh" },
+  pythonVenv: {
+    program: "python3",
+    pkg: "python3-venv",
+    purpose: "a venv for cfn-lint and checkov, the CloudFormation checkers",
+  },
 } as const satisfies Record<string, SystemProgram>;
 export type ProgramName = keyof typeof PROGRAMS;
 
 /** What `npm start` needs, and what `npm test` needs on top. */
 export const FOR_START: ProgramName[] = ["java", "keytool", "maven", "redis"];
-export const FOR_TEST: ProgramName[] = [...FOR_START, "postgres", "chromium"];
+export const FOR_TEST: ProgramName[] = [...FOR_START, "postgres", "chromium", "shellcheck", "pythonVenv"];
 
 const found = (p: SystemProgram): boolean =>
   p.program.startsWith("/") ? existsSync(p.program) : Bun.which(p.program) !== null;
 
+/** Debian splits venv's pip bootstrap (ensurepip) off python3 into python3-venv. */
+function pythonHasVenv(): boolean {
+  const python = Bun.which("python3");
+  if (python === null) return false;
+  return (
+    Bun.spawnSync([python, "-c", "import ensurepip, venv"], { stdio: ["ignore", "ignore", "ignore"] }).exitCode === 0
+  );
+}
+
+/** Programs whose presence is more than a name on PATH. */
+const PRESENT: Partial<Record<ProgramName, () => boolean>> = {
+  postgres: () => postgresBinDir() !== null || found(PROGRAMS.postgres),
+  pythonVenv: pythonHasVenv,
+};
+
 export function missingPrograms(names: readonly ProgramName[]): SystemProgram[] {
-  const postgresOk = (name: ProgramName) => name === "postgres" && postgresBinDir() !== null;
-  return names
-    .filter((n) => !postgresOk(n))
-    .map((n) => PROGRAMS[n] as SystemProgram)
-    .filter((p) => !found(p));
+  return names.filter((n) => !(PRESENT[n] ?? (() => found(PROGRAMS[n])))()).map((n) => PROGRAMS[n] as SystemProgram);
 }
 
 const LOCK_BUSY = /Could not get lock|Unable to lock|is another process using it|held by process/i;

@@ -22,6 +22,11 @@ test.each([
   ["sharp", (s: string) => s === "sharp", ["worker/imaging/sharp-image.ts"]],
   ["@upstash/*", (s: string) => s.startsWith("@upstash/"), ["edge/upstash-clients.ts"]],
   ["miniflare", (s: string) => s === "miniflare", ["infrastructure/edge-runtimes/workerd-edge.ts"]],
+  [
+    "jmespath (the AWS CLI stand-in's --query)",
+    (s: string) => s === "jmespath",
+    ["infrastructure/aws/testing/aws-cli-standin.ts"],
+  ],
 ])("%s is imported by its one wrapper module only", (_name, matches, expected) => {
   expect(importers(matches)).toEqual(expected);
 });

@@ -1,42 +1,127 @@
 /**
- * No Docker engine runs here, so `docker compose config` cannot check the compose file: it is
- * validated against the Compose Specification's JSON Schema instead, and against our own config.
+ * No Docker engine runs here, so `docker compose config` cannot check the compose files: they
+ * are validated against the Compose Specification's JSON Schema (compose-spec.json, a copy kept
+ * in the repo) and held to our own rules (compose-rules.ts), each shown to catch a broken file.
  */
-import { expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import Ajv from "ajv";
 import { allVariables } from "../../shared/config/parse-config.ts";
 import { KAFKA_VERSION } from "../kafka/kafka-local.ts";
 import { ROOT } from "../paths.ts";
+import {
+  type ComposeFile,
+  fixedHostPortsOnReplicated,
+  loadCompose,
+  missingHealthchecks,
+  publishedBeyondLoopback,
+  readCompose,
+  unpinnedImages,
+} from "./compose-rules.ts";
 
-const compose = Bun.YAML.parse(readFileSync(join(ROOT, "infrastructure/containers/compose.yaml"), "utf8")) as {
-  services: Record<string, { image?: string; environment?: Record<string, string>; command?: string[] }>;
-};
+const STACK = join(ROOT, "infrastructure/containers/compose.yaml");
+const KAFKA_ONLY = join(ROOT, "infrastructure/kafka/docker-compose.kafka.yml");
+const compose = loadCompose(STACK);
 
-test("compose.yaml is valid per the Compose Specification schema", () => {
-  // The file names its draft-07 meta-schema by an https URL Ajv does not register; it is draft-07.
-  const { $schema: _draft, ...schema } = JSON.parse(
-    readFileSync(join(ROOT, "../shared/schemas/compose-spec.json"), "utf8"),
-  );
-  const ajv = new Ajv({ allErrors: true, strict: false });
-  const validate = ajv.compile(schema);
-  expect(validate(compose) ? [] : validate.errors).toEqual([]);
-  // And the schema does reject a broken file.
-  expect(validate({ services: { kafka: { image: 3.9, ports: "9092" } } })).toBe(false);
+describe("compose files", () => {
+  test("both are valid per the Compose Specification schema kept in the repo", () => {
+    // The file names its draft-07 meta-schema by an https URL Ajv does not register; it is draft-07.
+    const { $schema: _draft, ...schema } = JSON.parse(
+      readFileSync(join(ROOT, "infrastructure/containers/compose-spec.json"), "utf8"),
+    );
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
+    for (const file of [STACK, KAFKA_ONLY]) expect(validate(readCompose(file)) ? [] : validate.errors).toEqual([]);
+    // And the schema does reject a broken file.
+    expect(validate({ services: { kafka: { image: 3.9, ports: "9092" } } })).toBe(false);
+  });
+
+  test("the stack includes Kafka from the one Kafka compose file, at the local broker's version", () => {
+    expect(readCompose(STACK).include).toEqual(["../kafka/docker-compose.kafka.yml"]);
+    expect(compose.services.kafka?.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
+  });
+
+  test("pipeline services set only variables the pipeline knows, and run files that exist", () => {
+    const known = new Set(allVariables().map((v) => v.env));
+    const pipelineEnv = Object.keys(compose.services.worker?.environment ?? {});
+    expect(pipelineEnv.length).toBeGreaterThan(10);
+    expect(pipelineEnv.filter((name) => !known.has(name))).toEqual([]);
+    for (const [name, service] of Object.entries(compose.services)) {
+      const file = service.command?.[1];
+      if (file) expect(Bun.file(join(ROOT, file)).size, `${name}: ${file}`).toBeGreaterThan(0);
+    }
+  });
+
+  test("workers really scale: replicas from PROCESSING_WORKER_INSTANCES, no fixed host port", () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, literally.
+    expect(compose.services.worker?.deploy?.replicas).toBe("${PROCESSING_WORKER_INSTANCES:-2}");
+    expect(compose.services.worker?.ports).toBeUndefined();
+    expect(fixedHostPortsOnReplicated(compose)).toEqual([]);
+  });
+
+  test("every image is pinned, every service has a health check, ports are loopback only", () => {
+    expect(unpinnedImages(compose)).toEqual([]);
+    expect(missingHealthchecks(compose)).toEqual([]);
+    expect(publishedBeyondLoopback(compose)).toEqual([]);
+  });
+
+  test("Kafka UI: pinned, loopback only, read-only, behind a login whose password must be set", () => {
+    const ui = compose.services["kafka-ui"];
+    expect(ui?.image).toMatch(/^kafbat\/kafka-ui:v\d+\.\d+\.\d+$/);
+    expect(ui?.ports).toEqual(["127.0.0.1:8080:8080"]);
+    expect(ui?.environment).toMatchObject({
+      KAFKA_CLUSTERS_0_READONLY: "true",
+      DYNAMIC_CONFIG_ENABLED: "false",
+      AUTH_TYPE: "LOGIN_FORM",
+    });
+    // `${VAR:?message}`: Compose refuses to start without it, so there is no default password.
+    expect(ui?.environment?.SPRING_SECURITY_USER_PASSWORD).toMatch(/^\$\{KAFKA_UI_PASSWORD:\?[^}]+\}$/);
+  });
 });
 
-test("it runs the same Kafka version as the local broker, and only variables the pipeline knows", () => {
-  expect(compose.services.kafka?.image).toBe(`apache/kafka:${KAFKA_VERSION}`);
-  const known = new Set(allVariables().map((v) => v.env));
-  const pipelineEnv = Object.keys(compose.services.worker?.environment ?? {});
-  expect(pipelineEnv.length).toBeGreaterThan(10);
-  expect(pipelineEnv.filter((name) => !known.has(name))).toEqual([]);
-});
+describe("the compose rules catch what they exist for", () => {
+  const broken: ComposeFile = {
+    services: {
+      worker: {
+        image: "pixel/pipeline:1",
+        deploy: { replicas: 3 },
+        ports: ["3001:3001"],
+        healthcheck: { test: ["CMD", "true"] },
+      },
+      scaled: { image: "pixel/pipeline:1", scale: 2, ports: [{ target: 3001, published: 3001, host_ip: "127.0.0.1" }] },
+      ui: { image: "kafbat/kafka-ui:latest", ports: ["0.0.0.0:8080:8080"], healthcheck: { disable: true } },
+      bare: { image: "redis", ports: ["127.0.0.1:6379:6379"] },
+      registry: { image: "localhost:5000/pipeline", healthcheck: { test: ["CMD", "true"] } },
+      job: { image: "pixel/pipeline:1", restart: "no" },
+      ok: {
+        image: "pixel/pipeline@sha256:".concat("a".repeat(64)),
+        ports: ["3001"],
+        deploy: { replicas: 4 },
+        healthcheck: { test: ["CMD", "true"] },
+      },
+    },
+  };
 
-test("every service command names a file that exists", () => {
-  for (const [name, service] of Object.entries(compose.services)) {
-    const file = service.command?.[1];
-    if (file) expect(Bun.file(join(ROOT, file)).size, `${name}: ${file}`).toBeGreaterThan(0);
-  }
+  test("a replicated service with a fixed host port", () => {
+    expect(fixedHostPortsOnReplicated(broken)).toEqual([
+      'worker: "3001:3001"',
+      'scaled: {"target":3001,"published":3001,"host_ip":"127.0.0.1"}',
+    ]);
+  });
+
+  test("an unpinned or moving tag", () => {
+    expect(unpinnedImages(broken)).toEqual([
+      "ui: kafbat/kafka-ui:latest",
+      "bare: redis",
+      "registry: localhost:5000/pipeline",
+    ]);
+  });
+
+  test("a missing or disabled health check (a job nobody waits for is no exception)", () => {
+    expect(missingHealthchecks(broken)).toEqual(["scaled", "ui", "bare", "job"]);
+  });
+
+  test("a port published on every interface", () => {
+    expect(publishedBeyondLoopback(broken)).toEqual(['worker: "3001:3001"', 'ui: "0.0.0.0:8080:8080"']);
+  });
 });

@@ -80,6 +80,14 @@ export const sections = {
       nonEmpty,
     ),
   },
+  health: {
+    port: def(
+      "HEALTH_PORT",
+      "0",
+      "Port of /readyz for the roles without an HTTP API (status relay, history writer); 0 serves none.",
+      int(0, 65535),
+    ),
+  },
   log: {
     level: def(
       "LOG_LEVEL",

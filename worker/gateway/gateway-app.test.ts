@@ -193,6 +193,7 @@ describe("Kafka REST gateway through the real @upstash/kafka client", () => {
     const health = await fetch(`${url}/healthz`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: "ok" });
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
   });
 
   test("with Kafka unreachable, produces answer 503 (retryable) and health answers 503", async () => {
@@ -214,6 +215,7 @@ describe("Kafka REST gateway through the real @upstash/kafka client", () => {
     expect(await direct.json()).toEqual({ error: "Kafka is unavailable; retry later", status: 503 });
     expect(down.counters.batches).toBe(0);
     expect((await fetch(`${downUrl}/`)).status).toBe(503);
+    expect((await fetch(`${downUrl}/readyz`)).status).toBe(503);
     await down.close();
   });
 });

@@ -39,6 +39,8 @@ export function createKafkaRestGateway(options: KafkaRestGatewayOptions): Hono {
     producer.connected ? Response.json({ status: "ok" }) : failure(503, "the Kafka producer is not connected");
   app.get("/", health);
   app.get("/healthz", health);
+  // The name every role's readiness probe has (containers, load balancers).
+  app.get("/readyz", health);
 
   const guard = [
     basicAuth({

@@ -3,10 +3,11 @@ import { errorMessage } from "../../shared/errors.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { serveReadiness } from "../runtime/readiness-server.ts";
 import { openHistoryDb } from "./history-db.ts";
 import { createHistoryWriter } from "./history-writer.ts";
 
-const config = configOrExit(process.env, ["kafka", "database"]);
+const config = configOrExit(process.env, ["kafka", "database", "listen", "health"]);
 const logger = loggerFor(config, "history-writer");
 const groupId = config.kafka.historyGroup;
 const history = await openHistoryDb(config.database.url).catch((error) => {
@@ -21,6 +22,14 @@ const writer = createHistoryWriter({
   history,
   logger,
 });
+// Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
+const probe = config.health.port
+  ? serveReadiness({
+      host: config.listen.host,
+      port: config.health.port,
+      notReady: () => (writer.ready ? [] : ["kafka-consumer"]),
+    })
+  : null;
 await writer.start();
 logger.info("history writer running", { group: groupId, database: history.dialect });
 
@@ -28,7 +37,7 @@ let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
     // The consumer first, so no write is in flight when the database closes.
-    stopping ??= writer.stop().then(() => history.close());
+    stopping ??= Promise.all([probe?.stop(), writer.stop()]).then(() => history.close());
     void stopping.then(() => {
       logger.info("history writer stopped", { recorded: writer.recorded });
       process.exit(0);

@@ -3,11 +3,12 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { serveReadiness } from "../runtime/readiness-server.ts";
 import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
 import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
-const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks"]);
+const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks", "listen", "health"]);
 const logger = loggerFor(config, "status-relay");
 const redis = await createRedis(config.redis.url, { name: `relay-${process.pid}` });
 const topics = topicSpecs(config.kafka);
@@ -24,6 +25,14 @@ const webhooks = createWebhookDispatcher({
   secret: config.webhooks.secret,
   logger: logger.child({ component: "webhooks" }),
 });
+// Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
+const probe = config.health.port
+  ? serveReadiness({
+      host: config.listen.host,
+      port: config.health.port,
+      notReady: () => (relay.ready ? [] : ["kafka-consumer"]),
+    })
+  : null;
 await relay.start();
 webhooks.start();
 logger.info("status relay running", { group: config.kafka.relayGroup });
@@ -31,6 +40,6 @@ logger.info("status relay running", { group: config.kafka.relayGroup });
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
-    stopping ??= Promise.all([relay.stop(), webhooks.stop()]).then(() => redis.close());
+    stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop()]).then(() => redis.close());
     void stopping.then(() => process.exit(0));
   });
