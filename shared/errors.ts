@@ -42,3 +42,11 @@ export function isRetryable(error: unknown): boolean {
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Text from outside (an error message, a provider's answer) made fit for an event field: at most
+ * `max` characters, no half of a surrogate pair left by the cut, no NUL (the schema refuses both).
+ */
+export function clipText(text: string, max: number): string {
+  return text.slice(0, max).toWellFormed().replaceAll("\u0000", "");
+}
