@@ -13,6 +13,7 @@ import { createWorkerMetrics } from "./generation/worker-metrics.ts";
 import { createWorkerApp } from "./http/worker-app.ts";
 import { imageRoutes } from "./images/image-routes.ts";
 import { createImageStore } from "./images/image-store-factory.ts";
+import { createDeadLetters } from "./kafka/dead-letters.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { createRedis } from "./redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
@@ -37,6 +38,13 @@ const metrics = createWorkerMetrics({ inFlight: () => inFlight() });
 const consumer = createGenerationWorker({
   kafka,
   producer,
+  deadLetters: createDeadLetters({
+    producer,
+    topic: topics.deadLetter.name,
+    consumer: config.kafka.consumerGroup,
+    logger,
+    onParked: metrics.parked,
+  }),
   topics,
   groupId: config.kafka.consumerGroup,
   maxConcurrent: config.worker.maxConcurrent,

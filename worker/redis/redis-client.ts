@@ -41,10 +41,17 @@ export interface RedisSubscriberOptions extends RedisConnectionOptions {
   reconnectBaseMs?: number;
 }
 
+/**
+ * Error replies that say the server cannot take the command right now (loading, a busy script,
+ * out of memory, a failed save refusing writes, failover): the same command can pass later.
+ * Any other error reply is about the command itself and fails the same way every time.
+ */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|OOM|MISCONF|NOREPLICAS|CLUSTERDOWN)\b/;
+
 /** An error reply from Redis itself; `message` is Redis's text, unchanged. */
 export class RedisReplyError extends PipelineError {
   constructor(message: string) {
-    super("redis_error", message, { retryable: /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY)\b/.test(message) });
+    super("redis_error", message, { retryable: TRANSIENT_REPLY.test(message) });
     this.name = "RedisReplyError";
   }
 }

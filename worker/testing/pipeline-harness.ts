@@ -20,16 +20,19 @@ import { createGenerationState } from "../generation/generation-state.ts";
 import { createGenerationWorker } from "../generation/generation-worker.ts";
 import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
+import { openHistoryDb } from "../history/history-db.ts";
+import { createHistoryWriter } from "../history/history-writer.ts";
 import { createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
-import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
+import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { serveWithWebSockets } from "../ws/live-service.ts";
@@ -49,6 +52,8 @@ export interface PipelineOptions {
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
   live?: { maxSocketsPerUser?: number; maxBufferedBytes?: number };
+  /** Also run the history writer (complete/failed → a fresh SQLite file). */
+  history?: boolean;
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
@@ -100,19 +105,38 @@ export async function startPipeline(options: PipelineOptions = {}) {
   });
   const bridgeServer = serve(bridge.app.fetch);
 
+  const deadLetters = (consumer: string) =>
+    createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger: silentLogger });
+  const relayGroup = `${kafkaConfig.consumerGroup}-relay`;
   const relay = createStatusRelay({
     kafka,
-    groupId: `${kafkaConfig.consumerGroup}-relay`,
+    groupId: relayGroup,
     topics: { requests: topics.requests.name, status: topics.status.name },
     writer: createSnapshotWriter(redis, prefix),
+    deadLetters: deadLetters(relayGroup),
     logger: silentLogger,
   });
   await relay.start();
+  const historyDir = options.history ? mkdtempSync(join(tmpdir(), "pixel-history-")) : null;
+  const history = historyDir ? await openHistoryDb(`file:${join(historyDir, "history.sqlite")}`) : null;
+  const historyGroup = `${kafkaConfig.consumerGroup}-history`;
+  const historyWriter = history
+    ? createHistoryWriter({
+        kafka,
+        groupId: historyGroup,
+        topics: { complete: topics.complete.name, failed: topics.failed.name },
+        history,
+        deadLetters: deadLetters(historyGroup),
+        logger: silentLogger,
+      })
+    : null;
+  await historyWriter?.start();
   const webhookSecret = secret();
   const webhooks = createWebhookDispatcher({
     redis,
     prefix,
     secret: webhookSecret,
+    deadLetters: deadLetters(WEBHOOK_DISPATCHER),
     logger: silentLogger,
     schedule: [50, 100, 200],
     pollMs: 20,
@@ -142,6 +166,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     const worker = createGenerationWorker({
       kafka,
       producer,
+      deadLetters: deadLetters(kafkaConfig.consumerGroup),
       topics,
       groupId: kafkaConfig.consumerGroup,
       maxConcurrent: options.maxConcurrent ?? 4,
@@ -162,7 +187,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     workers.push(worker);
   }
   for (const w of workers) while (!w.ready) await Bun.sleep(50);
-  while (!relay.ready) await Bun.sleep(50);
+  while (!relay.ready || (historyWriter && !historyWriter.ready)) await Bun.sleep(50);
 
   // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
   const edgePort = freePort();
@@ -228,6 +253,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await Promise.all(workers.map((w) => w.stop(5_000)));
     },
     () => relay.stop(),
+    () => historyWriter?.stop(),
+    () => history?.close(),
     () => webhooks.stop(),
     () => imageServer.stop(true),
     () => gateway.stop(true),
@@ -238,6 +265,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
     () => redis.close(),
     () => deleteTestTopics(kafkaConfig),
     () => rmSync(imageDir, { recursive: true, force: true }),
+    () => {
+      if (historyDir) rmSync(historyDir, { recursive: true, force: true });
+    },
   );
 
   const pipeline = {
@@ -250,6 +280,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
     imageDir,
     jwtSecret,
     workers,
+    relay,
+    /** Present with `history: true`. */
+    history,
+    historyWriter,
+    groups: { relay: relayGroup, history: historyGroup, workers: kafkaConfig.consumerGroup },
     liveServers,
     studioOrigin,
     webhookSecret,
