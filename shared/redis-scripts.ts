@@ -6,7 +6,12 @@
  * has no gaps even when a crashed worker reserved a producer sequence it never used.
  */
 
-/** KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset, ttl. */
+/**
+ * KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset,
+ * ttl. The edge runs it before producing (no partition or offset yet: the snapshot is recorded,
+ * the queue is left alone) and again after; the relay runs it for every request event. Whatever
+ * came first, the snapshot ends up with the params and the Kafka position, written once each.
+ */
 export const APPLY_REQUEST = `
 local raw = redis.call('GET', KEYS[1])
 local incoming = cjson.decode(ARGV[1])
@@ -15,17 +20,22 @@ if not raw then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 else
   local snap = cjson.decode(raw)
+  local changed = false
   if snap.params == nil then
     snap.params = incoming.params
     snap.createdAt = incoming.createdAt
+    snap.webhookUrl = incoming.webhookUrl
+    changed = true
+  end
+  if snap.partition == nil and incoming.partition ~= nil then
     snap.partition = incoming.partition
     snap.offset = incoming.offset
-    snap.webhookUrl = incoming.webhookUrl
-    redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4])
+    changed = true
   end
+  if changed then redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4]) end
   queued = snap.status == 'queued'
 end
-if queued then
+if queued and incoming.partition ~= nil then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
   redis.call('EXPIRE', KEYS[3], ARGV[4])
 end
