@@ -129,3 +129,37 @@ redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PUBLISH', KEYS[3], msg)
 return msg
 `;
+
+/**
+ * Takes a live-connection slot for a user and a client address at once, or neither: expired
+ * leases (an instance that died without releasing) are dropped first, then both counts are
+ * checked and both leases written in one step, so parallel upgrades on any number of instances
+ * cannot pass a cap. Time is Redis's, so instances' clocks do not matter.
+ * KEYS: user leases, address leases. ARGV: lease id, lease ms, user cap, address cap.
+ * Returns 0 when taken, 1 when the user is at the cap, 2 when the address is.
+ */
+export const ACQUIRE_LIVE_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 1 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 2 end
+local expires = now + tonumber(ARGV[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], expires, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return 0
+`;
+
+/** Extends a held lease (written again if it had lapsed). KEYS: user leases, address leases. ARGV: lease id, lease ms. */
+export const RENEW_LIVE_SLOT = `
+local t = redis.call('TIME')
+local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], expires, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return 1
+`;

@@ -182,8 +182,20 @@ export const sections = {
     maxSocketsPerUser: def(
       "WS_MAX_SOCKETS_PER_USER",
       "20",
-      "Live connections one user may hold on one instance.",
+      "Live connections (WebSocket and SSE together) one user may hold across all instances.",
       int(1, 10000),
+    ),
+    maxSocketsPerAddress: def(
+      "WS_MAX_SOCKETS_PER_IP",
+      "100",
+      "Live connections (WebSocket and SSE together) one client IP address may hold across all instances.",
+      int(1, 1000000),
+    ),
+    socketLeaseMs: def(
+      "WS_SLOT_LEASE_MS",
+      "60000",
+      "How long a live connection's slot outlives an instance that died holding it (renewed every third of it).",
+      int(1000, 3600000),
     ),
     maxBufferedBytes: def(
       "WS_MAX_BUFFERED_BYTES",

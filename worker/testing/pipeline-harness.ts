@@ -36,6 +36,7 @@ import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { serveWithWebSockets } from "../ws/live-service.ts";
+import { createLiveSlots } from "../ws/live-slots.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
 
@@ -51,7 +52,7 @@ export interface PipelineOptions {
   progressIntervalMs?: number;
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
-  live?: { maxSocketsPerUser?: number; maxBufferedBytes?: number };
+  live?: { maxSocketsPerUser?: number; maxSocketsPerAddress?: number; leaseMs?: number; maxBufferedBytes?: number };
   /** Also run the history writer (complete/failed → a fresh SQLite file). */
   history?: boolean;
 }
@@ -194,13 +195,22 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const studioOrigin = `http://127.0.0.1:${edgePort}`;
   async function startLive(port = 0) {
     const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
+    // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
+    const slots = createLiveSlots({
+      redis,
+      prefix,
+      maxPerUser: options.live?.maxSocketsPerUser ?? 1000,
+      maxPerAddress: options.live?.maxSocketsPerAddress ?? 100_000,
+      leaseMs: options.live?.leaseMs ?? 60_000,
+      logger: silentLogger,
+    });
     const live = liveRoutes({
       secret: jwtSecret,
       prefix,
       reader: createFeedReader(redis, prefix),
       fanout: createFanout(subscriber, silentLogger),
       studioOrigin,
-      maxSocketsPerUser: options.live?.maxSocketsPerUser ?? 1000,
+      slots,
       maxBufferedBytes: options.live?.maxBufferedBytes ?? 1 << 20,
       logger: silentLogger,
     });
@@ -212,6 +222,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       /** What SIGTERM does to a live server: close sockets with 1001, stop listening. */
       async stop() {
         live.closeAll();
+        slots.close();
         await server.stop(true);
         subscriber.close();
       },
