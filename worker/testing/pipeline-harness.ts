@@ -22,13 +22,14 @@ import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
 import { openHistoryDb } from "../history/history-db.ts";
 import { createHistoryWriter } from "../history/history-writer.ts";
-import { createWorkerApp } from "../http/worker-app.ts";
+import { createInternalApp, createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
@@ -98,9 +99,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
       logger: silentLogger,
     }).fetch,
   );
+  // The edge's Redis goes through the bridge as its least-privileged ACL user, as in production.
+  const bridgeUser = await createTestBridgeUser(prefix);
+  const bridgeRedis = await createRedis(bridgeUser.url);
   const bridge = createRedisRestBridge({
-    redis,
-    openTransactionConnection: () => createRedis(TEST_REDIS_URL),
+    redis: bridgeRedis,
+    openTransactionConnection: () => createRedis(bridgeUser.url),
     token: redisToken,
     logger: silentLogger,
   });
@@ -144,11 +148,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
   });
   webhooks.start();
 
-  const imageServer = serve(
-    createWorkerApp({
+  const imageServer = serve(createWorkerApp({ images: imageRoutes(store) }).fetch);
+  // The worker's internal port, which the edge's synchronous path calls.
+  const internalServer = serve(
+    createInternalApp({
       metrics: () => "",
       notReady: async () => [],
-      images: imageRoutes(store),
       internal: {
         secret: jwtSecret,
         generateNow: (request) =>
@@ -240,7 +245,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     UPSTASH_REDIS_REST_TOKEN: redisToken,
     KAFKA_TOPIC_PREFIX: kafkaConfig.topicPrefix,
     REDIS_KEY_PREFIX: prefix,
-    WORKER_URL: `http://127.0.0.1:${imageServer.port}`,
+    WORKER_URL: `http://127.0.0.1:${internalServer.port}`,
     PUBLIC_IMAGE_URL: imageBase,
     PUBLIC_WS_URL: liveServers[0]?.url ?? "ws://127.0.0.1:1",
     STUDIO_ORIGIN: studioOrigin,
@@ -268,10 +273,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
     () => history?.close(),
     () => webhooks.stop(),
     () => imageServer.stop(true),
+    () => internalServer.stop(true),
     () => gateway.stop(true),
     () => producer.close(),
     () => bridgeServer.stop(true),
     () => bridge.close(),
+    () => bridgeRedis.close(),
+    () => bridgeUser.drop(),
     () => deleteKeys(redis, prefix),
     () => redis.close(),
     () => deleteTestTopics(kafkaConfig),
