@@ -101,12 +101,7 @@ export const sections = {
     sslCaFile: def("KAFKA_SSL_CA_FILE", "", "PEM file of the CA to trust for TLS; empty trusts the system CAs.", text),
     saslUsername: def("KAFKA_SASL_USERNAME", "", "SCRAM-SHA-512 user; when set, SASL is used.", text),
     saslPassword: def("KAFKA_SASL_PASSWORD", "", "SCRAM-SHA-512 password (required with a username).", text, true),
-    topicPrefix: def(
-      "KAFKA_TOPIC_PREFIX",
-      "",
-      "Prefix for the four topic names (tests use a fresh one per run).",
-      text,
-    ),
+    topicPrefix: def("KAFKA_TOPIC_PREFIX", "", "Prefix for the topic names (tests use a fresh one per run).", text),
     replicationFactor: def(
       "KAFKA_REPLICATION_FACTOR",
       "1",

@@ -28,7 +28,7 @@ export interface LiveRoutesOptions {
 
 type Env = { Variables: { expiresAt: number; slot: LiveSlot; after?: number } };
 const SSE_KEEPALIVE_MS = 15_000;
-/** The close code a WebSocket gets when its token expires: mint a new one (GET the generation) and reconnect. */
+/** The close code a WebSocket gets when its token expires: the token is refused from then on (poll GET instead). */
 export const TOKEN_EXPIRED_CLOSE = 4401;
 /** Milliseconds until the token expires, for a timer (capped so it never overflows). */
 const untilExpiry = (expiresAt: number) => Math.min(2 ** 31 - 1, Math.max(0, expiresAt * 1000 - Date.now()));
