@@ -15,12 +15,30 @@ import { uuidv7 } from "../../shared/uuid7.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import type { Message } from "../kafka/kafka-client.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 
 let p: Pipeline;
+const hooks: string[] = [];
+const receiver = Bun.serve({
+  port: 0,
+  hostname: "127.0.0.1",
+  async fetch(request) {
+    hooks.push(((await request.json()) as { id: string }).id);
+    return new Response(null, { status: 204 });
+  },
+});
 beforeAll(async () => {
-  p = await startPipeline({ workers: 2, history: true, maxConcurrent: 4 });
+  p = await startPipeline({
+    workers: 2,
+    history: true,
+    maxConcurrent: 4,
+    edgeEnv: { ALLOW_PRIVATE_WEBHOOKS: "true" },
+  });
 }, 60_000);
-afterAll(() => p.stop());
+afterAll(async () => {
+  await p.stop();
+  await receiver.stop(true);
+});
 
 const params = { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 7 } as const;
 const request = (userId = "raw") =>
@@ -175,3 +193,36 @@ describe("raw poison on every partition of every topic", () => {
     expect(p.workers.map((w) => w.crashes)).toEqual([0, 0]);
   }, 120_000);
 });
+
+describe("a webhook delivery that can never be attempted", () => {
+  test("is parked with its Redis origin; the dispatcher goes on delivering", async () => {
+    const keys = redisKeys(p.prefix);
+    const broken = uuidv7();
+    await p.redis.send("SET", [keys.snapshot(broken), "{corrupt", "EX", "600"]);
+    await p.redis.send("ZADD", [keys.webhooksDue(), String(Date.now()), broken]);
+
+    const webhookUrl = `http://127.0.0.1:${receiver.port}/hook`;
+    const response = await p.submit("wes", { prompt: "hooked", width: 256, height: 256, webhookUrl });
+    const { id } = (await response.json()) as { id: string };
+    await p.waitFor("wes", id);
+    await until(() => hooks.includes(id));
+
+    const before = await endOffsetTotal(p.kafka, p.topics.deadLetter.name);
+    const letters = await readMessages(p.kafka, p.topics.deadLetter.name, before);
+    const parked = letters.find((m) => m.headers["dlt-source-redis-key"] === keys.webhooksDue());
+    expect(parked?.headers["dlt-consumer"]).toBe(WEBHOOK_DISPATCHER);
+    expect(parked?.headers["dlt-error-code"]).toBe("internal");
+    const letter = DeadLetterEvent.decode(parked?.value);
+    expect(letter.ok && letter.value.source).toEqual({ kind: "redis", redisKey: keys.webhooksDue(), member: broken });
+    expect(letter.ok && atob(letter.value.valueBase64 ?? "")).toBe("{corrupt");
+    expect(await p.redis.send("ZSCORE", [keys.webhooksDue(), broken])).toBeNull();
+  });
+});
+
+async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await Bun.sleep(20);
+  }
+}
