@@ -1,3 +1,5 @@
+import { toWellFormedText } from "./unicode.ts";
+
 /**
  * Every error we raise says whether trying again can help, in the manner of KafkaJS's
  * `retriable`: callers decide on retries from `retryable`, never from the message text.
@@ -48,5 +50,5 @@ export function errorMessage(error: unknown): string {
  * `max` characters, no half of a surrogate pair left by the cut, no NUL (the schema refuses both).
  */
 export function clipText(text: string, max: number): string {
-  return text.slice(0, max).toWellFormed().replaceAll("\u0000", "");
+  return toWellFormedText(text.slice(0, max)).replaceAll("\u0000", "");
 }

@@ -5,6 +5,7 @@
  * Each schema also states its rules as JSON Schema (2020-12, the dialect of OpenAPI 3.1), so
  * the published OpenAPI documents come from the very validators the code runs.
  */
+import { isWellFormedText } from "../unicode.ts";
 import { type JsonSchema, type JsonSchemaContext, patternOf } from "./json-schema.ts";
 
 export type { JsonSchema, JsonSchemaContext } from "./json-schema.ts";
@@ -41,7 +42,7 @@ export function string(
       if (typeof input !== "string") return fail(path, `must be a string, got ${describe(input)}`);
       // A lone UTF-16 surrogate is not Unicode: JSON carries it as an escape that strict decoders
       // (Redis's cjson, Postgres, many clients) refuse, so it must never get past validation.
-      if (!input.isWellFormed()) return fail(path, NOT_UNICODE);
+      if (!isWellFormedText(input)) return fail(path, NOT_UNICODE);
       // NUL passes JSON and Redis but PostgreSQL text refuses it: the same trap one layer later.
       if (input.includes("\u0000")) return fail(path, HAS_NUL);
       const value = rules.trim ? input.trim() : input;
@@ -128,7 +129,7 @@ export function url(rules: { protocols: readonly string[] }): Schema<string> {
   return {
     parse(input, path = "") {
       if (typeof input !== "string") return fail(path, "must be a URL string");
-      if (!input.isWellFormed()) return fail(path, NOT_UNICODE);
+      if (!isWellFormedText(input)) return fail(path, NOT_UNICODE);
       let parsed: URL;
       try {
         parsed = new URL(input);

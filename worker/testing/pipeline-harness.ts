@@ -291,6 +291,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
 
   const pipeline = {
     edgeUrl,
+    /** The worker's internal port (metrics, readiness, the synchronous route). */
+    workerInternalUrl: `http://127.0.0.1:${internalServer.port}`,
     kafka,
     kafkaConfig,
     topics,
