@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { Redis as Upstash } from "@upstash/redis";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
+import { createTestBridgeUser } from "../worker/redis-bridge/bridge-test-server.ts";
 
 const CONCURRENCIES = [1, 16, 64];
 const seconds = Math.min(30, Math.max(1, Number(process.argv[2] ?? 3)));
@@ -20,11 +21,16 @@ const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} }
 const port = probe.port;
 probe.stop(true);
 
+// The bridge logs in as its own ACL user, as in production.
+const user = await createTestBridgeUser(prefix);
 const bridge = Bun.spawn([process.execPath, new URL("../worker/redis-bridge/main.ts", import.meta.url).pathname], {
   cwd: tmpdir(),
   env: {
     PATH: process.env.PATH ?? "",
     REDIS_URL: TEST_REDIS_URL,
+    REDIS_KEY_PREFIX: prefix,
+    REDIS_BRIDGE_USERNAME: user.username,
+    REDIS_BRIDGE_PASSWORD: user.password,
     UPSTASH_REDIS_REST_TOKEN: token,
     REDIS_REST_PORT: String(port),
     LOG_LEVEL: "error",
@@ -105,5 +111,7 @@ try {
   await deleteKeys(direct, prefix);
   direct.close();
   bridge.kill("SIGTERM");
+  await bridge.exited;
+  await user.drop();
   await bridge.exited;
 }

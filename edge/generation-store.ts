@@ -25,13 +25,20 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       const rank = await redis.zrank(keys.queue(snapshot.partition), snapshot.id);
       return rank ?? undefined;
     },
-    /** The same atomic write the relay does on the request event, done early for read-your-writes. */
+    /** The same atomic write the relay does on the request event, done by the edge for read-your-writes. */
     async recordSubmitted(snapshot: StoredSnapshot): Promise<void> {
       await redis.eval(
         APPLY_REQUEST,
         [keys.snapshot(snapshot.id), keys.userGenerations(snapshot.userId), keys.queue(snapshot.partition ?? 0)],
         [JSON.stringify(snapshot), snapshot.id, snapshot.offset ?? "0", String(GENERATION_TTL_SECONDS)],
       );
+    },
+    /** Takes back a recorded submit whose request never reached Kafka. */
+    async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
+      await Promise.all([
+        redis.del(keys.snapshot(snapshot.id)),
+        redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
+      ]);
     },
     /** The user's generation ids, newest first (UUIDv7 sorts by time). */
     async listIds(userId: string, limit: number, cursor?: string): Promise<string[]> {

@@ -20,7 +20,7 @@ test("first start creates .env with generated secrets that pass validation, and 
   const first = readFileSync(path, "utf8");
   expect(statSync(path).mode & 0o077).toBe(0);
   const env = parseEnvText(first);
-  const config = parseConfig(env, ["auth", "kafkaRest", "redisRest", "kafka", "worker", "edge"]);
+  const config = parseConfig(env, ["auth", "kafkaRest", "redisRest", "redisBridge", "kafka", "worker", "edge"]);
   expect(config.auth.jwtSecret).toHaveLength(64);
 
   expect(ensureEnvFile(path)).toEqual([]);
@@ -33,6 +33,7 @@ test("a secret emptied by hand is generated again, other edits are kept", () => 
   expect(ensureEnvFile(path)).toEqual([
     "generated KAFKA_REST_PASSWORD",
     "generated UPSTASH_REDIS_REST_TOKEN",
+    "generated REDIS_BRIDGE_PASSWORD",
     "generated WEBHOOK_SECRET",
     "generated AUTH_JWT_SECRET",
   ]);

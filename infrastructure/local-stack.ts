@@ -1,5 +1,5 @@
 /**
- * The local stack without Docker: a KRaft broker, Redis and the four topics.
+ * The local stack without Docker: a KRaft broker, Redis and the topics (the four and the dead-letter one).
  * `npm start` and `npm test` both begin here; every step is idempotent.
  */
 import type { Env } from "../shared/config/parse-config.ts";

@@ -5,6 +5,8 @@
  */
 import { join } from "node:path";
 import { parseConfig } from "../shared/config/parse-config.ts";
+import { createRedis } from "../worker/redis/redis-client.ts";
+import { ensureBridgeUser } from "../worker/redis-bridge/bridge-user.ts";
 import { loggerFor } from "../worker/runtime/entry.ts";
 import { createSupervisor } from "../worker/runtime/supervisor.ts";
 import { ENV_FILE, ensureEnvFile, readEnvFile } from "./env-file.ts";
@@ -14,8 +16,22 @@ import { ROOT } from "./paths.ts";
 for (const line of ensureEnvFile()) console.log(`env: ${line}`);
 // The shell's environment wins over .env, as it does for every Bun process.
 const env: Record<string, string> = { ...readEnvFile(ENV_FILE), ...(process.env as Record<string, string>) };
-const config = parseConfig(env, ["edge", "worker", "kafkaRest", "redisRest", "public", "log"]);
+const config = parseConfig(env, [
+  "edge",
+  "worker",
+  "kafkaRest",
+  "redisRest",
+  "redisBridge",
+  "redis",
+  "keys",
+  "public",
+  "log",
+]);
 await stackUp(env, { topics: true });
+// The Redis REST bridge logs in as its own ACL user, confined to the key prefix: (re)create it.
+const admin = await createRedis(config.redis.url, { name: "npm-start" });
+await ensureBridgeUser(admin, { ...config.redisBridge, prefix: config.keys.redisPrefix }).finally(() => admin.close());
+console.log(`redis: bridge user ${config.redisBridge.username} limited to keys ${config.keys.redisPrefix}*`);
 
 const logger = loggerFor(config, "npm-start");
 const supervisor = createSupervisor(logger, { stopGraceMs: config.worker.shutdownGraceMs + 10_000 });
@@ -48,7 +64,7 @@ process.once("SIGINT", stop);
 process.once("SIGTERM", stop);
 
 try {
-  await waitFor(`http://127.0.0.1:${config.worker.port}/readyz`, "the workers");
+  await waitFor(`http://127.0.0.1:${config.worker.internalPort}/readyz`, "the workers");
   await waitFor(`http://127.0.0.1:${config.edge.port}/healthz`, "the edge");
 } catch (error) {
   console.error((error as Error).message);
@@ -61,7 +77,8 @@ console.log(`
 ${em("Pixel Studio pipeline is running.")}
   Studio (open this)   ${em(`http://localhost:${config.edge.port}/`)}
   API                  http://localhost:${config.edge.port}/api/generations   (token: npm run token -- <user-id>)
-  Worker HTTP + WS     ${config.public.wsUrl}  (/healthz /readyz /metrics /images/…)
+  Worker HTTP + WS     ${config.public.wsUrl}  (/ws/… /events/… /images/… /healthz)
+  Worker internal      http://127.0.0.1:${config.worker.internalPort}  (/metrics /readyz; never publish it)
   Kafka REST gateway   ${config.kafkaRest.url}
   Redis REST bridge    ${config.redisRest.url}
   ${config.worker.instances} worker instance(s), up to ${config.worker.maxConcurrent} generations each, provider ${config.worker.provider}

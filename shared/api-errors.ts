@@ -23,11 +23,15 @@ export const API_ERRORS = {
   },
   rate_limited: {
     status: 429,
-    meaning: "Too many submissions this minute (see Retry-After), or too many live connections for the user.",
+    meaning:
+      "Too many submissions this minute (see Retry-After), or too many live connections for the user or the client address.",
     retryAfter: true,
   },
   internal: { status: 500, meaning: "A fault on our side; details go to our logs, never to the response." },
-  unavailable: { status: 503, meaning: "A dependency (Kafka, Redis, the generator) cannot be reached; try again." },
+  unavailable: {
+    status: 503,
+    meaning: "A dependency (Kafka, Redis, the generator) cannot be reached or record the request; try again.",
+  },
 } as const;
 
 export type ApiErrorCode = keyof typeof API_ERRORS;

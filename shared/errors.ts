@@ -1,3 +1,5 @@
+import { toWellFormedText } from "./unicode.ts";
+
 /**
  * Every error we raise says whether trying again can help, in the manner of KafkaJS's
  * `retriable`: callers decide on retries from `retryable`, never from the message text.
@@ -41,4 +43,12 @@ export function isRetryable(error: unknown): boolean {
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * Text from outside (an error message, a provider's answer) made fit for an event field: at most
+ * `max` characters, no half of a surrogate pair left by the cut, no NUL (the schema refuses both).
+ */
+export function clipText(text: string, max: number): string {
+  return toWellFormedText(text.slice(0, max)).replaceAll("\u0000", "");
 }

@@ -18,6 +18,9 @@ export function redisKeys(prefix: string) {
     webhooksDue: () => `${prefix}webhooks:due`,
     /** Hash: generation id → delivery attempts made. */
     webhookAttempts: () => `${prefix}webhooks:attempts`,
+    /** Sorted sets of live connection leases (WebSocket and SSE), scored by expiry (Unix ms). */
+    liveByUser: (userId: string) => `${prefix}live:user:${userId}`,
+    liveByAddress: (address: string) => `${prefix}live:ip:${address}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

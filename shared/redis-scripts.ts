@@ -6,7 +6,12 @@
  * has no gaps even when a crashed worker reserved a producer sequence it never used.
  */
 
-/** KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset, ttl. */
+/**
+ * KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset,
+ * ttl. The edge runs it before producing (no partition or offset yet: the snapshot is recorded,
+ * the queue is left alone) and again after; the relay runs it for every request event. Whatever
+ * came first, the snapshot ends up with the params and the Kafka position, written once each.
+ */
 export const APPLY_REQUEST = `
 local raw = redis.call('GET', KEYS[1])
 local incoming = cjson.decode(ARGV[1])
@@ -15,17 +20,22 @@ if not raw then
   redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4])
 else
   local snap = cjson.decode(raw)
+  local changed = false
   if snap.params == nil then
     snap.params = incoming.params
     snap.createdAt = incoming.createdAt
+    snap.webhookUrl = incoming.webhookUrl
+    changed = true
+  end
+  if snap.partition == nil and incoming.partition ~= nil then
     snap.partition = incoming.partition
     snap.offset = incoming.offset
-    snap.webhookUrl = incoming.webhookUrl
-    redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4])
+    changed = true
   end
+  if changed then redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[4]) end
   queued = snap.status == 'queued'
 end
-if queued then
+if queued and incoming.partition ~= nil then
   redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
   redis.call('EXPIRE', KEYS[3], ARGV[4])
 end
@@ -118,4 +128,38 @@ redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PUBLISH', KEYS[3], msg)
 return msg
+`;
+
+/**
+ * Takes a live-connection slot for a user and a client address at once, or neither: expired
+ * leases (an instance that died without releasing) are dropped first, then both counts are
+ * checked and both leases written in one step, so parallel upgrades on any number of instances
+ * cannot pass a cap. Time is Redis's, so instances' clocks do not matter.
+ * KEYS: user leases, address leases. ARGV: lease id, lease ms, user cap, address cap.
+ * Returns 0 when taken, 1 when the user is at the cap, 2 when the address is.
+ */
+export const ACQUIRE_LIVE_SLOT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 1 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 2 end
+local expires = now + tonumber(ARGV[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], expires, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return 0
+`;
+
+/** Extends a held lease (written again if it had lapsed). KEYS: user leases, address leases. ARGV: lease id, lease ms. */
+export const RENEW_LIVE_SLOT = `
+local t = redis.call('TIME')
+local expires = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + tonumber(ARGV[2])
+for i = 1, 2 do
+  redis.call('ZADD', KEYS[i], expires, ARGV[1])
+  redis.call('PEXPIRE', KEYS[i], ARGV[2])
+end
+return 1
 `;

@@ -63,8 +63,11 @@ export function toPublicSnapshot(stored: StoredSnapshot, queuePosition?: number)
   return out;
 }
 
-/** The queued snapshot a request event implies; the edge writes the same one on submit. */
-export function queuedSnapshot(event: RequestEvent, partition: number, offset: string): StoredSnapshot {
+/**
+ * The queued snapshot a request event implies; the edge writes the same one on submit, first
+ * without the Kafka position (not known before the produce), then with it.
+ */
+export function queuedSnapshot(event: RequestEvent, at?: { partition: number; offset: string }): StoredSnapshot {
   return {
     id: event.id,
     userId: event.userId,
@@ -76,8 +79,7 @@ export function queuedSnapshot(event: RequestEvent, partition: number, offset: s
     createdAt: event.createdAt,
     seq: 0,
     kseq: 0,
-    partition,
-    offset,
+    ...at,
     ...(event.webhookUrl ? { webhookUrl: event.webhookUrl } : {}),
   };
 }

@@ -1,14 +1,25 @@
 import type { SectionConfig } from "./config/parse-config.ts";
+import { DeadLetterEvent } from "./events/dead-letter-event.ts";
 import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "./events/events.ts";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
-/** The four topics of docs/api.md: name, partitions, retention and the event each one carries. */
+/**
+ * The four topics of docs/api.md, and the dead-letter topic where consumers park messages that fail
+ * the same way every time: name, partitions, retention and the event each one carries. Dead
+ * letters are kept longer than their sources, so an operator has time to look and re-drive.
+ */
 export const TOPIC_DEFINITIONS = {
   requests: { name: "image.generation.requests", partitions: 6, retentionMs: 7 * DAY_MS, event: RequestEvent },
   status: { name: "image.generation.status", partitions: 3, retentionMs: 1 * DAY_MS, event: StatusEvent },
   complete: { name: "image.generation.complete", partitions: 3, retentionMs: 7 * DAY_MS, event: CompleteEvent },
   failed: { name: "image.generation.failed", partitions: 3, retentionMs: 7 * DAY_MS, event: FailedEvent },
+  deadLetter: {
+    name: "image.generation.dead-letter",
+    partitions: 3,
+    retentionMs: 14 * DAY_MS,
+    event: DeadLetterEvent,
+  },
 } as const;
 
 export type TopicKey = keyof typeof TOPIC_DEFINITIONS;

@@ -1,6 +1,7 @@
 /**
  * One worker instance: consumes image.generation.requests, generates, stores and reports,
- * and serves HTTP (probes, metrics, images) on WS_PORT, shared by instances via SO_REUSEPORT.
+ * and serves HTTP: images, WebSocket and SSE on WS_PORT; probes, metrics and the synchronous
+ * path on WORKER_INTERNAL_PORT (never published). Instances share both ports via SO_REUSEPORT.
  */
 import { hostname } from "node:os";
 import { topicSpecs } from "../shared/topics.ts";
@@ -10,9 +11,10 @@ import { createGenerationState } from "./generation/generation-state.ts";
 import { createGenerationWorker } from "./generation/generation-worker.ts";
 import { createProvider } from "./generation/provider-factory.ts";
 import { createWorkerMetrics } from "./generation/worker-metrics.ts";
-import { createWorkerApp } from "./http/worker-app.ts";
+import { createInternalApp, createWorkerApp } from "./http/worker-app.ts";
 import { imageRoutes } from "./images/image-routes.ts";
 import { createImageStore } from "./images/image-store-factory.ts";
+import { createDeadLetters } from "./kafka/dead-letters.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
 import { createRedis } from "./redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
@@ -37,6 +39,13 @@ const metrics = createWorkerMetrics({ inFlight: () => inFlight() });
 const consumer = createGenerationWorker({
   kafka,
   producer,
+  deadLetters: createDeadLetters({
+    producer,
+    topic: topics.deadLetter.name,
+    consumer: config.kafka.consumerGroup,
+    logger,
+    onParked: metrics.parked,
+  }),
   topics,
   groupId: config.kafka.consumerGroup,
   maxConcurrent: config.worker.maxConcurrent,
@@ -55,7 +64,8 @@ const consumer = createGenerationWorker({
 inFlight = () => consumer.inFlight;
 
 const live = await createLiveService(config, redis, logger);
-const app = createWorkerApp({
+const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
+const internalApp = createInternalApp({
   metrics: metrics.render,
   notReady: async () => {
     const failing: string[] = [];
@@ -70,16 +80,25 @@ const app = createWorkerApp({
       failing.push("redis");
     return failing;
   },
-  images: imageRoutes(store),
-  live: live.routes,
   internal: {
     secret: config.auth.jwtSecret,
     generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
   },
 });
 const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
+const internalServer = Bun.serve({
+  hostname: config.listen.host,
+  port: config.worker.internalPort,
+  reusePort: true,
+  fetch: internalApp.fetch,
+});
 await consumer.start();
-logger.info("worker ready", { port: server.port, maxConcurrent: config.worker.maxConcurrent, provider: provider.name });
+logger.info("worker ready", {
+  port: server.port,
+  internalPort: internalServer.port,
+  maxConcurrent: config.worker.maxConcurrent,
+  provider: provider.name,
+});
 
 let stopping: Promise<void> | null = null;
 /** Fixed order: send live clients elsewhere, drain generations, flush events, close HTTP, close Redis. */
@@ -90,6 +109,7 @@ function shutdown(signal: string): Promise<void> {
     await consumer.stop(config.worker.shutdownGraceMs);
     await producer.close();
     await server.stop();
+    await internalServer.stop();
     redis.close();
     logger.info("stopped");
   })();

@@ -72,18 +72,23 @@ export function generationRoutes(deps: EdgeDeps) {
       return c.json(result, 200);
     }
 
+    // Recorded before it is queued, so a 202 always means the generation can be read at once;
+    // when Redis cannot take it (down, or refusing the write) the answer is 503 and nothing is queued.
+    const recorded = queuedSnapshot(request);
     let written: { partition: number; offset: number };
     try {
+      await store.recordSubmitted(recorded);
       written = await producer.produce(deps.requestsTopic, toKafkaMessage(RequestEvent, request, newTraceparent()));
     } catch (error) {
       if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
-      logger.error("could not write the request to Kafka", { error });
+      await store.forgetSubmitted(recorded).catch(() => {});
+      logger.error("could not record or queue the request", { error });
       throw new ApiError("unavailable", "The request could not be queued, try again shortly");
     }
-    // Best effort: the relay writes the same snapshot from the request event anyway.
+    // Its Kafka position, for queue positions; best effort: the relay writes it from the request event too.
     await store
-      .recordSubmitted(queuedSnapshot(request, written.partition, String(written.offset)))
-      .catch((error) => logger.warn("could not record the queued snapshot early", { error }));
+      .recordSubmitted(queuedSnapshot(request, { partition: written.partition, offset: String(written.offset) }))
+      .catch((error) => logger.warn("could not record the request's Kafka position", { error }));
 
     const events = `${config.public.wsUrl}/ws/generations/${request.id}?token=${await mintEventToken(userId, request.id, config.auth.jwtSecret)}`;
     const body: AcceptedGeneration = {

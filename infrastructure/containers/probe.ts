@@ -1,6 +1,6 @@
 /**
  * A container health check without curl (the slim Bun image has none): GETs the URL given as
- * the only argument, by default the worker's /readyz on WS_PORT, and exits 0 on a 2xx answer,
+ * the only argument, by default the worker's /readyz on its internal port (WORKER_INTERNAL_PORT), and exits 0 on a 2xx answer,
  * 1 otherwise with one line saying why. Used by the image's HEALTHCHECK, compose and ECS.
  */
 async function probe(url: string): Promise<number> {
@@ -14,6 +14,6 @@ async function probe(url: string): Promise<number> {
   return 1;
 }
 
-void probe(process.argv[2] ?? `http://127.0.0.1:${process.env.WS_PORT || "3001"}/readyz`).then((code) =>
+void probe(process.argv[2] ?? `http://127.0.0.1:${process.env.WORKER_INTERNAL_PORT || "3002"}/readyz`).then((code) =>
   process.exit(code),
 );

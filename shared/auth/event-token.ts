@@ -22,9 +22,16 @@ export function mintEventToken(
   );
 }
 
-/** The user the token was issued to, or null when it is bad, expired or for another generation. */
-export async function verifyEventToken(token: string, generationId: string, secret: string): Promise<string | null> {
+/**
+ * The user the token was issued to and when it expires (Unix seconds; a live connection ends
+ * then), or null when it is bad, expired or for another generation.
+ */
+export async function verifyEventToken(
+  token: string,
+  generationId: string,
+  secret: string,
+): Promise<{ userId: string; expiresAt: number } | null> {
   const result = await verifyJwt(token, secret, { audience: EVENT_TOKEN_AUDIENCE });
   if (!result.ok || result.claims.gen !== generationId) return null;
-  return result.claims.sub;
+  return { userId: result.claims.sub, expiresAt: result.claims.exp };
 }

@@ -31,9 +31,10 @@ test.each([
   expect(await verifyJwt(await make(), secret, { nowSeconds: now })).toEqual({ ok: false, reason });
 });
 
-test("event tokens are bound to the generation", async () => {
-  const token = await mintEventToken("u1", "gen-a", secret);
-  expect(await verifyEventToken(token, "gen-a", secret)).toBe("u1");
+test("event tokens are bound to the generation and say when they expire", async () => {
+  const issued = Math.floor(Date.now() / 1000);
+  const token = await mintEventToken("u1", "gen-a", secret, issued);
+  expect(await verifyEventToken(token, "gen-a", secret)).toEqual({ userId: "u1", expiresAt: issued + 15 * 60 });
   expect(await verifyEventToken(token, "gen-b", secret)).toBeNull();
   const apiToken = await signJwt({ sub: "u1", exp: Math.floor(Date.now() / 1000) + 60 }, secret);
   expect(await verifyEventToken(apiToken, "gen-a", secret)).toBeNull();

@@ -109,12 +109,7 @@ export const sections = {
     sslCaFile: def("KAFKA_SSL_CA_FILE", "", "PEM file of the CA to trust for TLS; empty trusts the system CAs.", text),
     saslUsername: def("KAFKA_SASL_USERNAME", "", "SCRAM-SHA-512 user; when set, SASL is used.", text),
     saslPassword: def("KAFKA_SASL_PASSWORD", "", "SCRAM-SHA-512 password (required with a username).", text, true),
-    topicPrefix: def(
-      "KAFKA_TOPIC_PREFIX",
-      "",
-      "Prefix for the four topic names (tests use a fresh one per run).",
-      text,
-    ),
+    topicPrefix: def("KAFKA_TOPIC_PREFIX", "", "Prefix for the topic names (tests use a fresh one per run).", text),
     replicationFactor: def(
       "KAFKA_REPLICATION_FACTOR",
       "1",
@@ -186,12 +181,30 @@ export const sections = {
       "How long SIGTERM waits for in-flight generations.",
       int(0, 600000),
     ),
-    port: def("WS_PORT", "3001", "Worker HTTP + WebSocket port.", int(1, 65535)),
+    port: def("WS_PORT", "3001", "Worker public port: WebSocket, SSE, images, /healthz.", int(1, 65535)),
+    internalPort: def(
+      "WORKER_INTERNAL_PORT",
+      "3002",
+      "Worker internal port: /metrics, /readyz and the synchronous path's route; never publish it.",
+      int(1, 65535),
+    ),
     maxSocketsPerUser: def(
       "WS_MAX_SOCKETS_PER_USER",
       "20",
-      "Live connections one user may hold on one instance.",
+      "Live connections (WebSocket and SSE together) one user may hold across all instances.",
       int(1, 10000),
+    ),
+    maxSocketsPerAddress: def(
+      "WS_MAX_SOCKETS_PER_IP",
+      "100",
+      "Live connections (WebSocket and SSE together) one client IP address may hold across all instances.",
+      int(1, 1000000),
+    ),
+    socketLeaseMs: def(
+      "WS_SLOT_LEASE_MS",
+      "60000",
+      "How long a live connection's slot outlives an instance that died holding it (renewed every third of it).",
+      int(1000, 3600000),
     ),
     maxBufferedBytes: def(
       "WS_MAX_BUFFERED_BYTES",
@@ -264,6 +277,21 @@ export const sections = {
     token: def("UPSTASH_REDIS_REST_TOKEN", undefined, "Bearer token of the Redis REST endpoint.", secretOf(16), true),
     port: def("REDIS_REST_PORT", "8079", "Port of the local Upstash-compatible Redis bridge.", int(1, 65535)),
   },
+  redisBridge: {
+    username: def(
+      "REDIS_BRIDGE_USERNAME",
+      "pixel-bridge",
+      "Redis ACL user the Redis REST bridge connects as (limited to REDIS_KEY_PREFIX; npm start creates it).",
+      nonEmpty,
+    ),
+    password: def(
+      "REDIS_BRIDGE_PASSWORD",
+      undefined,
+      "Password of the bridge's Redis ACL user (generated into .env on first start).",
+      secretOf(16),
+      true,
+    ),
+  },
   webhooks: {
     secret: def(
       "WEBHOOK_SECRET",
@@ -297,8 +325,8 @@ export const sections = {
     ),
     workerUrl: def(
       "WORKER_URL",
-      "http://127.0.0.1:3001",
-      "Worker HTTP URL the synchronous path calls.",
+      "http://127.0.0.1:3002",
+      "Worker internal URL (WORKER_INTERNAL_PORT) the synchronous path calls.",
       urlOf(["http:", "https:"]),
     ),
     rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),

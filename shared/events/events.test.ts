@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { HAS_NUL, NOT_UNICODE } from "../schema/schema.ts";
 import { uuidv7 } from "../uuid7.ts";
 import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "./events.ts";
 
@@ -43,6 +44,10 @@ describe("event schemas", () => {
     ["unknown field", { ...base(), extra: 1 }, "extra is not a known field"],
     ["missing field", (({ userId, ...rest }) => rest)(base()), "userId is required"],
     ["prompt empty", withParams({ prompt: "   " }), "params.prompt must not be empty"],
+    ["prompt lone surrogate", withParams({ prompt: "\ud800 fox" }), `params.prompt ${NOT_UNICODE}`],
+    ["prompt NUL", withParams({ prompt: "a\u0000fox" }), `params.prompt ${HAS_NUL}`],
+    ["userId lone surrogate", { ...base(), userId: "al\udc00ce" }, `userId ${NOT_UNICODE}`],
+    ["webhookUrl lone surrogate", { ...base(), webhookUrl: "https://x.example/\ud800" }, `webhookUrl ${NOT_UNICODE}`],
     ["prompt too long", withParams({ prompt: "x".repeat(1001) }), "params.prompt must be at most 1000 characters"],
     ["style", withParams({ style: "oil" }), "params.style must be one of pixel-art, geometric, gradient, noise"],
     ["width multiple", withParams({ width: 1000 }), "params.width must be a multiple of 64"],
@@ -56,6 +61,14 @@ describe("event schemas", () => {
     const result = RequestEvent.parse(value);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.issues.map((i) => `${i.path} ${i.message}`)).toContain(message);
+  });
+
+  test("decode refuses a lone surrogate escaped in the JSON text, as Redis's cjson would", () => {
+    const text = RequestEvent.encode(request()).replace('"a red fox"', '"\\ud800 fox"');
+    expect(text).toContain('"\\ud800 fox"');
+    expect(RequestEvent.decode(text)).toEqual({ ok: false, issues: [{ path: "params.prompt", message: NOT_UNICODE }] });
+    // A surrogate pair is one well-formed character and passes.
+    expect(RequestEvent.decode(text.replace("\\ud800", "\\ud83e\\udd8a")).ok).toBe(true);
   });
 
   test("decode rejects bytes that are not JSON", () => {

@@ -5,6 +5,7 @@
  * Each schema also states its rules as JSON Schema (2020-12, the dialect of OpenAPI 3.1), so
  * the published OpenAPI documents come from the very validators the code runs.
  */
+import { isWellFormedText } from "../unicode.ts";
 import { type JsonSchema, type JsonSchemaContext, patternOf } from "./json-schema.ts";
 
 export type { JsonSchema, JsonSchemaContext } from "./json-schema.ts";
@@ -30,12 +31,20 @@ const ok = <T>(value: T): Result<T> => ({ ok: true, value });
 const fail = <T>(path: string, message: string): Result<T> => ({ ok: false, issues: [{ path, message }] });
 const describe = (input: unknown) => (input === null ? "null" : Array.isArray(input) ? "array" : typeof input);
 
+export const NOT_UNICODE = "must be well-formed Unicode text (no lone surrogates)";
+export const HAS_NUL = "must not contain NUL characters";
+
 export function string(
   rules: { min?: number; max?: number; trim?: boolean; pattern?: RegExp; patternMessage?: string } = {},
 ): Schema<string> {
   return {
     parse(input, path = "") {
       if (typeof input !== "string") return fail(path, `must be a string, got ${describe(input)}`);
+      // A lone UTF-16 surrogate is not Unicode: JSON carries it as an escape that strict decoders
+      // (Redis's cjson, Postgres, many clients) refuse, so it must never get past validation.
+      if (!isWellFormedText(input)) return fail(path, NOT_UNICODE);
+      // NUL passes JSON and Redis but PostgreSQL text refuses it: the same trap one layer later.
+      if (input.includes("\u0000")) return fail(path, HAS_NUL);
       const value = rules.trim ? input.trim() : input;
       if (rules.min !== undefined && value.length < rules.min)
         return fail(path, rules.min === 1 ? "must not be empty" : `must be at least ${rules.min} characters`);
@@ -120,6 +129,7 @@ export function url(rules: { protocols: readonly string[] }): Schema<string> {
   return {
     parse(input, path = "") {
       if (typeof input !== "string") return fail(path, "must be a URL string");
+      if (!isWellFormedText(input)) return fail(path, NOT_UNICODE);
       let parsed: URL;
       try {
         parsed = new URL(input);

@@ -19,10 +19,11 @@ describe("operations commands", () => {
       `${config.topicPrefix}image.generation.status: created`,
       `${config.topicPrefix}image.generation.complete: created`,
       `${config.topicPrefix}image.generation.failed: created`,
+      `${config.topicPrefix}image.generation.dead-letter: created`,
     ]);
     const second = await run("create-topics.ts");
     expect(second.code).toBe(0);
-    expect(second.stdout.match(/already matches the spec, nothing changed/g)).toHaveLength(4);
+    expect(second.stdout.match(/already matches the spec, nothing changed/g)).toHaveLength(5);
 
     const health = await run("kafka-health.ts");
     expect(health.code).toBe(0);
@@ -30,6 +31,10 @@ describe("operations commands", () => {
     expect(health.stdout).toContain(`✓ ${config.topicPrefix}image.generation.status  partitions 3/3  retention 1d`);
     expect(health.stdout).toContain(`✓ ${config.topicPrefix}image.generation.complete  partitions 3/3  retention 7d`);
     expect(health.stdout).toContain(`✓ ${config.topicPrefix}image.generation.failed  partitions 3/3  retention 7d`);
+    expect(health.stdout).toContain(
+      `✓ ${config.topicPrefix}image.generation.dead-letter  partitions 3/3  retention 14d`,
+    );
+    expect(health.stdout).toContain(`Dead letters: none in ${config.topicPrefix}image.generation.dead-letter`);
     expect(health.stdout.trim().endsWith("OK")).toBe(true);
   });
 

@@ -1,4 +1,4 @@
-/** `npm run kafka:create-topics`: create or reconcile the four topics; exits 1 if any needs an operator. */
+/** `npm run kafka:create-topics`: create or reconcile the topics (shared/topics.ts); exits 1 if any needs an operator. */
 import { topicSpecs } from "../../shared/topics.ts";
 import { classifyKafkaError, createKafka } from "../kafka/kafka-client.ts";
 import { describeOutcome, ensureTopics, isProblem } from "../kafka/topic-admin.ts";

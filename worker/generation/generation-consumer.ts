@@ -1,5 +1,8 @@
+import { isRetryable } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
+import type { DeadLetters } from "../kafka/dead-letters.ts";
+import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Consumer, Kafka, KafkaMessage } from "../kafka/kafka-client.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
@@ -14,9 +17,13 @@ export interface GenerationConsumerOptions {
   sessionTimeoutMs?: number;
   logger: Logger;
   run(request: RequestEvent, traceparent: string | undefined, shutdown: AbortSignal): Promise<GenerationOutcome>;
-  onOutcome?(outcome: GenerationOutcome): void;
+  /** Where a request that fails the same way every time is parked, so its offset can move on. */
+  deadLetters: Pick<DeadLetters, "park">;
   onLag?(partition: number, lag: number): void;
 }
+
+/** What became of one request message; "dead-lettered" ones were parked without an outcome. */
+export type ConsumerOutcome = GenerationOutcome | "dead-lettered";
 
 const header = (message: KafkaMessage, name: string): string | undefined => {
   const value = message.headers?.[name];
@@ -32,10 +39,11 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
   const { kafka, groupId, topic, logger } = options;
   const tracker = new OffsetTracker();
   const slots = new Slots(options.maxConcurrent);
-  const inFlight = new Map<string, Promise<GenerationOutcome>>();
+  const inFlight = new Map<string, Promise<ConsumerOutcome>>();
   const shutdown = new AbortController();
   let consumer: Consumer | null = null;
   let joined = false;
+  let crashes = 0;
   let draining = false;
   let committing: Promise<void> | null = null;
   let commitAgain = false;
@@ -66,30 +74,60 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     return committing;
   };
 
-  /** Runs a request until it has an outcome; infrastructure errors are retried, never dropped. */
-  async function runToOutcome(request: RequestEvent, traceparent: string | undefined): Promise<GenerationOutcome> {
+  const retryPause = (attempt: number) =>
+    sleep(backoffMs(attempt, 200, Math.random, 10_000), shutdown.signal).catch(() => {});
+
+  /** Parks a message that can never succeed; waits out a Kafka outage, hands back on shutdown. */
+  async function park(message: KafkaMessage, partition: number, error: unknown): Promise<ConsumerOutcome> {
+    const source = { kind: "kafka" as const, topic, partition, offset: message.offset };
     for (let attempt = 1; ; attempt++) {
       try {
-        return await options.run(request, traceparent, shutdown.signal);
+        await options.deadLetters.park({
+          source,
+          key: message.key,
+          value: message.value,
+          traceparent: header(message, "traceparent"),
+          error,
+        });
+        return "dead-lettered";
+      } catch (parkError) {
+        if (shutdown.signal.aborted) return "handed-back";
+        logger.error("could not park a request; retrying", { partition, offset: message.offset, error: parkError });
+        await retryPause(attempt);
+      }
+    }
+  }
+
+  /**
+   * Runs a request until it has an outcome: an outage is retried, never dropped; an error that
+   * is not retryable fails the same way every time (a bug, or data Redis refuses), so the
+   * request is parked instead of holding a slot and its partition's offset forever.
+   */
+  async function runToOutcome(request: RequestEvent, message: KafkaMessage, partition: number) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await options.run(request, header(message, "traceparent"), shutdown.signal);
       } catch (error) {
         if (shutdown.signal.aborted) return "handed-back";
+        if (!isRetryable(error)) return park(message, partition, error);
         logger.error("generation could not record its outcome; retrying", { generation: request.id, error });
-        await sleep(backoffMs(attempt, 200, Math.random, 10_000), shutdown.signal).catch(() => {});
+        await retryPause(attempt);
       }
     }
   }
 
   function dispatch(message: KafkaMessage, partition: number): void {
     tracker.start(partition, message.offset);
-    const done = (outcome: GenerationOutcome) => {
+    const done = (outcome: ConsumerOutcome) => {
       if (outcome !== "handed-back") tracker.finish(partition, message.offset);
       void commitSoon();
     };
     const parsed = RequestEvent.decode(message.value);
     if (!parsed.ok) {
-      logger.warn("skipping an invalid request event", { partition, offset: message.offset, issues: parsed.issues });
-      slots.release();
-      done("failed");
+      void park(message, partition, invalidEvent(RequestEvent, parsed.issues)).then((outcome) => {
+        slots.release();
+        done(outcome);
+      });
       return;
     }
     const request = parsed.value;
@@ -100,12 +138,11 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       void running.then(done);
       return;
     }
-    const work = runToOutcome(request, header(message, "traceparent"));
+    const work = runToOutcome(request, message, partition);
     inFlight.set(request.id, work);
     void work.then((outcome) => {
       inFlight.delete(request.id);
       slots.release();
-      options.onOutcome?.(outcome);
       done(outcome);
     });
   }
@@ -123,6 +160,10 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         joined = true;
         tracker.retain(payload.memberAssignment[topic] ?? []);
+      });
+      consumer.on(consumer.events.CRASH, ({ payload }) => {
+        crashes++;
+        logger.error("kafka consumer crashed", { group: groupId, error: payload.error });
       });
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -152,6 +193,10 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     },
     get inFlight(): number {
       return inFlight.size;
+    },
+    /** How often kafkajs reported the consumer crashed (and restarted it); zero is the goal. */
+    get crashes(): number {
+      return crashes;
     },
     /**
      * Stops fetching, lets in-flight generations finish for up to `graceMs`, hands back the

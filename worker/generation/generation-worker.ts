@@ -1,5 +1,6 @@
 import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
 import type { BatchingProducer } from "../gateway/batching-producer.ts";
+import type { DeadLetters } from "../kafka/dead-letters.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import { createGenerationConsumer } from "./generation-consumer.ts";
 import { kafkaEventSink } from "./kafka-event-sink.ts";
@@ -12,6 +13,7 @@ export interface GenerationWorkerOptions
   > {
   kafka: Kafka;
   producer: BatchingProducer;
+  deadLetters: Pick<DeadLetters, "park">;
   topics: Record<TopicKey, TopicSpec>;
   groupId: string;
   maxConcurrent: number;
@@ -36,6 +38,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
     sessionTimeoutMs: options.sessionTimeoutMs,
     logger: options.logger,
     onLag: options.onLag,
+    deadLetters: options.deadLetters,
     run: async (request, traceparent, shutdown) => {
       const began = performance.now();
       const outcome = await runGeneration(request, traceparent, {

@@ -1,4 +1,4 @@
-import { isRetryable, PipelineError } from "../../shared/errors.ts";
+import { clipText, isRetryable, PipelineError } from "../../shared/errors.ts";
 import { CompleteEvent, FailedEvent, type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import {
@@ -126,7 +126,7 @@ export async function runGeneration(
     finish({ status: await statusEvent("canceled", "done", 100), published: false }, "canceled");
   const fail = async (error: unknown, retryable: boolean) => {
     const message = error instanceof Error ? error.message : String(error);
-    const detail = { code: codeOf(error), message: message.slice(0, 2000) || "generation failed", retryable };
+    const detail = { code: codeOf(error), message: clipText(message, 2000) || "generation failed", retryable };
     const status = await statusEvent("failed", "done", 100, { error: detail });
     const event = FailedEvent.create({
       id,

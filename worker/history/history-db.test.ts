@@ -91,6 +91,19 @@ for (const [dialect, target] of Object.entries(targets)) {
       expect((await db.listByUser(user, { limit: 10 })).map((r) => r.id)).toEqual([first.id]);
     });
 
+    test("a row the database refuses for its content fails as not retryable", async () => {
+      // The event schema refuses NUL; record() is reached here as a bug would reach it.
+      const valid = completeEvent(freshUser());
+      const event = { ...valid, userId: `${valid.userId}\u0000` };
+      if (dialect === "postgres") {
+        const error = await rejectionOf(db.record(event));
+        expect(error.code).toBe("history_rejected");
+        expect(error.retryable).toBe(false);
+      } else {
+        expect(await db.record(event)).toBe(true);
+      }
+    });
+
     test("get answers null for an unknown id", async () => {
       expect(await db.get(completeEvent(freshUser()).id)).toBeNull();
     });

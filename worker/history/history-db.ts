@@ -123,16 +123,38 @@ async function openPostgres(url: string): Promise<RowStore> {
   }
 }
 
+/** The SQLSTATE of a PostgreSQL error, looked for through drizzle's wrapping. */
+function sqlState(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+    const errno = (current as { errno?: unknown }).errno;
+    if (typeof errno === "string" && /^[0-9A-Z]{5}$/.test(errno)) return errno;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /**
- * Every failure here is the database being unreachable, locked or full: no statement can fail
- * on its content, since inserts ignore conflicts. So callers may retry (the history writer
- * leaves the offset uncommitted and Kafka delivers the event again).
+ * SQLSTATE classes that refuse the statement for what it carries (22 data exception, e.g. a NUL
+ * in text; 23 integrity; 42 syntax or access): sending it again fails again.
+ */
+const REFUSES_CONTENT = /^(22|23|42)/;
+
+/**
+ * A failure here is the database being unreachable, locked or full, and callers may retry (the
+ * history writer waits it out before its offset moves): inserts ignore conflicts, so a
+ * statement rarely fails on its content. When it does (PostgreSQL says so with its SQLSTATE),
+ * or our own code throws, trying again cannot help, and the error says so.
  */
 async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (error instanceof PipelineError) throw error;
+    if (error instanceof TypeError || error instanceof RangeError) throw error;
+    const state = sqlState(error);
+    if (state && REFUSES_CONTENT.test(state))
+      throw new PipelineError("history_rejected", `${what}: ${errorMessage(error)}`, { cause: error });
     throw new PipelineError("database_unavailable", `${what}: ${errorMessage(error)}`, {
       retryable: true,
       cause: error,

@@ -3,13 +3,16 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PipelineError } from "../../shared/errors.ts";
+import { DeadLetterEvent } from "../../shared/events/dead-letter-event.ts";
 import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createFreshTopics, readMessages } from "../gateway/gateway-fixtures.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
 import type { Message } from "../kafka/kafka-client.ts";
-import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type HistoryDb, openHistoryDb } from "./history-db.ts";
 import { completeEvent, failedEvent, freshUser } from "./history-fixtures.ts";
 import type { TerminalEvent } from "./history-record.ts";
@@ -22,15 +25,18 @@ const kafka = testKafka(config);
 const tmp = mkdtempSync(join(tmpdir(), "history-writer-"));
 const groups: string[] = [];
 const writers: HistoryWriter[] = [];
+const producer = createBatchingProducer({ kafka, logger: silentLogger });
 let history: HistoryDb;
 
 beforeAll(async () => {
   await createFreshTopics(kafka, config);
+  await producer.start();
   history = await openHistoryDb(`file:${join(tmp, "history.sqlite")}`);
 });
 
 afterAll(async () => {
   await Promise.all(writers.map((w) => w.stop()));
+  await producer.close();
   await history.close();
   const admin = kafka.admin();
   await admin.connect();
@@ -48,7 +54,8 @@ function capture() {
 async function startWriter(store: Pick<HistoryDb, "record">, logger = capture().logger) {
   const groupId = `${config.topicPrefix}history-${groups.length}`;
   groups.push(groupId);
-  const writer = createHistoryWriter({ kafka, groupId, topics, history: store, logger });
+  const deadLetters = createDeadLetters({ producer, topic: specs.deadLetter.name, consumer: groupId, logger });
+  const writer = createHistoryWriter({ kafka, groupId, topics, history: store, deadLetters, logger });
   writers.push(writer);
   await writer.start();
   return { writer, groupId };
@@ -98,7 +105,7 @@ describe("history writer against the real broker", () => {
   const f1 = failedEvent(user, 2);
   const c2 = completeEvent(user, 3);
 
-  test("records each terminal event once, skips invalid ones, and commits after writing", async () => {
+  test("records each terminal event once, parks invalid ones on the dead-letter topic, and commits after writing", async () => {
     await produce(topics.complete, [
       message(c1),
       message(c1),
@@ -124,8 +131,30 @@ describe("history writer against the real broker", () => {
     ]);
     expect((await history.get(c1.id))?.image).toEqual(c1.image);
     expect((await history.get(f1.id))?.error).toEqual(f1.error);
-    const skipped = log.lines.filter((l) => l.msg === "skipping an invalid terminal event");
-    expect(skipped).toHaveLength(3);
+    const parked = await readMessages(kafka, specs.deadLetter.name, 3);
+    expect(parked.map((m) => m.headers["dlt-source-topic"])).toEqual([
+      topics.complete,
+      topics.complete,
+      topics.complete,
+    ]);
+    expect(
+      parked.every((m) => m.headers["dlt-error-code"] === "invalid_event" && m.headers["dlt-consumer"] === groupId),
+    ).toBe(true);
+    const letters = parked.map((m) => DeadLetterEvent.decode(m.value)).flatMap((r) => (r.ok ? [r.value] : []));
+    // The original bytes travel unchanged, with where they came from.
+    expect(letters.map((l) => [atob(l.keyBase64 ?? ""), l.valueBase64 && atob(l.valueBase64)]).sort()).toEqual(
+      [
+        ["broken", "{not json"],
+        ["empty", undefined],
+        [f1.id, String(message(f1).value)],
+      ].sort(),
+    );
+    for (const [i, letter] of letters.entries())
+      expect(`${letter.source.partition}:${letter.source.offset}`).toBe(
+        `${parked[i]?.headers["dlt-source-partition"]}:${parked[i]?.headers["dlt-source-offset"]}`,
+      );
+    expect(log.lines.filter((l) => l.msg === "message parked on the dead-letter topic")).toHaveLength(3);
+    expect(writer.crashes).toBe(0);
 
     await writer.stop();
     await writer.stop();

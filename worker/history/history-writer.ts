@@ -1,6 +1,8 @@
 import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
+import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
+import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import type { HistoryDb } from "./history-db.ts";
 
@@ -10,6 +12,7 @@ export interface HistoryWriterOptions {
   groupId: string;
   topics: { complete: string; failed: string };
   history: Pick<HistoryDb, "record">;
+  deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
 }
 
@@ -17,18 +20,18 @@ export interface HistoryWriterOptions {
  * Copies terminal events from Kafka (7 days' retention) into the durable history database.
  * An offset is resolved only after its row is written, and a redelivered event finds its id
  * already recorded and changes nothing: at least once in, exactly one row out. A database
- * error fails the batch before its offset moves, so kafkajs retries it.
+ * outage is waited out before the offset moves; an event that is not valid is parked on the
+ * dead-letter topic and passed.
  */
 export function createHistoryWriter(options: HistoryWriterOptions) {
   const { topics, history, logger } = options;
   let recorded = 0;
 
   async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
-    const parsed = topic === topics.complete ? CompleteEvent.decode(value) : FailedEvent.decode(value);
-    if (!parsed.ok) {
-      logger.warn("skipping an invalid terminal event", { topic, partition, offset, issues: parsed.issues });
-      return;
-    }
+    const definition = topic === topics.complete ? CompleteEvent : FailedEvent;
+    const parsed = definition.decode(value);
+    // Parked on the dead-letter topic by the consumer; a database outage is retried instead.
+    if (!parsed.ok) throw invalidEvent(definition, parsed.issues);
     if (await history.record(parsed.value)) recorded++;
     else logger.debug("generation already recorded", { id: parsed.value.id, topic, partition, offset });
   }
@@ -38,12 +41,17 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     groupId: options.groupId,
     topics: [topics.complete, topics.failed],
     handle,
+    deadLetters: options.deadLetters,
+    logger,
   });
   return {
     start: consumer.start,
     stop: consumer.stop,
     get ready(): boolean {
       return consumer.ready;
+    },
+    get crashes(): number {
+      return consumer.crashes;
     },
     /** Rows this instance inserted (redelivered events are not counted). */
     get recorded(): number {

@@ -1,6 +1,8 @@
 /** `npm run history:writer`: Kafka complete/failed topics → the durable generation history (DATABASE_URL). */
 import { errorMessage } from "../../shared/errors.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
@@ -15,11 +17,16 @@ const history = await openHistoryDb(config.database.url).catch((error) => {
   process.exit(1);
 });
 const topics = topicSpecs(config.kafka);
+const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "history" });
+// Only dead letters are produced here; the producer reconnects in the background if Kafka is away.
+const producer = createBatchingProducer({ kafka, logger });
+await producer.start();
 const writer = createHistoryWriter({
-  kafka: createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "history" }),
+  kafka,
   groupId,
   topics: { complete: topics.complete.name, failed: topics.failed.name },
   history,
+  deadLetters: createDeadLetters({ producer, topic: topics.deadLetter.name, consumer: groupId, logger }),
   logger,
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
@@ -37,7 +44,9 @@ let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
     // The consumer first, so no write is in flight when the database closes.
-    stopping ??= Promise.all([probe?.stop(), writer.stop()]).then(() => history.close());
+    stopping ??= Promise.all([probe?.stop(), writer.stop()])
+      .then(() => producer.close())
+      .then(() => history.close());
     void stopping.then(() => {
       logger.info("history writer stopped", { recorded: writer.recorded });
       process.exit(0);

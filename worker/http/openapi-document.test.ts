@@ -15,7 +15,7 @@ import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
 import { workerOpenApiDocument } from "./openapi-document.ts";
-import { createWorkerApp } from "./worker-app.ts";
+import { createInternalApp, createWorkerApp } from "./worker-app.ts";
 
 const imageDir = mkdtempSync(join(tmpdir(), "openapi-images-"));
 const redis = await createRedis(TEST_REDIS_URL);
@@ -34,18 +34,17 @@ test("every route a worker serves is documented, and the document lists no other
     reader: createFeedReader(redis, prefix),
     fanout: createFanout(subscriber, silentLogger),
     studioOrigin: "http://localhost:8787",
-    maxSocketsPerUser: 20,
+    slots: { acquire: async () => "user" },
     maxBufferedBytes: 1 << 20,
     logger: silentLogger,
   });
-  // Composed as worker/main.ts composes it.
+  // Composed as worker/main.ts composes its two listeners.
   const store = createLocalImageStore(imageDir);
   const provider = createProceduralProvider();
-  const app = createWorkerApp({
+  const app = createWorkerApp({ images: imageRoutes(store), live: live.app });
+  const internal = createInternalApp({
     metrics: () => "",
     notReady: async () => [],
-    images: imageRoutes(store),
-    live: live.app,
     internal: {
       secret: "s".repeat(40),
       generateNow: (request) =>
@@ -53,7 +52,7 @@ test("every route a worker serves is documented, and the document lists no other
     },
   });
   const document = workerOpenApiDocument(parseConfig({}, ["public"]));
-  expect(servedOperations(app.routes)).toEqual(documentedOperations(document));
+  expect(servedOperations([...app.routes, ...internal.routes])).toEqual(documentedOperations(document));
 });
 
 test("the worker's server is PUBLIC_WS_URL as HTTP", () => {

@@ -38,8 +38,16 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       parameter("Last-Event-ID", "header", { type: "string", pattern: "^\\d{1,9}$" }, "Like `after` (SSE resume)."),
       parameter("Origin", "header", { type: "string" }, "Browsers: must be STUDIO_ORIGIN."),
     ],
-    refusals: errors("invalid_request", "unauthorized", "forbidden", "not_found", "rate_limited"),
+    refusals: errors("invalid_request", "unauthorized", "forbidden", "not_found", "rate_limited", "unavailable"),
   };
+  // Probes, metrics and the synchronous route are on the worker's internal port, never published.
+  const internalServers = [
+    {
+      url: "http://{host}:{port}",
+      description: "A worker's internal port (WORKER_INTERNAL_PORT): reachable inside the deployment only",
+      variables: { host: { default: "127.0.0.1" }, port: { default: "3002" } },
+    },
+  ];
   const messages = schema(serverMessage);
 
   return document({
@@ -47,7 +55,8 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       title: "Pixel Studio generation API (workers)",
       version: VERSION,
       description:
-        "What every worker instance serves on WS_PORT: live progress (WebSocket and SSE), images, probes. " +
+        "What every worker instance serves: live progress (WebSocket and SSE), images and liveness on WS_PORT; " +
+        "readiness, metrics and the synchronous route on WORKER_INTERNAL_PORT. " +
         "Generated from the code's schemas; docs/api.md is the prose contract.",
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
@@ -72,9 +81,11 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
             "Everything is checked before the upgrade. Then the server sends `ServerMessage` JSON text frames: " +
             "a `snapshot` (or, with `after`, the events missed), then each event once, in `seq` order with no " +
             'gaps. The client may send `ping` or `{"type":"ping"}` (answered `{"type":"pong"}`); ' +
-            "anything else closes the socket with 1003. Close codes: 1000 after the terminal event, 4404 when " +
-            "no such generation appears within 5 s, 1013 when the client reads too slowly (reconnect with " +
-            "`after`), 1001 on shutdown, 1011 on an internal error.",
+            "anything else closes the socket with 1003, a frame over 1 KiB with 1009. Live connections " +
+            "(WebSocket and SSE together) are capped per user and per client address across all instances " +
+            "(429). Close codes: 1000 after the terminal event, 4404 when no such generation appears within " +
+            "5 s, 4401 when the token expires (it is refused from then on), 1013 when the client reads too " +
+            "slowly (reconnect with `after`), 1001 on shutdown, 1011 on an internal error.",
           tags: ["live"],
           security: [{ eventToken: [] }],
           parameters: live.parameters,
@@ -91,7 +102,8 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
           description:
             "The same messages as the WebSocket: each SSE event has `id` = `seq`, `event` = the message's " +
             "`type` and `data` = the message JSON. A `: keep-alive` comment every 15 s; the stream ends " +
-            "after the terminal event. CORS: `Access-Control-Allow-Origin` is STUDIO_ORIGIN.",
+            "after the terminal event, or when the token expires. Counted with WebSockets against the " +
+            "live-connection caps. CORS: `Access-Control-Allow-Origin` is STUDIO_ORIGIN.",
           tags: ["live"],
           security: [{ eventToken: [] }],
           parameters: live.parameters,
@@ -145,6 +157,7 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       },
       "/readyz": {
         get: {
+          servers: internalServers,
           operationId: "getWorkerReadiness",
           summary: "Readiness: the Kafka consumer has joined, the producer is connected, Redis answers",
           tags: ["operations"],
@@ -157,6 +170,7 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       },
       "/metrics": {
         get: {
+          servers: internalServers,
           operationId: "getWorkerMetrics",
           summary: "Prometheus metrics",
           tags: ["operations"],
@@ -171,6 +185,7 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       },
       "/internal/generations": {
         post: {
+          servers: internalServers,
           operationId: "generateNow",
           summary: "Generate now and wait (the edge's ENABLE_KAFKA_IMAGE_GENERATION=false path)",
           tags: ["internal"],

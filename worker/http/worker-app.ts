@@ -5,19 +5,39 @@ import { formatIssues } from "../../shared/schema/schema.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 
 export interface WorkerAppDeps {
-  metrics(): string;
-  /** Names of what is not ready; empty when ready. */
-  notReady(): Promise<string[]>;
   images: Hono;
   /** WebSocket and SSE routes (worker/ws). */
   live?: Hono;
+}
+
+export interface InternalAppDeps {
+  metrics(): string;
+  /** Names of what is not ready; empty when ready. */
+  notReady(): Promise<string[]>;
   internal: { secret: string; generateNow(request: RequestEvent): Promise<GenerationSnapshot> };
 }
 
 const error = (code: string, message: string) => ({ error: { code, message } });
+const notFound = (app: Hono) =>
+  app.notFound((c) => c.json(error("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
 
-/** The worker's HTTP side: probes, metrics, images and the synchronous fallback. */
+/** The worker's public side (WS_PORT): liveness, images, WebSocket and SSE. */
 export function createWorkerApp(deps: WorkerAppDeps) {
+  const app = new Hono();
+  app.get("/healthz", (c) => c.json({ status: "ok" }));
+  app.route("/", deps.images);
+  if (deps.live) app.route("/", deps.live);
+  notFound(app);
+  return app;
+}
+
+/**
+ * The worker's internal side (WORKER_INTERNAL_PORT), for the orchestrator, Prometheus and the
+ * edge's synchronous path only: never published. Metrics and readiness say what runs inside,
+ * and a synchronous generation costs a whole render, so none of it is on the public port; the
+ * generation route also wants a service token, in case the port is ever reachable after all.
+ */
+export function createInternalApp(deps: InternalAppDeps) {
   const app = new Hono();
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/readyz", async (c) => {
@@ -25,8 +45,6 @@ export function createWorkerApp(deps: WorkerAppDeps) {
     return failing.length ? c.json({ status: "not-ready", failing }, 503) : c.json({ status: "ready" });
   });
   app.get("/metrics", (c) => c.text(deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
-  app.route("/", deps.images);
-  if (deps.live) app.route("/", deps.live);
   app.post("/internal/generations", async (c) => {
     const token = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
     if (!token || !(await verifyInternalToken(token, deps.internal.secret)))
@@ -35,6 +53,6 @@ export function createWorkerApp(deps: WorkerAppDeps) {
     if (!parsed.ok) return c.json(error("invalid_request", formatIssues(parsed.issues)), 400);
     return c.json(await deps.internal.generateNow(parsed.value));
   });
-  app.notFound((c) => c.json(error("not_found", `No route for ${c.req.method} ${c.req.path}`), 404));
+  notFound(app);
   return app;
 }

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { brokerCaPem, LOCAL_SCRAM, SASL_SSL_BROKER } from "../../infrastructure/kafka/kafka-local.ts";
+import { PipelineError } from "../../shared/errors.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { checkClusterHealth } from "./cluster-health.ts";
+import { readDeadLetterTail } from "./dead-letter-tail.ts";
+import { createDeadLetters } from "./dead-letters.ts";
 import { formatHealthReport } from "./health-report.ts";
 import { ensureTopics } from "./topic-admin.ts";
 
@@ -37,8 +41,11 @@ describe("checkClusterHealth against the real broker", () => {
       [3, 86400000, 0],
       [3, 7 * 86400000, 0],
       [3, 7 * 86400000, 0],
+      [3, 14 * 86400000, 0],
     ]);
+    expect(report.deadLetters).toEqual({ topic: topicSpecs(config).deadLetter.name, parked: 0, groups: [] });
     const text = formatHealthReport(report);
+    expect(text).toContain(`Dead letters: none in ${topicSpecs(config).deadLetter.name}`);
     expect(text).toContain(`${specs[0]?.name}  partitions 6/6  retention 7d`);
     expect(text).toContain(`${specs[1]?.name}  partitions 3/3  retention 1d`);
     expect(text.endsWith("OK")).toBe(true);
@@ -64,6 +71,42 @@ describe("checkClusterHealth against the real broker", () => {
     const group = report.groups.find((g) => g.groupId === config.consumerGroup);
     expect(group?.lagByTopic[requests]).toBe(3);
     expect(formatHealthReport(report)).toContain(`${config.consumerGroup}  Empty  members 0  lag 3`);
+  });
+
+  test("counts parked dead letters and groups the newest by consumer, source and code, staying OK", async () => {
+    const kafka = testKafka(config);
+    const producer = createBatchingProducer({ kafka, logger: silentLogger });
+    await producer.start();
+    const source = (offset: number) => ({ kind: "kafka" as const, topic: "src", partition: 0, offset: String(offset) });
+    const relay = createDeadLetters({
+      producer,
+      topic: topicSpecs(config).deadLetter.name,
+      consumer: "relay",
+      logger: silentLogger,
+    });
+    const bug = new TypeError("x is undefined");
+    await relay.park({ source: source(1), value: "{", error: new PipelineError("invalid_event", "not JSON") });
+    await relay.park({ source: source(2), value: "{{", error: new PipelineError("invalid_event", "still not JSON") });
+    await relay.park({ source: source(3), value: null, error: bug });
+    await producer.close();
+
+    const report = await checkClusterHealth(testKafka(config).admin(), specs, {
+      deadlineMs: 12_000,
+      brokers: config.brokers,
+      deadLetterTail: (topic) => readDeadLetterTail(kafka, topic, { perPartition: 50, timeoutMs: 8_000 }),
+    });
+    expect(report.ok).toBe(true);
+    expect(report.deadLetters?.parked).toBe(3);
+    expect(report.deadLetters?.groups.map((g) => [g.consumer, g.source, g.code, g.count, g.lastReason]).sort()).toEqual(
+      [
+        ["relay", "src", "internal", 1, "x is undefined"],
+        ["relay", "src", "invalid_event", 2, "still not JSON"],
+      ],
+    );
+    const text = formatHealthReport(report);
+    expect(text).toContain(`Dead letters: ⚠ 3 parked in ${topicSpecs(config).deadLetter.name}`);
+    expect(text).toContain("relay ← src  invalid_event ×2  last ");
+    expect(text.endsWith("OK")).toBe(true);
   });
 
   test("fails naming the missing topic", async () => {

@@ -1,4 +1,5 @@
 import type { TopicSpec } from "../../shared/topics.ts";
+import type { DeadLetterGroup } from "./dead-letter-tail.ts";
 import { type Admin, classifyKafkaError } from "./kafka-client.ts";
 import { describeTopics } from "./topic-admin.ts";
 
@@ -22,6 +23,14 @@ export interface GroupHealth {
   lagByTopic: Record<string, number>;
 }
 
+export interface DeadLetterHealth {
+  topic: string;
+  /** Dead letters still retained on the topic. */
+  parked: number;
+  /** The newest ones, grouped (empty when none were read). */
+  groups: DeadLetterGroup[];
+}
+
 export interface HealthReport {
   ok: boolean;
   problems: string[];
@@ -29,6 +38,8 @@ export interface HealthReport {
   controller: number | null;
   topics: TopicHealth[];
   groups: GroupHealth[];
+  /** Parked messages are not a failure of the cluster (their consumers moved on), but they need a look. */
+  deadLetters: DeadLetterHealth | null;
 }
 
 async function topicHealth(admin: Admin, specs: TopicSpec[]): Promise<TopicHealth[]> {
@@ -111,15 +122,40 @@ function problemsOf(topics: TopicHealth[]): string[] {
 }
 
 /**
- * Checks brokers, the four topics and consumer groups. Never throws and never runs past
+ * Checks brokers, the topics, consumer groups and parked dead letters. Never throws and never runs past
  * `deadlineMs`: an unreachable or refusing cluster becomes a report with the precise reason.
  */
+async function deadLetterHealth(
+  admin: Admin,
+  spec: TopicSpec | undefined,
+  tail: ((topic: string) => Promise<DeadLetterGroup[]>) | undefined,
+): Promise<DeadLetterHealth | null> {
+  if (!spec) return null;
+  const offsets = await admin.fetchTopicOffsets(spec.name);
+  const parked = offsets.reduce((sum, o) => sum + Math.max(0, Number(o.high) - Number(o.low)), 0);
+  const groups = parked > 0 && tail ? await tail(spec.name).catch(() => []) : [];
+  return { topic: spec.name, parked, groups };
+}
+
 export async function checkClusterHealth(
   admin: Admin,
   specs: TopicSpec[],
-  options: { deadlineMs: number; brokers: string[] },
+  options: {
+    deadlineMs: number;
+    brokers: string[];
+    /** Reads the newest dead letters for the report; without it only their number is shown. */
+    deadLetterTail?: (topic: string) => Promise<DeadLetterGroup[]>;
+  },
 ): Promise<HealthReport> {
-  const empty: HealthReport = { ok: false, problems: [], brokers: [], controller: null, topics: [], groups: [] };
+  const empty: HealthReport = {
+    ok: false,
+    problems: [],
+    brokers: [],
+    controller: null,
+    topics: [],
+    groups: [],
+    deadLetters: null,
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<HealthReport>((resolve) => {
     timer = setTimeout(
@@ -143,6 +179,9 @@ export async function checkClusterHealth(
         topics.filter((t) => t.present).map((t) => t.name),
       );
       const problems = problemsOf(topics);
+      const deadLetterSpec = specs.find(
+        (s) => s.key === "deadLetter" && topics.some((t) => t.name === s.name && t.present),
+      );
       return {
         ok: problems.length === 0,
         problems,
@@ -150,6 +189,7 @@ export async function checkClusterHealth(
         controller: cluster.controller,
         topics,
         groups,
+        deadLetters: await deadLetterHealth(admin, deadLetterSpec, options.deadLetterTail),
       };
     } catch (error) {
       const { kind, message } = classifyKafkaError(error);

@@ -37,6 +37,14 @@ export function formatHealthReport(report: HealthReport): string {
       lines.push(`  ${g.groupId}  ${g.state}  members ${g.members}  lag ${g.lag}  (${perTopic})`);
     }
   }
+  const dead = report.deadLetters;
+  if (dead) {
+    lines.push(`Dead letters: ${dead.parked === 0 ? "none" : `⚠ ${dead.parked} parked`} in ${dead.topic}`);
+    for (const g of dead.groups)
+      lines.push(
+        `  ${g.consumer} ← ${g.source}  ${g.code} ×${g.count}  last ${g.lastAt}: ${g.lastReason.slice(0, 200)}`,
+      );
+  }
   lines.push(report.ok ? "OK" : `UNHEALTHY: ${report.problems.join("; ")}`);
   return lines.join("\n");
 }

@@ -14,25 +14,27 @@ afterAll(async () => {
 });
 
 describe("ensureTopics against the real broker", () => {
-  test("creates the four topics per spec, then a second run changes nothing", async () => {
+  test("creates the four topics and the dead-letter topic per spec, then a second run changes nothing", async () => {
     await admin.connect();
     const first = await ensureTopics(admin, specs);
-    expect(first.map((o) => o.action)).toEqual(["created", "created", "created", "created"]);
+    expect(first.map((o) => o.action)).toEqual(["created", "created", "created", "created", "created"]);
 
     const states = await describeTopics(
       admin,
       specs.map((s) => s.name),
     );
-    expect(specs.map((s) => states.get(s.name)?.partitions)).toEqual([6, 3, 3, 3]);
+    expect(specs.map((s) => states.get(s.name)?.partitions)).toEqual([6, 3, 3, 3, 3]);
     expect(specs.map((s) => states.get(s.name)?.configs["retention.ms"])).toEqual([
       String(7 * 86400000),
       String(86400000),
       String(7 * 86400000),
       String(7 * 86400000),
+      String(14 * 86400000),
     ]);
+    expect(specs.at(-1)?.name).toBe(`${config.topicPrefix}image.generation.dead-letter`);
 
     const second = await ensureTopics(admin, specs);
-    expect(second.map((o) => o.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged"]);
+    expect(second.map((o) => o.action)).toEqual(["unchanged", "unchanged", "unchanged", "unchanged", "unchanged"]);
   });
 
   test("reconciles a retention edited by hand and reports the drift", async () => {

@@ -156,19 +156,20 @@ describe("the workers answer as docs/openapi.worker.json says", () => {
       createdAt: new Date().toISOString(),
       attempt: 1,
     });
-    const now = await fetch(`${base}/internal/generations`, {
+    const internal = p.workerInternalUrl;
+    const now = await fetch(`${internal}/internal/generations`, {
       method: "POST",
       headers: { authorization: `Bearer ${await mintInternalToken("edge", p.jwtSecret)}` },
       body: JSON.stringify(request),
     });
     expect(now.status).toBe(200);
     expect(worker.response("POST /internal/generations", 200, await now.json())).toEqual([]);
-    const refused = await fetch(`${base}/internal/generations`, { method: "POST", body: "{}" });
+    const refused = await fetch(`${internal}/internal/generations`, { method: "POST", body: "{}" });
     expect(refused.status).toBe(401);
     expect(worker.response("POST /internal/generations", 401, await refused.json())).toEqual([]);
 
     expect(worker.response("GET /healthz", 200, await (await fetch(`${base}/healthz`)).json())).toEqual([]);
-    expect(worker.response("GET /readyz", 200, await (await fetch(`${base}/readyz`)).json())).toEqual([]);
-    expect((await fetch(`${base}/metrics`)).headers.get("content-type")).toStartWith("text/plain");
+    expect(worker.response("GET /readyz", 200, await (await fetch(`${internal}/readyz`)).json())).toEqual([]);
+    expect((await fetch(`${internal}/metrics`)).headers.get("content-type")).toStartWith("text/plain");
   });
 });

@@ -12,6 +12,7 @@ let p: Pipeline;
 let model: OpenAIImagesStandIn;
 const children: Subprocess[] = [];
 const port = freePort();
+const internalPort = freePort();
 
 beforeAll(async () => {
   p = await startPipeline({ workers: 0 });
@@ -38,6 +39,7 @@ async function startWorker(): Promise<Subprocess> {
       REDIS_KEY_PREFIX: p.prefix,
       AUTH_JWT_SECRET: p.jwtSecret,
       WS_PORT: String(port),
+      WORKER_INTERNAL_PORT: String(internalPort),
       GENERATION_PROVIDER: "openai-compatible",
       OPENAI_BASE_URL: model.url,
       OPENAI_API_KEY: "sk-test-key-123456",
@@ -54,7 +56,7 @@ async function startWorker(): Promise<Subprocess> {
   const until = Date.now() + 30_000;
   while (Date.now() < until) {
     if (
-      await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      await fetch(`http://127.0.0.1:${internalPort}/readyz`).then(
         (r) => r.ok,
         () => false,
       )
@@ -64,6 +66,23 @@ async function startWorker(): Promise<Subprocess> {
   }
   throw new Error("worker did not become ready");
 }
+
+test("metrics, readiness and the synchronous path are on the internal port only", async () => {
+  const worker = await startWorker();
+  const publicUrl = `http://127.0.0.1:${port}`;
+  const internalUrl = `http://127.0.0.1:${internalPort}`;
+  expect((await fetch(`${publicUrl}/healthz`)).status).toBe(200);
+  for (const path of ["/metrics", "/readyz"]) expect((await fetch(`${publicUrl}${path}`)).status).toBe(404);
+  expect((await fetch(`${publicUrl}/internal/generations`, { method: "POST", body: "{}" })).status).toBe(404);
+  const metrics = await fetch(`${internalUrl}/metrics`);
+  expect(metrics.status).toBe(200);
+  expect(await metrics.text()).toContain("# TYPE pixel_dead_letters_total counter");
+  expect((await fetch(`${internalUrl}/readyz`)).status).toBe(200);
+  // Still behind a service token, should the internal port ever be reachable.
+  expect((await fetch(`${internalUrl}/internal/generations`, { method: "POST", body: "{}" })).status).toBe(401);
+  worker.kill("SIGTERM");
+  expect(await worker.exited).toBe(0);
+}, 60_000);
 
 test("a worker killed with SIGKILL mid-generation: another instance finishes it, one complete event, one image", async () => {
   const first = await startWorker();

@@ -1,7 +1,8 @@
-/** The entry point as a process: serves, stops cleanly on a signal, refuses to start without Redis. */
-import { describe, expect, test } from "bun:test";
+/** The entry point as a process: serves as its ACL user, stops cleanly on a signal, refuses to start without Redis. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
-import { deadRedisUrl, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { deadRedisUrl, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createTestBridgeUser, type TestBridgeUser } from "./bridge-test-server.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const TOKEN = "bridge-test-token-0123456789";
@@ -13,11 +14,25 @@ function freePort(): number {
   return port;
 }
 
+const prefix = freshPrefix();
+let user: TestBridgeUser;
+beforeAll(async () => {
+  user = await createTestBridgeUser(prefix);
+});
+afterAll(() => user.drop());
+
 /** Runs outside the repository so Bun does not load the developer's .env into the child. */
 function start(env: Record<string, string>) {
   return Bun.spawn([process.execPath, MAIN], {
     cwd: tmpdir(),
-    env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "info", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      LOG_LEVEL: "info",
+      REDIS_KEY_PREFIX: prefix,
+      REDIS_BRIDGE_USERNAME: user.username,
+      REDIS_BRIDGE_PASSWORD: user.password,
+      ...env,
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -67,6 +82,24 @@ describe("redis-bridge main", () => {
     expect(stderr.split("\n")).toHaveLength(1);
     expect(stderr).toStartWith("Redis bridge cannot start: Redis at 127.0.0.1:");
     expect(stderr).toContain("is unavailable");
+  });
+
+  test("exits 1 with one line when Redis refuses its user's password", async () => {
+    const proc = start({
+      REDIS_URL: TEST_REDIS_URL,
+      UPSTASH_REDIS_REST_TOKEN: TOKEN,
+      REDIS_REST_PORT: String(freePort()),
+      REDIS_BRIDGE_PASSWORD: "not-the-password-of-this-user",
+    });
+    expect(await proc.exited).toBe(1);
+    const stderr = (await new Response(proc.stderr).text()).trim();
+    expect(stderr).toBe("Redis bridge cannot start: Redis at 127.0.0.1:6379 refused our credentials");
+  });
+
+  test("exits 1 naming the variable when its Redis password is missing", async () => {
+    const proc = start({ REDIS_URL: TEST_REDIS_URL, UPSTASH_REDIS_REST_TOKEN: TOKEN, REDIS_BRIDGE_PASSWORD: "" });
+    expect(await proc.exited).toBe(1);
+    expect(await new Response(proc.stderr).text()).toContain("REDIS_BRIDGE_PASSWORD");
   });
 
   test("exits 1 naming the variable when the token is missing", async () => {

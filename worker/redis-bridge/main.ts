@@ -1,22 +1,25 @@
 /**
  * The local Upstash-compatible Redis REST bridge: what the edge's @upstash/redis talks to when
- * Redis is ours rather than Upstash's. Binds LISTEN_HOST (loopback by default).
+ * Redis is ours rather than Upstash's. Binds LISTEN_HOST (loopback by default). Connects as its
+ * own Redis ACL user (REDIS_BRIDGE_USERNAME, confined to REDIS_KEY_PREFIX: bridge-user.ts).
  */
 import { errorMessage } from "../../shared/errors.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { bridgeRedisUrl } from "./bridge-user.ts";
 import { createRedisRestBridge } from "./redis-rest-bridge.ts";
 
-const config = configOrExit(process.env, ["redis", "redisRest", "listen"]);
+const config = configOrExit(process.env, ["redis", "redisRest", "redisBridge", "listen"]);
 const logger = loggerFor(config, "redis-bridge");
+const redisUrl = bridgeRedisUrl(config.redis.url, config.redisBridge);
 
-const redis = await createRedis(config.redis.url, { name: "redis-bridge" }).catch((error) => {
+const redis = await createRedis(redisUrl, { name: "redis-bridge" }).catch((error) => {
   console.error(`Redis bridge cannot start: ${errorMessage(error)}`);
   process.exit(1);
 });
 const bridge = createRedisRestBridge({
   redis,
-  openTransactionConnection: () => createRedis(config.redis.url, { name: "redis-bridge-tx" }),
+  openTransactionConnection: () => createRedis(redisUrl, { name: "redis-bridge-tx" }),
   token: config.redisRest.token,
   logger,
 });

@@ -1,6 +1,7 @@
 /** The bridge's HTTP contract, spoken raw: auth, body rules, status codes and encodings. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "../../shared/logger.ts";
+import { APPLY_REQUEST } from "../../shared/redis-scripts.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deadRedisUrl, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { startTestBridge, type TestBridge } from "./bridge-test-server.ts";
@@ -88,8 +89,9 @@ describe("commands and replies", () => {
     expect((await post("/", ["PING"], base64)).body).toEqual({ result: b64("PONG") });
     expect((await post("/", ["INCRBY", k("i"), 7], base64)).body).toEqual({ result: 7 });
     expect((await post("/", ["GET", k("none")], base64)).body).toEqual({ result: null });
-    const nested = await post("/", ["EVAL", "return {1, 'a', {'b', 2}}", 0], base64);
-    expect(nested.body).toEqual({ result: [1, b64("a"), [b64("b"), 2]] });
+    await post("/", ["RPUSH", k("nested"), "a", "b"]);
+    const nested = await post("/", ["LMPOP", 1, k("nested"), "LEFT", "COUNT", 2], base64);
+    expect(nested.body).toEqual({ result: [b64(k("nested")), [b64("a"), b64("b")]] });
   });
 
   test("a Redis error is 400 with Redis's message", async () => {
@@ -99,7 +101,7 @@ describe("commands and replies", () => {
     expect(res.body.error).toStartWith("WRONGTYPE");
   });
 
-  test("denied commands are 403; SCRIPT allows only LOAD and EXISTS", async () => {
+  test("denied commands are 403; SCRIPT allows only LOAD (of the edge's scripts) and EXISTS", async () => {
     expect(await post("/", ["flushall"])).toEqual({
       status: 403,
       body: { error: "ERR command FLUSHALL is not allowed" },
@@ -107,7 +109,8 @@ describe("commands and replies", () => {
     expect((await post("/", ["SCRIPT", "FLUSH"])).body).toEqual({ error: "ERR command SCRIPT FLUSH is not allowed" });
     expect((await post("/", ["SUBSCRIBE", "x"])).status).toBe(403);
     expect((await post("/", ["MULTI"])).status).toBe(403);
-    expect((await post("/", ["SCRIPT", "LOAD", "return 1"])).status).toBe(200);
+    expect((await post("/", ["SCRIPT", "LOAD", "return 1"])).status).toBe(403);
+    expect((await post("/", ["SCRIPT", "LOAD", APPLY_REQUEST])).status).toBe(200);
   });
 
   test("a pipeline answers one entry per command, a denied one included", async () => {

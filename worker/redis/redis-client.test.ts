@@ -61,6 +61,22 @@ describe("createRedis", () => {
     expect(error.message).toStartWith("WRONGTYPE Operation against a key holding the wrong kind of value");
   });
 
+  test("only replies saying the server cannot take a command now are retryable; a script refusing its input is not", () => {
+    for (const text of [
+      "OOM command not allowed when used memory > 'maxmemory'.",
+      "LOADING Redis is loading",
+      "MISCONF Errors writing to the AOF file",
+      "BUSY Redis is busy running a script",
+    ])
+      expect(new RedisReplyError(text).retryable).toBe(true);
+    for (const text of [
+      "ERR user_script:3: Expected value but found invalid unicode escape code at character 146",
+      "WRONGTYPE Operation against a key holding the wrong kind of value",
+      "NOPERM this user has no permissions to access one of the keys used as arguments",
+    ])
+      expect(new RedisReplyError(text).retryable).toBe(false);
+  });
+
   test("error replies inside EXEC come back as values, the rest of the transaction still applies", async () => {
     const tx = await createRedis(TEST_REDIS_URL);
     try {

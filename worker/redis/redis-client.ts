@@ -41,10 +41,17 @@ export interface RedisSubscriberOptions extends RedisConnectionOptions {
   reconnectBaseMs?: number;
 }
 
+/**
+ * Error replies that say the server cannot take the command right now (loading, a busy script,
+ * out of memory, a failed save refusing writes, failover): the same command can pass later.
+ * Any other error reply is about the command itself and fails the same way every time.
+ */
+const TRANSIENT_REPLY = /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY|OOM|MISCONF|NOREPLICAS|CLUSTERDOWN)\b/;
+
 /** An error reply from Redis itself; `message` is Redis's text, unchanged. */
 export class RedisReplyError extends PipelineError {
   constructor(message: string) {
-    super("redis_error", message, { retryable: /^(LOADING|BUSY|TRYAGAIN|MASTERDOWN|READONLY)\b/.test(message) });
+    super("redis_error", message, { retryable: TRANSIENT_REPLY.test(message) });
     this.name = "RedisReplyError";
   }
 }
@@ -72,12 +79,36 @@ function nestedErrors(reply: unknown): unknown {
   return Array.isArray(reply) ? reply.map(nestedErrors) : reply;
 }
 
+const connectOptions = (options: RedisConnectionOptions) => ({
+  autoReconnect: false,
+  enableOfflineQueue: false,
+  connectionTimeout: options.connectTimeoutMs ?? 5000,
+});
+
+/**
+ * Bun reports refused credentials in the URL as a closed connection, just like a server that is
+ * not there. Whether the server answers a login-less connection tells the two apart.
+ */
+async function refusedCredentials(url: string, error: unknown, options: RedisConnectionOptions): Promise<boolean> {
+  const parsed = new URL(url);
+  if ((!parsed.username && !parsed.password) || (error as { code?: unknown }).code !== "ERR_REDIS_CONNECTION_CLOSED")
+    return false;
+  parsed.username = "";
+  parsed.password = "";
+  const probe = new RedisClient(parsed.toString(), connectOptions(options));
+  try {
+    await probe.connect();
+    return true;
+  } catch (probeError) {
+    // NOAUTH from a server that wants a login is an answer too.
+    return (probeError as { code?: unknown }).code === "ERR_REDIS_SERVER_ERROR";
+  } finally {
+    probe.close();
+  }
+}
+
 async function openClient(url: string, options: RedisConnectionOptions, resp2: boolean): Promise<RedisClient> {
-  const client = new RedisClient(url, {
-    autoReconnect: false,
-    enableOfflineQueue: false,
-    connectionTimeout: options.connectTimeoutMs ?? 5000,
-  });
+  const client = new RedisClient(url, connectOptions(options));
   try {
     await client.connect();
     if (resp2) await client.send("HELLO", ["2"]);
@@ -85,6 +116,8 @@ async function openClient(url: string, options: RedisConnectionOptions, resp2: b
     return client;
   } catch (error) {
     client.close();
+    if (await refusedCredentials(url, error, options))
+      throw new PipelineError("redis_auth_failed", `Redis at ${where(url)} refused our credentials`, { cause: error });
     throw translate(error, url);
   }
 }

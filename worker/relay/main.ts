@@ -1,10 +1,12 @@
 /** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels; webhooks. */
 import { topicSpecs } from "../../shared/topics.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
-import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
+import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
@@ -12,17 +14,25 @@ const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks", 
 const logger = loggerFor(config, "status-relay");
 const redis = await createRedis(config.redis.url, { name: `relay-${process.pid}` });
 const topics = topicSpecs(config.kafka);
+const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "relay" });
+// Only dead letters are produced here; the producer reconnects in the background if Kafka is away.
+const producer = createBatchingProducer({ kafka, logger });
+await producer.start();
+const deadLetters = (consumer: string) =>
+  createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger });
 const relay = createStatusRelay({
-  kafka: createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "relay" }),
+  kafka,
   groupId: config.kafka.relayGroup,
   topics: { requests: topics.requests.name, status: topics.status.name },
   writer: createSnapshotWriter(redis, config.keys.redisPrefix),
+  deadLetters: deadLetters(config.kafka.relayGroup),
   logger,
 });
 const webhooks = createWebhookDispatcher({
   redis,
   prefix: config.keys.redisPrefix,
   secret: config.webhooks.secret,
+  deadLetters: deadLetters(WEBHOOK_DISPATCHER),
   logger: logger.child({ component: "webhooks" }),
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
@@ -40,6 +50,8 @@ logger.info("status relay running", { group: config.kafka.relayGroup });
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
-    stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop()]).then(() => redis.close());
+    stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop()])
+      .then(() => producer.close())
+      .then(() => redis.close());
     void stopping.then(() => process.exit(0));
   });

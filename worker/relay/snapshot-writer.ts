@@ -18,7 +18,7 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
       await applyRequestScript(
         redis,
         [keys.snapshot(event.id), keys.userGenerations(event.userId), keys.queue(partition)],
-        [JSON.stringify(queuedSnapshot(event, partition, offset)), event.id, offset, GENERATION_TTL_SECONDS],
+        [JSON.stringify(queuedSnapshot(event, { partition, offset })), event.id, offset, GENERATION_TTL_SECONDS],
       );
     },
     /** Applies a status event; returns the message published to clients, or null if it was stale. */

@@ -1,6 +1,8 @@
 import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
+import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
+import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import type { SnapshotWriter } from "./snapshot-writer.ts";
 
@@ -9,6 +11,7 @@ export interface StatusRelayOptions {
   groupId: string;
   topics: { requests: string; status: string };
   writer: SnapshotWriter;
+  deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
 }
 
@@ -21,18 +24,16 @@ export function createStatusRelay(options: StatusRelayOptions) {
   const { topics, writer, logger } = options;
   let applied = 0;
 
+  // A message that does not decode, or that Redis refuses the same way every time, is parked.
   async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
     if (topic === topics.requests) {
       const parsed = RequestEvent.decode(value);
-      if (parsed.ok) await writer.applyRequest(parsed.value, partition, offset);
-      else logger.warn("skipping an invalid request event", { topic, partition, offset, issues: parsed.issues });
+      if (!parsed.ok) throw invalidEvent(RequestEvent, parsed.issues);
+      await writer.applyRequest(parsed.value, partition, offset);
       return;
     }
     const parsed = StatusEvent.decode(value);
-    if (!parsed.ok) {
-      logger.warn("skipping an invalid status event", { topic, partition, offset, issues: parsed.issues });
-      return;
-    }
+    if (!parsed.ok) throw invalidEvent(StatusEvent, parsed.issues);
     if (await writer.applyStatus(parsed.value)) applied++;
   }
 
@@ -41,12 +42,17 @@ export function createStatusRelay(options: StatusRelayOptions) {
     groupId: options.groupId,
     topics: [topics.requests, topics.status],
     handle,
+    deadLetters: options.deadLetters,
+    logger,
   });
   return {
     start: consumer.start,
     stop: consumer.stop,
     get ready(): boolean {
       return consumer.ready;
+    },
+    get crashes(): number {
+      return consumer.crashes;
     },
     get applied(): number {
       return applied;

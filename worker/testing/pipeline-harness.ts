@@ -20,19 +20,24 @@ import { createGenerationState } from "../generation/generation-state.ts";
 import { createGenerationWorker } from "../generation/generation-worker.ts";
 import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
-import { createWorkerApp } from "../http/worker-app.ts";
+import { openHistoryDb } from "../history/history-db.ts";
+import { createHistoryWriter } from "../history/history-writer.ts";
+import { createInternalApp, createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
-import { createWebhookDispatcher } from "../webhooks/webhook-dispatcher.ts";
+import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { serveWithWebSockets } from "../ws/live-service.ts";
+import { createLiveSlots } from "../ws/live-slots.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
 
@@ -48,7 +53,9 @@ export interface PipelineOptions {
   progressIntervalMs?: number;
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
-  live?: { maxSocketsPerUser?: number; maxBufferedBytes?: number };
+  live?: { maxSocketsPerUser?: number; maxSocketsPerAddress?: number; leaseMs?: number; maxBufferedBytes?: number };
+  /** Also run the history writer (complete/failed → a fresh SQLite file). */
+  history?: boolean;
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
@@ -92,38 +99,61 @@ export async function startPipeline(options: PipelineOptions = {}) {
       logger: silentLogger,
     }).fetch,
   );
+  // The edge's Redis goes through the bridge as its least-privileged ACL user, as in production.
+  const bridgeUser = await createTestBridgeUser(prefix);
+  const bridgeRedis = await createRedis(bridgeUser.url);
   const bridge = createRedisRestBridge({
-    redis,
-    openTransactionConnection: () => createRedis(TEST_REDIS_URL),
+    redis: bridgeRedis,
+    openTransactionConnection: () => createRedis(bridgeUser.url),
     token: redisToken,
     logger: silentLogger,
   });
   const bridgeServer = serve(bridge.app.fetch);
 
+  const deadLetters = (consumer: string) =>
+    createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger: silentLogger });
+  const relayGroup = `${kafkaConfig.consumerGroup}-relay`;
   const relay = createStatusRelay({
     kafka,
-    groupId: `${kafkaConfig.consumerGroup}-relay`,
+    groupId: relayGroup,
     topics: { requests: topics.requests.name, status: topics.status.name },
     writer: createSnapshotWriter(redis, prefix),
+    deadLetters: deadLetters(relayGroup),
     logger: silentLogger,
   });
   await relay.start();
+  const historyDir = options.history ? mkdtempSync(join(tmpdir(), "pixel-history-")) : null;
+  const history = historyDir ? await openHistoryDb(`file:${join(historyDir, "history.sqlite")}`) : null;
+  const historyGroup = `${kafkaConfig.consumerGroup}-history`;
+  const historyWriter = history
+    ? createHistoryWriter({
+        kafka,
+        groupId: historyGroup,
+        topics: { complete: topics.complete.name, failed: topics.failed.name },
+        history,
+        deadLetters: deadLetters(historyGroup),
+        logger: silentLogger,
+      })
+    : null;
+  await historyWriter?.start();
   const webhookSecret = secret();
   const webhooks = createWebhookDispatcher({
     redis,
     prefix,
     secret: webhookSecret,
+    deadLetters: deadLetters(WEBHOOK_DISPATCHER),
     logger: silentLogger,
     schedule: [50, 100, 200],
     pollMs: 20,
   });
   webhooks.start();
 
-  const imageServer = serve(
-    createWorkerApp({
+  const imageServer = serve(createWorkerApp({ images: imageRoutes(store) }).fetch);
+  // The worker's internal port, which the edge's synchronous path calls.
+  const internalServer = serve(
+    createInternalApp({
       metrics: () => "",
       notReady: async () => [],
-      images: imageRoutes(store),
       internal: {
         secret: jwtSecret,
         generateNow: (request) =>
@@ -142,6 +172,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     const worker = createGenerationWorker({
       kafka,
       producer,
+      deadLetters: deadLetters(kafkaConfig.consumerGroup),
       topics,
       groupId: kafkaConfig.consumerGroup,
       maxConcurrent: options.maxConcurrent ?? 4,
@@ -162,20 +193,29 @@ export async function startPipeline(options: PipelineOptions = {}) {
     workers.push(worker);
   }
   for (const w of workers) while (!w.ready) await Bun.sleep(50);
-  while (!relay.ready) await Bun.sleep(50);
+  while (!relay.ready || (historyWriter && !historyWriter.ready)) await Bun.sleep(50);
 
   // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
   const edgePort = freePort();
   const studioOrigin = `http://127.0.0.1:${edgePort}`;
   async function startLive(port = 0) {
     const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
+    // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
+    const slots = createLiveSlots({
+      redis,
+      prefix,
+      maxPerUser: options.live?.maxSocketsPerUser ?? 1000,
+      maxPerAddress: options.live?.maxSocketsPerAddress ?? 100_000,
+      leaseMs: options.live?.leaseMs ?? 60_000,
+      logger: silentLogger,
+    });
     const live = liveRoutes({
       secret: jwtSecret,
       prefix,
       reader: createFeedReader(redis, prefix),
       fanout: createFanout(subscriber, silentLogger),
       studioOrigin,
-      maxSocketsPerUser: options.live?.maxSocketsPerUser ?? 1000,
+      slots,
       maxBufferedBytes: options.live?.maxBufferedBytes ?? 1 << 20,
       logger: silentLogger,
     });
@@ -187,6 +227,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       /** What SIGTERM does to a live server: close sockets with 1001, stop listening. */
       async stop() {
         live.closeAll();
+        slots.close();
         await server.stop(true);
         subscriber.close();
       },
@@ -204,7 +245,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     UPSTASH_REDIS_REST_TOKEN: redisToken,
     KAFKA_TOPIC_PREFIX: kafkaConfig.topicPrefix,
     REDIS_KEY_PREFIX: prefix,
-    WORKER_URL: `http://127.0.0.1:${imageServer.port}`,
+    WORKER_URL: `http://127.0.0.1:${internalServer.port}`,
     PUBLIC_IMAGE_URL: imageBase,
     PUBLIC_WS_URL: liveServers[0]?.url ?? "ws://127.0.0.1:1",
     STUDIO_ORIGIN: studioOrigin,
@@ -228,20 +269,30 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await Promise.all(workers.map((w) => w.stop(5_000)));
     },
     () => relay.stop(),
+    () => historyWriter?.stop(),
+    () => history?.close(),
     () => webhooks.stop(),
     () => imageServer.stop(true),
+    () => internalServer.stop(true),
     () => gateway.stop(true),
     () => producer.close(),
     () => bridgeServer.stop(true),
     () => bridge.close(),
+    () => bridgeRedis.close(),
+    () => bridgeUser.drop(),
     () => deleteKeys(redis, prefix),
     () => redis.close(),
     () => deleteTestTopics(kafkaConfig),
     () => rmSync(imageDir, { recursive: true, force: true }),
+    () => {
+      if (historyDir) rmSync(historyDir, { recursive: true, force: true });
+    },
   );
 
   const pipeline = {
     edgeUrl,
+    /** The worker's internal port (metrics, readiness, the synchronous route). */
+    workerInternalUrl: `http://127.0.0.1:${internalServer.port}`,
     kafka,
     kafkaConfig,
     topics,
@@ -250,6 +301,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
     imageDir,
     jwtSecret,
     workers,
+    relay,
+    /** Present with `history: true`. */
+    history,
+    historyWriter,
+    groups: { relay: relayGroup, history: historyGroup, workers: kafkaConfig.consumerGroup },
     liveServers,
     studioOrigin,
     webhookSecret,

@@ -1,7 +1,9 @@
 import { signWebhook, webhookDeliveryId } from "../../shared/auth/webhook-signature.ts";
+import { isRetryable } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { type StoredSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
+import type { DeadLetters } from "../kafka/dead-letters.ts";
 import type { Redis } from "../redis/redis-client.ts";
 
 /** Delays before each retry, in ms: ten attempts over about two hours, as fal's queue does. */
@@ -9,10 +11,15 @@ export const WEBHOOK_RETRY_SCHEDULE_MS = [
   5_000, 15_000, 60_000, 120_000, 300_000, 600_000, 1_200_000, 1_800_000, 3_000_000,
 ];
 
+/** The name dead letters of webhook deliveries are filed under (there is no consumer group). */
+export const WEBHOOK_DISPATCHER = "webhook-dispatcher";
+
 export interface WebhookDispatcherOptions {
   redis: Redis;
   prefix: string;
   secret: string;
+  /** Where a delivery that cannot even be attempted (its stored state does not parse) is parked. */
+  deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   schedule?: number[];
   pollMs?: number;
@@ -98,9 +105,31 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     await Promise.all(
       due.map(async (id) => {
         // ZREM decides which dispatcher owns the delivery when several run.
-        if (Number(await redis.send("ZREM", [keys.webhooksDue(), id])) === 1) await handle(id);
+        if (Number(await redis.send("ZREM", [keys.webhooksDue(), id])) === 1) await handleOrPark(id);
       }),
     );
+  }
+
+  /** A delivery failing on its own data is parked; one failing on an outage goes back in the set. */
+  async function handleOrPark(id: string): Promise<void> {
+    try {
+      await handle(id);
+      return;
+    } catch (error) {
+      if (!isRetryable(error)) {
+        const raw = await redis.send("GET", [keys.snapshot(id)]).catch(() => null);
+        const value = typeof raw === "string" ? raw : null;
+        const source = { kind: "redis" as const, redisKey: keys.webhooksDue(), member: id };
+        try {
+          await options.deadLetters.park({ source, key: id, value, error });
+          return;
+        } catch (parkError) {
+          logger.warn("could not park a webhook delivery; will try again", { generation: id, error: parkError });
+        }
+      }
+      await redis.send("ZADD", [keys.webhooksDue(), String(Date.now() + (schedule[0] ?? 5_000)), id]);
+      throw error;
+    }
   }
 
   const loop = () => {

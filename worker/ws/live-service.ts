@@ -5,6 +5,7 @@ import type { Logger } from "../../shared/logger.ts";
 import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { createFanout } from "./fanout.ts";
 import { createFeedReader } from "./feed-reader.ts";
+import { createLiveSlots } from "./live-slots.ts";
 import { liveRoutes } from "./ws-routes.ts";
 
 /** WebSocket and SSE endpoints with their Redis fan-out: served by every worker, or alone. */
@@ -14,13 +15,21 @@ export async function createLiveService(
   logger: Logger,
 ) {
   const subscriber = await createRedisSubscriber(config.redis.url, { name: `live-${process.pid}`, logger });
+  const slots = createLiveSlots({
+    redis,
+    prefix: config.keys.redisPrefix,
+    maxPerUser: config.worker.maxSocketsPerUser,
+    maxPerAddress: config.worker.maxSocketsPerAddress,
+    leaseMs: config.worker.socketLeaseMs,
+    logger,
+  });
   const live = liveRoutes({
     secret: config.auth.jwtSecret,
     prefix: config.keys.redisPrefix,
     reader: createFeedReader(redis, config.keys.redisPrefix),
     fanout: createFanout(subscriber, logger),
     studioOrigin: config.public.studioOrigin,
-    maxSocketsPerUser: config.worker.maxSocketsPerUser,
+    slots,
     maxBufferedBytes: config.worker.maxBufferedBytes,
     logger,
   });
@@ -29,13 +38,25 @@ export async function createLiveService(
     sockets: live.sockets,
     close() {
       live.closeAll();
+      slots.close();
       subscriber.close();
     },
   };
 }
 
+/**
+ * The largest frame a client may send: clients only ping (`ping` or `{"type":"ping"}`), so 1 KiB
+ * is plenty, and Bun closes a connection sending more (1009) instead of buffering up to 16 MiB.
+ */
+export const MAX_CLIENT_FRAME_BYTES = 1024;
+
 /** Bun's WebSocket settings: pings keep idle sockets alive and find dead ones. */
-const WEBSOCKET_OPTIONS = { idleTimeout: 60, sendPings: true, perMessageDeflate: false } as const;
+const WEBSOCKET_OPTIONS = {
+  idleTimeout: 60,
+  sendPings: true,
+  perMessageDeflate: false,
+  maxPayloadLength: MAX_CLIENT_FRAME_BYTES,
+} as const;
 
 /**
  * Serves a Hono app that may upgrade to WebSockets on WS_PORT. Instances on one host share the

@@ -119,7 +119,7 @@ describe("GET /ws/generations/{id}", () => {
     provider.release();
   });
 
-  test("a user is capped in open sockets per instance", async () => {
+  test("a user is capped in live connections", async () => {
     provider.script.push({ kind: "gate" });
     const g = await submit("hal");
     const url = wsUrl(1, g.id, tokenOf(g.links.events));

@@ -1,37 +1,22 @@
 import type { ServerWebSocket } from "bun";
 
-/** Open sockets per user on this instance: enforces the per-user cap and closes all on shutdown. */
+/** The sockets open on this instance, so shutdown can close them all (caps are counted in Redis: live-slots.ts). */
 export class SocketRegistry {
-  private readonly byUser = new Map<string, Set<ServerWebSocket<unknown>>>();
-  private count = 0;
-
-  constructor(private readonly maxPerUser: number) {}
+  private readonly sockets = new Set<ServerWebSocket<unknown>>();
 
   get size(): number {
-    return this.count;
+    return this.sockets.size;
   }
 
-  hasRoom(userId: string): boolean {
-    return (this.byUser.get(userId)?.size ?? 0) < this.maxPerUser;
+  add(socket: ServerWebSocket<unknown>): void {
+    this.sockets.add(socket);
   }
 
-  add(userId: string, socket: ServerWebSocket<unknown>): void {
-    let set = this.byUser.get(userId);
-    if (!set) {
-      set = new Set();
-      this.byUser.set(userId, set);
-    }
-    if (!set.has(socket)) this.count++;
-    set.add(socket);
-  }
-
-  remove(userId: string, socket: ServerWebSocket<unknown>): void {
-    const set = this.byUser.get(userId);
-    if (set?.delete(socket)) this.count--;
-    if (set && set.size === 0) this.byUser.delete(userId);
+  remove(socket: ServerWebSocket<unknown>): void {
+    this.sockets.delete(socket);
   }
 
   closeAll(code: number, reason: string): void {
-    for (const set of this.byUser.values()) for (const socket of set) socket.close(code, reason);
+    for (const socket of this.sockets) socket.close(code, reason);
   }
 }

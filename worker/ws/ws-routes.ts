@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import { upgradeWebSocket } from "hono/bun";
+import { getConnInfo, upgradeWebSocket } from "hono/bun";
 import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { verifyEventToken } from "../../shared/auth/event-token.ts";
@@ -9,6 +9,7 @@ import type { ServerMessage } from "../../shared/ws-messages.ts";
 import type { Fanout } from "./fanout.ts";
 import type { FeedReader } from "./feed-reader.ts";
 import { openFeed } from "./generation-feed.ts";
+import type { LiveSlot, LiveSlots } from "./live-slots.ts";
 import { SocketRegistry } from "./socket-registry.ts";
 
 export interface LiveRoutesOptions {
@@ -18,21 +19,26 @@ export interface LiveRoutesOptions {
   fanout: Fanout;
   /** The studio page's origin: the only browser origin admitted. */
   studioOrigin: string;
-  maxSocketsPerUser: number;
+  /** Caps on live connections per user and per client address, across instances. */
+  slots: Pick<LiveSlots, "acquire">;
   /** A socket whose unsent data passes this is closed (1013): a slow reader never holds up others. */
   maxBufferedBytes: number;
   logger: Logger;
 }
 
-type Env = { Variables: { userId: string; after?: number } };
+type Env = { Variables: { expiresAt: number; slot: LiveSlot; after?: number } };
 const SSE_KEEPALIVE_MS = 15_000;
+/** The close code a WebSocket gets when its token expires: the token is refused from then on (poll GET instead). */
+export const TOKEN_EXPIRED_CLOSE = 4401;
+/** Milliseconds until the token expires, for a timer (capped so it never overflows). */
+const untilExpiry = (expiresAt: number) => Math.min(2 ** 31 - 1, Math.max(0, expiresAt * 1000 - Date.now()));
 
 /** `GET /ws/generations/{id}` (WebSocket) and `GET /events/generations/{id}` (SSE), per docs/api.md. */
 export function liveRoutes(options: LiveRoutesOptions) {
   const { logger } = options;
-  const registry = new SocketRegistry(options.maxSocketsPerUser);
+  const registry = new SocketRegistry();
   const app = new Hono<Env>();
-  const refuse = (status: 400 | 401 | 403 | 404 | 429, code: string, message: string) =>
+  const refuse = (status: 400 | 401 | 403 | 404 | 429 | 503, code: string, message: string) =>
     Response.json({ error: { code, message } }, { status });
 
   // Everything is checked before the upgrade: a refused client never gets a socket.
@@ -42,15 +48,28 @@ export function liveRoutes(options: LiveRoutesOptions) {
     if (origin && origin !== options.studioOrigin) return refuse(403, "forbidden", `origin ${origin} is not allowed`);
     if (!UUID_V7.test(id)) return refuse(404, "not_found", `No generation ${id}`);
     const token = c.req.query("token");
-    const userId = token ? await verifyEventToken(token, id, options.secret) : null;
-    if (!userId) return refuse(401, "unauthorized", "a valid, unexpired token for this generation is required");
+    const claims = token ? await verifyEventToken(token, id, options.secret) : null;
+    if (!claims) return refuse(401, "unauthorized", "a valid, unexpired token for this generation is required");
     const resume = c.req.query("after") ?? c.req.header("last-event-id");
     if (resume !== undefined && !/^\d{1,9}$/.test(resume))
       return refuse(400, "invalid_request", "after / Last-Event-ID must be a non-negative integer");
-    if (!registry.hasRoom(userId)) return refuse(429, "rate_limited", "too many live connections for this user");
-    c.set("userId", userId);
+    const address = getConnInfo(c).remote.address ?? "unknown";
+    const slot = await options.slots.acquire(claims.userId, address).catch((error) => {
+      logger.warn("cannot count live connections; refusing", { error });
+      return null;
+    });
+    if (slot === null) return refuse(503, "unavailable", "live connections cannot be admitted right now");
+    if (slot === "user") return refuse(429, "rate_limited", "too many live connections for this user");
+    if (slot === "address") return refuse(429, "rate_limited", "too many live connections from this address");
+    c.set("expiresAt", claims.expiresAt);
+    c.set("slot", slot);
     if (resume !== undefined) c.set("after", Number(resume));
-    await next();
+    try {
+      await next();
+    } finally {
+      // A WebSocket request Bun did not upgrade never opens: its slot is freed now, not at lease end.
+      if (c.req.path.startsWith("/ws/") && c.res.status !== 200) void slot.release();
+    }
   });
 
   app.get(
@@ -58,14 +77,22 @@ export function liveRoutes(options: LiveRoutesOptions) {
     admit,
     upgradeWebSocket((c) => {
       const id = c.req.param("id") ?? "";
-      const userId = c.get("userId");
       const after = c.get("after");
+      const slot = c.get("slot");
+      const expiresAt = c.get("expiresAt");
       let feed: { close(): Promise<void> } | null = null;
       let closed = false;
+      let expiry: ReturnType<typeof setTimeout> | undefined;
       return {
         onOpen(_event, ws) {
           const raw = ws.raw as import("bun").ServerWebSocket<unknown>;
-          registry.add(userId, raw);
+          registry.add(raw);
+          slot.hold();
+          expiry = setTimeout(() => {
+            if (closed) return;
+            closed = true;
+            raw.close(TOKEN_EXPIRED_CLOSE, "token expired");
+          }, untilExpiry(expiresAt));
           const send = (message: ServerMessage) => {
             if (closed) return;
             raw.send(JSON.stringify(message));
@@ -106,7 +133,9 @@ export function liveRoutes(options: LiveRoutesOptions) {
         },
         onClose(_event, ws) {
           closed = true;
-          registry.remove(userId, ws.raw as import("bun").ServerWebSocket<unknown>);
+          clearTimeout(expiry);
+          registry.remove(ws.raw as import("bun").ServerWebSocket<unknown>);
+          void slot.release();
           void feed?.close();
         },
       };
@@ -117,28 +146,36 @@ export function liveRoutes(options: LiveRoutesOptions) {
     c.header("Access-Control-Allow-Origin", options.studioOrigin);
     c.header("Cache-Control", "no-store");
     const id = c.req.param("id");
+    const slot = c.get("slot");
     return streamSSE(c, async (stream) => {
-      let feed: { close(): Promise<void> } | null = null;
+      slot.hold();
       let done: () => void = () => {};
       const finished = new Promise<void>((resolve) => {
         done = resolve;
       });
       stream.onAbort(() => done());
-      feed = await openFeed({
-        id,
-        after: c.get("after"),
-        prefix: options.prefix,
-        reader: options.reader,
-        fanout: options.fanout,
-        send: (message) => {
-          void stream.writeSSE({ id: String(message.seq), event: message.type, data: JSON.stringify(message) });
-        },
-        end: () => done(),
-      });
-      const keepalive = setInterval(() => void stream.write(": keep-alive\n\n"), SSE_KEEPALIVE_MS);
-      await finished;
-      clearInterval(keepalive);
-      await feed.close();
+      // The stream ends when its token does; the client's reconnect with it is then refused (401).
+      const expiry = setTimeout(() => done(), untilExpiry(c.get("expiresAt")));
+      try {
+        const feed = await openFeed({
+          id,
+          after: c.get("after"),
+          prefix: options.prefix,
+          reader: options.reader,
+          fanout: options.fanout,
+          send: (message) => {
+            void stream.writeSSE({ id: String(message.seq), event: message.type, data: JSON.stringify(message) });
+          },
+          end: () => done(),
+        });
+        const keepalive = setInterval(() => void stream.write(": keep-alive\n\n"), SSE_KEEPALIVE_MS);
+        await finished;
+        clearInterval(keepalive);
+        await feed.close();
+      } finally {
+        clearTimeout(expiry);
+        await slot.release();
+      }
     });
   });
 

@@ -1,0 +1,95 @@
+/**
+ * A generation worker through a Redis outage (a private redis-server, killed and restarted):
+ * the request is waited out, not parked, and completes once Redis is back; the consumer never
+ * crashes.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { RequestEvent } from "../../shared/events/events.ts";
+import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createFreshTopics, endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
+import { createLocalImageStore } from "../images/local-image-store.ts";
+import { createDeadLetters } from "../kafka/dead-letters.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis.ts";
+import type { GenerationConsumer } from "./generation-consumer.ts";
+import { createGenerationState } from "./generation-state.ts";
+import { createGenerationWorker } from "./generation-worker.ts";
+import { createProceduralProvider } from "./procedural-provider.ts";
+
+const config = freshKafkaConfig();
+const topics = topicSpecs(config);
+const kafka = testKafka(config);
+const producer = createBatchingProducer({ kafka, logger: silentLogger });
+const imageDir = mkdtempSync(join(tmpdir(), "outage-images-"));
+let server: PrivateRedis;
+let redis: Redis;
+let worker: GenerationConsumer;
+
+beforeAll(async () => {
+  await createFreshTopics(kafka, config);
+  await producer.start();
+  server = await startPrivateRedis();
+  redis = await createRedis(server.url);
+  worker = createGenerationWorker({
+    kafka,
+    producer,
+    deadLetters: createDeadLetters({
+      producer,
+      topic: topics.deadLetter.name,
+      consumer: "workers",
+      logger: silentLogger,
+    }),
+    topics,
+    groupId: config.consumerGroup,
+    maxConcurrent: 2,
+    provider: createProceduralProvider(),
+    store: createLocalImageStore(imageDir),
+    state: createGenerationState(redis, "outage:"),
+    workerId: "outage-worker",
+    policy: { timeoutMs: 30_000, maxAttempts: 3, retryBaseMs: 20, progressIntervalMs: 250 },
+    imageUrl: (key) => `http://127.0.0.1/images/${key}`,
+    logger: silentLogger,
+  });
+  await worker.start();
+  while (!worker.ready) await Bun.sleep(50);
+});
+afterAll(async () => {
+  await worker.stop(1_000);
+  await producer.close();
+  redis.close();
+  await server.stop();
+  await deleteTestTopics(config);
+  rmSync(imageDir, { recursive: true, force: true });
+});
+
+test("a request met during a Redis outage completes once Redis is back; nothing is parked, no crash", async () => {
+  await server.kill();
+  const request = RequestEvent.create({
+    id: uuidv7(),
+    userId: "outage",
+    params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 3 },
+    createdAt: new Date().toISOString(),
+    attempt: 1,
+  });
+  const message = toKafkaMessage(RequestEvent, request, newTraceparent());
+  await producer.send(topics.requests.name, [
+    { key: message.key, value: message.value, headers: [{ key: "traceparent", value: message.headers.traceparent }] },
+  ]);
+  // The worker takes the request and meets the outage; it waits with it in hand.
+  while (worker.inFlight === 0) await Bun.sleep(50);
+  await Bun.sleep(2_000);
+  expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(0);
+
+  await server.restart();
+  const [complete] = await readMessages(kafka, topics.complete.name, 1);
+  expect(JSON.parse(complete?.value ?? "{}")).toMatchObject({ id: request.id, attempts: 1 });
+  expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
+  expect(worker.crashes).toBe(0);
+}, 60_000);

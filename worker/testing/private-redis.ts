@@ -1,0 +1,45 @@
+/**
+ * A redis-server of a test's own, on its own port and folder, for outage tests: killing and
+ * restarting it touches nothing shared. Data does not survive a kill (no persistence).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { redisAnswers } from "../../infrastructure/redis/redis-local.ts";
+import { freePort } from "./pipeline-harness.ts";
+
+export async function startPrivateRedis() {
+  const port = freePort();
+  const dir = mkdtempSync(join(tmpdir(), "private-redis-"));
+  let proc: Subprocess | null = null;
+  const up = async () => {
+    proc = Bun.spawn(
+      ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", "--appendonly", "no"],
+      { stdout: "ignore", stderr: "ignore" },
+    );
+    const until = Date.now() + 10_000;
+    while (!(await redisAnswers("127.0.0.1", port))) {
+      if (Date.now() > until) throw new Error(`private redis-server did not answer on port ${port}`);
+      await Bun.sleep(50);
+    }
+  };
+  await up();
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    /** An outage: the server dies at once, as a crash or a network cut would look. */
+    async kill() {
+      proc?.kill("SIGKILL");
+      await proc?.exited;
+      proc = null;
+    },
+    /** Back on the same port. */
+    restart: up,
+    async stop() {
+      proc?.kill("SIGKILL");
+      await proc?.exited;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+export type PrivateRedis = Awaited<ReturnType<typeof startPrivateRedis>>;
