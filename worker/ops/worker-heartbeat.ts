@@ -87,3 +87,24 @@ export function startWorkerHeartbeat(options: {
   };
 }
 export type WorkerHeartbeatHandle = ReturnType<typeof startWorkerHeartbeat>;
+
+/** Heartbeats older than this many intervals mean the worker is gone; after an hour they are dropped. */
+const MISSED_BEATS = 3;
+const FORGET_MS = 60 * 60_000;
+
+export type WorkerView = WorkerHeartbeat & { alive: boolean; ageMs: number };
+
+export async function readWorkers(redis: Redis, prefix: string, now = Date.now()): Promise<WorkerView[]> {
+  const key = redisKeys(prefix).opsWorkers();
+  const flat = (await redis.send("HGETALL", [key])) as string[];
+  const views: WorkerView[] = [];
+  const forget: string[] = [];
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const beat = JSON.parse(flat[i + 1] ?? "{}") as WorkerHeartbeat;
+    const ageMs = now - beat.at;
+    if (ageMs > FORGET_MS) forget.push(flat[i] ?? "");
+    else views.push({ ...beat, ageMs, alive: ageMs <= MISSED_BEATS * beat.intervalMs });
+  }
+  if (forget.length) await redis.send("HDEL", [key, ...forget]);
+  return views.sort((a, b) => Number(b.alive) - Number(a.alive) || a.instance.localeCompare(b.instance));
+}
