@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { type Context, Hono } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
+import { HTTPException } from "hono/http-exception";
 import type { JSX } from "hono/jsx/jsx-runtime";
 import { observeRequests, type RequestObserver } from "../../edge/request-metrics.ts";
 import { type OpsIdentity, verifyOpsToken } from "../../shared/auth/ops-token.ts";
@@ -219,6 +220,8 @@ export async function createOpsApp(deps: {
     c.json({ error: { code: "not_found", message: `No route for ${c.req.method} ${c.req.path}` } }, 404),
   );
   app.onError((error, c) => {
+    // csrf() refuses a foreign origin by throwing a 403 that carries its response.
+    if (error instanceof HTTPException) return error.getResponse();
     deps.logger.error("console error", { error, path: c.req.path });
     return c.json({ error: { code: "internal", message: "Internal error" } }, 500);
   });
