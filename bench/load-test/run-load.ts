@@ -83,7 +83,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const startedAt = Date.now();
   const now = () => Date.now() - startedAt;
   let clientSockets = 0;
-  const context = { edgeUrl: options.edgeUrl, now, onSocket: (d: 1 | -1) => void (clientSockets += d) };
+  const context = {
+    edgeUrl: options.edgeUrl,
+    now,
+    onSocket: (delta: 1 | -1) => {
+      clientSockets += delta;
+    },
+  };
   const records: GenerationRecord[] = [];
   const watches: Promise<void>[] = [];
   let drainDeadline = Number.POSITIVE_INFINITY;
