@@ -11,7 +11,8 @@ const s = (x: number) => `${Math.round(x)} s`;
 const ms = (v: number | null) => (v === null ? "—" : `${Math.round(v)} ms`);
 
 export async function renderReport(run: LoadRun, summary: LoadSummary): Promise<string> {
-  const w = windows(run, run.endedAtSeconds > 300 ? 30 : 5);
+  // Windows of at least a few dozen generations at the usual rates, so p95 and p99 differ.
+  const w = windows(run, run.endedAtSeconds > 300 ? 30 : run.endedAtSeconds >= 60 ? 10 : 5);
   const points = (values: (number | null)[]) => values.map((v, i): [number, number | null] => [w.at[i] ?? 0, v]);
   const sampled = (f: (sample: LoadRun["samples"][number]) => number | null | undefined) =>
     run.samples.map((x): [number, number | null] => [x.t, f(x) ?? null]);

@@ -47,19 +47,22 @@ export function LineChart(props: LineChartProps) {
   const plotH = height - PAD.top - PAD.bottom;
   const px = (x: number) => PAD.left + (maxX > minX ? ((x - minX) / (maxX - minX)) * plotW : plotW / 2);
   const py = (y: number) => PAD.top + plotH - (y / maxY) * plotH;
-  const segments = (points: ChartSeries["points"]) => {
-    const out: string[] = [];
-    let current: string[] = [];
+  /** Runs of consecutive points; a run of one is drawn as a dot, since a line needs two. */
+  const runs = (points: ChartSeries["points"]) => {
+    const out: [number, number][][] = [];
+    let current: [number, number][] = [];
     for (const [x, y] of points) {
       if (y === null) {
-        if (current.length) out.push(current.join(" "));
+        if (current.length) out.push(current);
         current = [];
-      } else current.push(`${px(x).toFixed(1)},${py(y).toFixed(1)}`);
+      } else current.push([px(x), py(y)]);
     }
-    if (current.length) out.push(current.join(" "));
+    if (current.length) out.push(current);
     return out;
   };
-  const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => f * maxY);
+  // Five steps when the maximum is 5×10ⁿ (1, 2, 3…), four otherwise (0.5, 1, 1.5…): round labels either way.
+  const steps = String(maxY).startsWith("5") ? 5 : 4;
+  const ticks = Array.from({ length: steps + 1 }, (_, i) => (i * maxY) / steps);
   return (
     <figure class="chart">
       <svg
@@ -69,6 +72,7 @@ export function LineChart(props: LineChartProps) {
         role="img"
         aria-label={`${props.title} (${props.unit})`}
         data-chart={props.title}
+        data-max={Math.max(0, ...ys)}
       >
         <text x={PAD.left} y={16} font-size="13" font-weight="bold" fill="#222">
           {props.title}{" "}
@@ -97,9 +101,20 @@ export function LineChart(props: LineChartProps) {
             </text>
           ))}
         {props.series.map((s) =>
-          segments(s.points).map((points) => (
-            <polyline points={points} fill="none" stroke={s.color} stroke-width="1.8" data-series={s.name} />
-          )),
+          runs(s.points).map((run) => {
+            const [only] = run;
+            return run.length === 1 && only ? (
+              <circle cx={only[0].toFixed(1)} cy={only[1].toFixed(1)} r="2.5" fill={s.color} data-series={s.name} />
+            ) : (
+              <polyline
+                points={run.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(" ")}
+                fill="none"
+                stroke={s.color}
+                stroke-width="1.8"
+                data-series={s.name}
+              />
+            );
+          }),
         )}
         {props.series.map((s, i) => (
           <g>
