@@ -18,6 +18,7 @@ import type { TopicKey } from "../../shared/topics.ts";
 import { UUID_V7 } from "../../shared/uuid7.ts";
 import { FAILED_LIKE_TOPICS } from "./failed-topics.ts";
 import type { OpsConsole } from "./ops-console.ts";
+import { filterFailed } from "./ops-records.ts";
 import { ConfirmReplayPage, FailedPage, InspectPage, ReplayResultPage } from "./views/failed.tsx";
 import { Layout, LoginPage } from "./views/layout.tsx";
 import { ChartsSection, KafkaSection, WorkersSection } from "./views/overview.tsx";
@@ -169,8 +170,8 @@ export async function createOpsApp(deps: {
       q: c.req.query("q") || undefined,
       replayable: c.req.query("replayable") === "1",
     };
-    const all = await ops.failed({});
-    const entries = await ops.failed(filter);
+    const all = await ops.failed();
+    const entries = filterFailed(all, filter);
     const codes = [...new Set(all.map((e) => e.code))].sort();
     return page(
       c,
@@ -183,7 +184,7 @@ export async function createOpsApp(deps: {
     const known =
       FAILED_LIKE_TOPICS.includes(topic as TopicKey) && /^\d{1,6}$/.test(partition) && /^\d{1,18}$/.test(offset);
     const entry = known
-      ? (await ops.failed({})).find(
+      ? (await ops.failed()).find(
           (e) => e.topicKey === topic && e.record.partition === Number(partition) && e.record.offset === Number(offset),
         )
       : undefined;

@@ -14,7 +14,7 @@ import type { Metrics } from "../runtime/metrics.ts";
 import { FAILED_LIKE_TOPICS } from "./failed-topics.ts";
 import { type GroupRole, type KafkaOverview, readKafkaOverview } from "./kafka-overview.ts";
 import { readMinutes } from "./minute-stats.ts";
-import { type FailedFilter, generationStory, listFailed } from "./ops-records.ts";
+import { generationStory, listFailed } from "./ops-records.ts";
 import { readWorkers } from "./worker-heartbeat.ts";
 
 export interface OpsConsoleDeps {
@@ -88,7 +88,7 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
     refresh,
     workers: () => readWorkers(redis, prefix),
     minutes: (count = 60) => readMinutes(redis, prefix, count),
-    failed: (filter: FailedFilter) => listFailed(reads, filter),
+    failed: () => listFailed(reads),
     story: (id: string) => generationStory(reads, id),
     /** Replays one generation (by id) or every failed one, from every failed-like topic. */
     async replay(ids?: string[]): Promise<ReplayResult> {

@@ -54,9 +54,9 @@ export async function readStatuses(redis: Redis, prefix: string, ids: string[]):
   return raw.map((r) => (typeof r === "string" ? (JSON.parse(r) as StoredSnapshot) : null));
 }
 
+/** The newest records of every failed-like topic, newest first, each with its generation's status now. */
 export async function listFailed(
   deps: { kafka: Kafka; admin: Admin; redis: Redis; prefix: string; topics: Record<TopicKey, TopicSpec> },
-  filter: FailedFilter = {},
   lastPerPartition = 500,
 ): Promise<FailedEntry[]> {
   const entries: FailedEntry[] = [];
@@ -86,12 +86,15 @@ export async function listFailed(
   entries.forEach((e, i) => {
     e.state = snapshots[i]?.status ?? null;
   });
+  return entries.sort((a, b) => b.record.timestamp - a.record.timestamp);
+}
+
+export function filterFailed(entries: FailedEntry[], filter: FailedFilter): FailedEntry[] {
   const q = filter.q?.trim().toLowerCase();
   return entries
     .filter((e) => !filter.code || e.code === filter.code)
     .filter((e) => !q || [e.id, e.userId, e.message].some((s) => s.toLowerCase().includes(q)))
-    .filter((e) => !filter.replayable || e.state === "failed")
-    .sort((a, b) => b.record.timestamp - a.record.timestamp);
+    .filter((e) => !filter.replayable || e.state === "failed");
 }
 
 /** The Unix ms a UUIDv7 was minted at (its first 48 bits). */
@@ -120,7 +123,8 @@ export async function generationStory(
   const since = uuidv7Time(id) - 60_000;
   const perTopic = await Promise.all(
     (Object.keys(deps.topics) as TopicKey[]).map(async (topicKey) =>
-      (await readTopic(deps.kafka, deps.admin, deps.topics[topicKey].name, { since }))
+      // Bounded: an id minted long ago (or forged to look so) must not read whole topics.
+      (await readTopic(deps.kafka, deps.admin, deps.topics[topicKey].name, { since, lastPerPartition: 20_000 }))
         .filter((r) => r.key === id)
         .map((record) => ({ topicKey, record, value: parse(record.value) })),
     ),
