@@ -113,12 +113,14 @@ test("a generation moves the named series of every process, each scraped on its 
     };
   });
 
-  // During: the model is still drawing; one worker reports it in flight.
+  // During: the model is still drawing; one worker reports it in flight, and the socket open.
   let during: Record<string, Samples> = {};
-  for (let i = 0; i < 100; i++) {
-    during = await scrapeAll();
-    if (workers(during, "pixel_generations_in_flight") === 1) break;
+  const inFlight = () =>
+    workers(during, "pixel_generations_in_flight") === 1 &&
+    workers(during, "pixel_ws_sockets", { transport: "ws" }) === 1;
+  for (let i = 0; i < 100 && !inFlight(); i++) {
     await Bun.sleep(50);
+    during = await scrapeAll();
   }
   expect(workers(during, "pixel_generations_in_flight")).toBe(1);
   expect(workers(during, "pixel_ws_sockets", { transport: "ws" })).toBe(1);
