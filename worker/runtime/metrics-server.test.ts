@@ -61,3 +61,21 @@ test("refuses to listen beyond loopback without a token", () => {
     }),
   ).toThrow("set METRICS_TOKEN");
 });
+
+test("a taken metrics port moves the listener to a free one instead of stopping the process", async () => {
+  const squatter = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response("not metrics") });
+  const base = (squatter.port ?? 0) - METRICS_PORT_OFFSETS.edge;
+  const server = serveMetrics({
+    config: metricsConfig({ METRICS_PORT: String(base) }),
+    role: "edge",
+    render: () => "pixel_up 1\n",
+    logger: silentLogger,
+  });
+  try {
+    expect(server.url).not.toContain(`:${squatter.port}/`);
+    expect(await (await fetch(server.url)).text()).toBe("pixel_up 1\n");
+  } finally {
+    server.stop();
+    squatter.stop(true);
+  }
+});

@@ -49,20 +49,28 @@ export function serveMetrics(options: MetricsServerOptions) {
     throw new ConfigError([
       `METRICS_HOST ${config.host} is not loopback: set METRICS_TOKEN so scrapes are authenticated`,
     ]);
-  const server = Bun.serve({
-    hostname: config.host,
-    port: metricsPort(config.port, options.role, options.instance),
-    fetch(request) {
-      const path = new URL(request.url).pathname;
-      if (path !== "/metrics" || request.method !== "GET") return new Response("not found\n", { status: 404 });
-      if (config.token) {
-        const given = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
-        if (!same(given, config.token))
-          return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
-      }
-      return new Response(options.render(), { headers: { "content-type": "text/plain; version=0.0.4" } });
-    },
-  });
+  const fetch = (request: Request) => {
+    const path = new URL(request.url).pathname;
+    if (path !== "/metrics" || request.method !== "GET") return new Response("not found\n", { status: 404 });
+    if (config.token) {
+      const given = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
+      if (!same(given, config.token))
+        return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
+    }
+    return new Response(options.render(), { headers: { "content-type": "text/plain; version=0.0.4" } });
+  };
+  const port = metricsPort(config.port, options.role, options.instance);
+  const listen = (at: number) => Bun.serve({ hostname: config.host, port: at, fetch });
+  let server: ReturnType<typeof listen>;
+  try {
+    server = listen(port);
+  } catch (error) {
+    // Metrics must never keep a process from its work: a taken port (another pipeline on this
+    // machine, a test) moves the listener to a free one, said in the log with its address.
+    if ((error as { code?: string }).code !== "EADDRINUSE") throw error;
+    server = listen(0);
+    logger.warn("metrics port taken; listening on a free port instead", { wanted: port, port: server.port });
+  }
   const url = `http://${config.host.includes(":") ? `[${config.host}]` : config.host}:${server.port}/metrics`;
   logger.info("metrics listening", { metricsUrl: url });
   return { url, stop: () => server.stop(true) };
