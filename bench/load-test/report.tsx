@@ -124,7 +124,7 @@ export async function renderReport(run: LoadRun, summary: LoadSummary): Promise<
           formatX={s}
           width={900}
           series={[
-            { name: "client", color: "#0969da", points: sampled((x) => x.clientSockets) },
+            { name: "client (peak each second)", color: "#0969da", points: sampled((x) => x.clientSockets) },
             { name: "server", color: "#1a7f37", points: sampled((x) => x.serverSockets) },
           ]}
         />

@@ -32,6 +32,7 @@ export interface Sample {
   /** Seconds from the start. */
   t: number;
   lag: Partial<Record<GroupRole, number>>;
+  /** The most sockets the client held open at once during the second before. */
   clientSockets: number;
   serverSockets: number | null;
 }
@@ -83,11 +84,14 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
   const startedAt = Date.now();
   const now = () => Date.now() - startedAt;
   let clientSockets = 0;
+  // Sockets often live for less than a sample's second: keep the peak between samples.
+  let peakSockets = 0;
   const context = {
     edgeUrl: options.edgeUrl,
     now,
     onSocket: (delta: 1 | -1) => {
       clientSockets += delta;
+      peakSockets = Math.max(peakSockets, clientSockets);
     },
   };
   const records: GenerationRecord[] = [];
@@ -105,7 +109,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadRun> {
       const overview = await readKafkaOverview(admin, Object.values(options.topics), options.groups).catch(() => null);
       const lag: Sample["lag"] = {};
       for (const g of overview?.groups ?? []) lag[g.role] = g.lag;
-      samples.push({ t, lag, clientSockets, serverSockets: await serverSockets(options.metricsUrls) });
+      samples.push({ t, lag, clientSockets: peakSockets, serverSockets: await serverSockets(options.metricsUrls) });
+      peakSockets = clientSockets;
       await Bun.sleep(Math.max(0, 1000 - (now() - t * 1000)));
     }
   })();

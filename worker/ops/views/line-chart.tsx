@@ -116,14 +116,18 @@ export function LineChart(props: LineChartProps) {
             );
           }),
         )}
-        {props.series.map((s, i) => (
-          <g>
-            <rect x={PAD.left + i * 130} y={height - 12} width={10} height={10} fill={s.color} />
-            <text x={PAD.left + i * 130 + 14} y={height - 3} font-size="11" fill="#333">
-              {s.name}
-            </text>
-          </g>
-        ))}
+        {props.series.map((s, i) => {
+          // Each legend entry starts after the previous names (about 6.5 px a character at 11 px).
+          const x = PAD.left + props.series.slice(0, i).reduce((sum, p) => sum + 30 + p.name.length * 6.5, 0);
+          return (
+            <g>
+              <rect x={x} y={height - 12} width={10} height={10} fill={s.color} />
+              <text x={x + 14} y={height - 3} font-size="11" fill="#333">
+                {s.name}
+              </text>
+            </g>
+          );
+        })}
         {ys.length === 0 && (
           <text x={PAD.left + plotW / 2} y={PAD.top + plotH / 2} font-size="12" text-anchor="middle" fill="#999">
             no data yet
