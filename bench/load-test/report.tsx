@@ -51,8 +51,8 @@ export async function renderReport(run: LoadRun, summary: LoadSummary): Promise<
             <tr>
               <th>outcomes</th>
               <td>{JSON.stringify(summary.outcomes)}</td>
-              <th>sockets dropped early</th>
-              <td>{summary.socketsDropped}</td>
+              <th>sockets closed early (by code)</th>
+              <td>{JSON.stringify(summary.socketsDropped)}</td>
             </tr>
             <tr>
               <th>submit latency p50 / p99</th>

@@ -31,7 +31,8 @@ export interface LoadSummary {
   lost: string[];
   duplicated: string[];
   unfinished: string[];
-  socketsDropped: number;
+  /** Sockets that closed before their generation's terminal message, by close code (the client then polled). */
+  socketsDropped: Record<string, number>;
   /** ms */
   submitLatency: Percentiles;
   endToEnd: Percentiles;
@@ -42,13 +43,16 @@ export interface LoadSummary {
   maxSockets: { client: number; server: number | null };
 }
 
+const countBy = (keys: string[]) => {
+  const out: Record<string, number> = {};
+  for (const k of keys) out[k] = (out[k] ?? 0) + 1;
+  return out;
+};
+
 export function summarize(run: LoadRun, plan: { profile: string; seconds: number; rate: number }): LoadSummary {
   const accepted = run.records.filter((r) => r.id !== undefined);
-  const refused: Record<string, number> = {};
-  for (const r of run.records)
-    if (r.submitStatus !== 202) refused[String(r.submitStatus)] = (refused[String(r.submitStatus)] ?? 0) + 1;
-  const outcomes: Record<string, number> = {};
-  for (const r of accepted) if (r.outcome) outcomes[r.outcome] = (outcomes[r.outcome] ?? 0) + 1;
+  const refused = countBy(run.records.filter((r) => r.submitStatus !== 202).map((r) => String(r.submitStatus)));
+  const outcomes = countBy(accepted.flatMap((r) => (r.outcome ? [r.outcome] : [])));
   const ids = (list: typeof accepted) => list.map((r) => r.id ?? "");
   const notEnded = accepted.filter((r) => r.endedAt === undefined);
   // Ended for the client, yet Kafka holds no outcome record: the pipeline lost its result.
@@ -79,7 +83,7 @@ export function summarize(run: LoadRun, plan: { profile: string; seconds: number
     lost,
     duplicated,
     unfinished,
-    socketsDropped: accepted.filter((r) => r.socketDropped !== undefined).length,
+    socketsDropped: countBy(accepted.flatMap((r) => (r.socketDropped === undefined ? [] : [String(r.socketDropped)]))),
     submitLatency: percentiles(accepted.map((r) => (r.acceptedAt ?? 0) - r.submittedAt)),
     endToEnd: percentiles(ended.map((r) => (r.endedAt ?? 0) - r.submittedAt)),
     firstEvent: percentiles(
@@ -97,7 +101,8 @@ export function summarize(run: LoadRun, plan: { profile: string; seconds: number
 
 /** Per-window series for the report's charts: counts per second, and latency percentiles per window. */
 export function windows(run: LoadRun, windowSeconds: number) {
-  const count = Math.max(1, Math.ceil(run.endedAtSeconds / windowSeconds));
+  // Whole windows only: the last fraction of a second joins the last window rather than drawing a false drop.
+  const count = Math.max(1, Math.round(run.endedAtSeconds / windowSeconds));
   const bucket = (ms: number) => Math.min(count - 1, Math.floor(ms / 1000 / windowSeconds));
   const perWindow = () => Array.from({ length: count }, () => 0);
   const submitted = perWindow();

@@ -88,6 +88,10 @@ function follow(context: WatchContext, url: string, record: GenerationRecord): P
           record.endedAt = context.now();
           record.outcome = message.type;
         }
+      } else if (message.type === "snapshot" && isTerminal(message.status) && record.endedAt === undefined) {
+        // Ended before the socket opened: the first message is its final snapshot, then 1000.
+        record.endedAt = context.now();
+        record.outcome = message.status;
       }
     };
     socket.onclose = (event) => {
