@@ -8,6 +8,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { mintApiToken } from "../../edge/auth.ts";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { mintOpsToken, type OpsRole } from "../../shared/auth/ops-token.ts";
+import { testKafka } from "../testing/kafka-test-env.ts";
 import { type OpenAIImagesStandIn, startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
 import { type ProcessPipeline, startProcessPipeline } from "../testing/process-pipeline.ts";
 
@@ -79,7 +80,8 @@ test("an admin sees topics, the workers group's lag per partition rise and fall 
   const group = page.locator(`section.group[data-group="${p.kafkaConfig.consumerGroup}"]`);
   await group.waitFor();
   expect(await group.locator("tr[data-partition]").count()).toBe(6);
-  expect(await page.locator("#topics tr[data-topic]").count()).toBe(4);
+  // The four topics and the dead-letter topic.
+  expect(await page.locator("#topics tr[data-topic]").count()).toBe(5);
   expect(
     await page
       .locator(`#topics tr[data-topic="${p.kafkaConfig.topicPrefix}image.generation.requests"] td`)
@@ -175,6 +177,34 @@ test("a viewer sees failed generations but no replay, and is refused one (403)",
   expect((await replay(await mintOpsToken("ops", "admin", p.jwtSecret), "http://evil.example")).status).toBe(403);
   expect(await statusOf("viewed", id)).toBe("failed");
 });
+
+test("a poisoned request is listed as a dead letter by each consumer that parked it; Inspect shows the original", async () => {
+  const producer = testKafka(p.kafkaConfig).producer();
+  await producer.connect();
+  await producer.send({
+    topic: `${p.kafkaConfig.topicPrefix}image.generation.requests`,
+    messages: [{ key: "poison-key", value: '{"v":1,"id":"not a generation"}' }],
+  });
+  await producer.disconnect();
+
+  const { page, errors } = await signIn("admin");
+  // Parked by the workers and by the relay (both read the request topic).
+  const rows = page.locator("#failed tr[data-id]", { hasText: "dead-letter" });
+  for (let i = 0; i < 100; i++) {
+    await page.goto(`${p.opsUrl}/ops/failed`);
+    if ((await rows.count()) >= 2) break;
+    await Bun.sleep(200);
+  }
+  expect(await rows.count()).toBe(2);
+  const text = await rows.allTextContents();
+  expect(text.some((t) => t.includes(p.kafkaConfig.consumerGroup))).toBe(true);
+  expect(text.some((t) => t.includes(p.kafkaConfig.relayGroup))).toBe(true);
+  expect(await rows.first().locator("button", { hasText: "Replay" }).count()).toBe(0);
+  await rows.first().locator("a", { hasText: "Inspect" }).click();
+  expect(await page.locator("#original").textContent()).toBe('{"v":1,"id":"not a generation"}');
+  expect(errors).toEqual([]);
+  await page.close();
+}, 60_000);
 
 test("every console response carries the strict CSP; the script is a file, never inline", async () => {
   const response = await fetch(`${p.opsUrl}/ops/login`);

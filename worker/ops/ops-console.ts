@@ -11,7 +11,7 @@ import type { Redis } from "../redis/redis-client.ts";
 import { type ReplayResult, replayFailed } from "../relay/replay-failed.ts";
 import { METRICS } from "../runtime/metric-catalogue.ts";
 import type { Metrics } from "../runtime/metrics.ts";
-import { FAILED_LIKE_TOPICS } from "./failed-topics.ts";
+import { REPLAYABLE_TOPICS } from "./failed-topics.ts";
 import { type GroupRole, type KafkaOverview, readKafkaOverview } from "./kafka-overview.ts";
 import { readMinutes } from "./minute-stats.ts";
 import { generationStory, listFailed } from "./ops-records.ts";
@@ -90,10 +90,10 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
     minutes: (count = 60) => readMinutes(redis, prefix, count),
     failed: () => listFailed(reads),
     story: (id: string) => generationStory(reads, id),
-    /** Replays one generation (by id) or every failed one, from every failed-like topic. */
+    /** Replays one generation (by id) or every failed one, from every topic of failed events. */
     async replay(ids?: string[]): Promise<ReplayResult> {
       const total: ReplayResult = { replayed: [], skipped: [] };
-      for (const key of FAILED_LIKE_TOPICS) {
+      for (const key of REPLAYABLE_TOPICS) {
         const result = await replayFailed({
           kafka,
           producer: deps.producer,

@@ -5,6 +5,7 @@
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { StoredSnapshot } from "../../shared/snapshot.ts";
 import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
+import { UUID_V7 } from "../../shared/uuid7.ts";
 import type { EventMessage } from "../../shared/ws-messages.ts";
 import type { Admin, Kafka } from "../kafka/kafka-client.ts";
 import type { Redis } from "../redis/redis-client.ts";
@@ -12,7 +13,10 @@ import { FAILED_LIKE_TOPICS } from "./failed-topics.ts";
 import { kindOf } from "./kafka-overview.ts";
 import { type RawRecord, readTopic } from "./topic-reader.ts";
 
-/** A record of a failed-like topic, read generically: any schema with an id, an error and a request. */
+/**
+ * A record of a failed-like topic, read generically: a failed event (id, user, error), or a dead
+ * letter (its consumer and error, and the original message's key and value, base64).
+ */
 export interface FailedEntry {
   topicKey: TopicKey;
   kind: string;
@@ -22,6 +26,8 @@ export interface FailedEntry {
   code: string;
   message: string;
   attempts: number | null;
+  /** A dead letter's original message, decoded (as text), for inspection. */
+  original: string | null;
   /** The generation's status in Redis now: `failed` means it can be replayed. */
   state: string | null;
 }
@@ -43,6 +49,7 @@ const parse = (value: string): Record<string, unknown> => {
   }
 };
 const str = (v: unknown) => (typeof v === "string" ? v : "");
+const unbase64 = (v: unknown) => (typeof v === "string" ? Buffer.from(v, "base64").toString("utf8") : null);
 
 export async function readStatuses(redis: Redis, prefix: string, ids: string[]): Promise<(StoredSnapshot | null)[]> {
   if (ids.length === 0) return [];
@@ -65,15 +72,20 @@ export async function listFailed(
     for (const record of await readTopic(deps.kafka, deps.admin, spec.name, { lastPerPartition })) {
       const value = parse(record.value);
       const error = (value.error ?? {}) as Record<string, unknown>;
+      // A dead letter's own id is not the generation's: that is the original message's key.
+      const original = unbase64(value.valueBase64);
+      const originalKey = unbase64(value.keyBase64);
+      const consumer = str(value.consumer);
       entries.push({
         topicKey: key,
         kind: kindOf(key),
         record,
-        id: str(value.id) || record.key || "",
-        userId: str(value.userId),
+        id: (originalKey !== null && UUID_V7.test(originalKey) ? originalKey : "") || str(value.id) || record.key || "",
+        userId: str(value.userId) || str(parse(original ?? "").userId),
         code: str(error.code) || str(value.reason) || "unknown",
-        message: str(error.message) || str(value.message),
+        message: (consumer ? `${consumer}: ` : "") + (str(error.message) || str(value.message)),
         attempts: typeof value.attempts === "number" ? value.attempts : null,
+        original,
         state: null,
       });
     }

@@ -11,10 +11,25 @@ import { pipelineProcesses } from "../../infrastructure/pipeline-processes.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createRedis } from "../redis/redis-client.ts";
-import { ensureBridgeUser } from "../redis-bridge/bridge-user.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { ensureBridgeUser } from "../redis-bridge/bridge-user.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "./kafka-test-env.ts";
-import { freePort } from "./pipeline-harness.ts";
+
+/**
+ * A port free now, below the kernel's ephemeral range (32768 and up): a port picked by binding 0
+ * is one that outgoing connections (Kafka, Redis) may take before the process listens on it.
+ */
+function freePort(): number {
+  for (;;) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    try {
+      Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
+      return port;
+    } catch {
+      // Taken: try another.
+    }
+  }
+}
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
 

@@ -118,6 +118,12 @@ export function InspectPage(props: { entry: FailedEntry; canReplay: boolean }) {
         )}
       </p>
       <pre id="event">{pretty}</pre>
+      {entry.original !== null && (
+        <>
+          <h2>The original message</h2>
+          <pre id="original">{entry.original}</pre>
+        </>
+      )}
     </div>
   );
 }
