@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ApiError, errorResponse } from "./api-error.ts";
 import { type AuthEnv, authenticate } from "./auth.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
+import { observeRequests } from "./request-metrics.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { openApiRoute } from "./routes/openapi.ts";
 import { studioPage } from "./routes/studio-page.ts";
@@ -11,6 +12,7 @@ import { MAX_BODY_BYTES } from "./submit-body.ts";
 /** The edge, free of any runtime: each runtime's entry point builds `deps` and serves `fetch`. */
 export function createEdgeApp(deps: EdgeDeps) {
   const app = new Hono<AuthEnv>();
+  if (deps.observe) app.use(observeRequests(deps.observe));
 
   app.onError((error, c) => {
     if (error instanceof ApiError) return errorResponse(c, error);

@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.ts";
 import type { GenerationSnapshot } from "../shared/snapshot.ts";
 import type { GenerationStore } from "./generation-store.ts";
 import type { RestProducer } from "./kafka-rest-producer.ts";
+import type { RequestObserver } from "./request-metrics.ts";
 import type { RateLimiter } from "./upstash-clients.ts";
 
 export type EdgeConfig = Config<"edge" | "auth" | "keys" | "public">;
@@ -18,4 +19,6 @@ export interface EdgeDeps {
   /** The pre-Kafka synchronous path (ENABLE_KAFKA_IMAGE_GENERATION=false). */
   generateNow(request: RequestEvent): Promise<GenerationSnapshot>;
   logger: Logger;
+  /** Per-request metrics, where the runtime can export them (the edge on Bun). */
+  observe?: RequestObserver;
 }

@@ -2,6 +2,7 @@ import { ConfigError, type Env, parseConfig } from "../shared/config/parse-confi
 import type { Logger } from "../shared/logger.ts";
 import { createEdgeApp, type EdgeApp } from "./app.ts";
 import { buildEdgeDeps } from "./build-deps.ts";
+import type { RequestObserver } from "./request-metrics.ts";
 
 export type EdgeFromEnv =
   | { ok: true; app: EdgeApp; logger: Logger; host: string; port: number }
@@ -13,13 +14,15 @@ export type EdgeFromEnv =
  * Deno, a Worker's bindings): parse the configuration and build the app once. A bad
  * setting is returned, not thrown, because each runtime reacts in its own way: a process
  * exits, a Worker (which cannot) answers 503 with the fixed public message. `terminal`: the
- * process's output is a terminal, for readable log lines.
+ * process's output is a terminal, for readable log lines; `observe`: per-request metrics, where
+ * the runtime can export them (Bun).
  */
-export function edgeFromEnv(env: Env, output: { terminal?: boolean } = {}): EdgeFromEnv {
+export function edgeFromEnv(env: Env, output: { terminal?: boolean; observe?: RequestObserver } = {}): EdgeFromEnv {
   try {
     const deps = buildEdgeDeps(env, output);
     const { host } = parseConfig(env, ["listen"]).listen;
-    return { ok: true, app: createEdgeApp(deps), logger: deps.logger, host, port: deps.config.edge.port };
+    const app = createEdgeApp({ ...deps, observe: output.observe });
+    return { ok: true, app, logger: deps.logger, host, port: deps.config.edge.port };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     const body = JSON.stringify({ error: { code: "unavailable", message: "The service is unavailable" } });

@@ -1,17 +1,17 @@
 /**
  * `npm start`: the whole pipeline on this machine — Kafka, Redis, the topics, then the Kafka
- * REST gateway, the Redis REST bridge, the status relay, the history writer, PROCESSING_WORKER_INSTANCES workers and
- * the edge — and prints where to open it. Ctrl-C stops the pipeline (Kafka and Redis keep running).
+ * REST gateway, the Redis REST bridge, the status relay, the history writer, PROCESSING_WORKER_INSTANCES workers,
+ * the operations console and the edge — and prints where to open it. Ctrl-C stops the pipeline (Kafka and Redis keep running).
  */
-import { join } from "node:path";
 import { parseConfig } from "../shared/config/parse-config.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { ensureBridgeUser } from "../worker/redis-bridge/bridge-user.ts";
 import { loggerFor } from "../worker/runtime/entry.ts";
+import { metricsPort } from "../worker/runtime/metrics-server.ts";
 import { createSupervisor } from "../worker/runtime/supervisor.ts";
 import { ENV_FILE, ensureEnvFile, readEnvFile } from "./env-file.ts";
 import { stackUp } from "./local-stack.ts";
-import { ROOT } from "./paths.ts";
+import { pipelineProcesses } from "./pipeline-processes.ts";
 
 for (const line of ensureEnvFile()) console.log(`env: ${line}`);
 // The shell's environment wins over .env, as it does for every Bun process.
@@ -26,6 +26,8 @@ const config = parseConfig(env, [
   "keys",
   "public",
   "log",
+  "ops",
+  "metrics",
 ]);
 await stackUp(env, { topics: true });
 // The Redis REST bridge logs in as its own ACL user, confined to the key prefix: (re)create it.
@@ -35,14 +37,7 @@ console.log(`redis: bridge user ${config.redisBridge.username} limited to keys $
 
 const logger = loggerFor(config, "npm-start");
 const supervisor = createSupervisor(logger, { stopGraceMs: config.worker.shutdownGraceMs + 10_000 });
-const bun = (file: string) => [process.execPath, join(ROOT, file)];
-supervisor.start({ name: "kafka-rest-gateway", cmd: bun("worker/gateway/main.ts"), env });
-supervisor.start({ name: "redis-rest-bridge", cmd: bun("worker/redis-bridge/main.ts"), env });
-supervisor.start({ name: "status-relay", cmd: bun("worker/relay/main.ts"), env });
-supervisor.start({ name: "history-writer", cmd: bun("worker/history/main.ts"), env });
-for (let i = 1; i <= config.worker.instances; i++)
-  supervisor.start({ name: `worker-${i}`, cmd: bun("worker/main.ts"), env: { ...env, WORKER_INSTANCE: String(i) } });
-supervisor.start({ name: "edge", cmd: bun("edge/entry-bun.ts"), env });
+for (const spec of pipelineProcesses(env, config.worker.instances)) supervisor.start(spec);
 
 async function waitFor(url: string, what: string): Promise<void> {
   const until = Date.now() + 60_000;
@@ -66,10 +61,17 @@ process.once("SIGTERM", stop);
 try {
   await waitFor(`http://127.0.0.1:${config.worker.internalPort}/readyz`, "the workers");
   await waitFor(`http://127.0.0.1:${config.edge.port}/healthz`, "the edge");
+  await waitFor(`http://127.0.0.1:${config.ops.port}/ops/login`, "the operations console");
 } catch (error) {
   console.error((error as Error).message);
   await supervisor.stop();
   process.exit(1);
+}
+function metricsAddresses(): string {
+  const base = config.metrics.port;
+  if (base === 0) return "on free ports (METRICS_PORT=0); each process logs its metricsUrl";
+  const w = (i: number) => metricsPort(base, "worker", i);
+  return `${config.metrics.host}:${base}–${base + 6} (one per process), workers ${w(1)}–${w(config.worker.instances)}; see docs/operations.md`;
 }
 const colour = process.stdout.isTTY && !process.env.NO_COLOR;
 const em = (text: string) => (colour ? `\x1b[1;32m${text}\x1b[0m` : text);
@@ -79,6 +81,8 @@ ${em("Pixel Studio pipeline is running.")}
   API                  http://localhost:${config.edge.port}/api/generations   (token: npm run token -- <user-id>)
   Worker HTTP + WS     ${config.public.wsUrl}  (/ws/… /events/… /images/… /healthz)
   Worker internal      http://127.0.0.1:${config.worker.internalPort}  (/metrics /readyz; never publish it)
+  Operations console   ${em(`http://localhost:${config.ops.port}/ops`)}   (token: npm run token -- --admin ops)
+  Metrics              ${metricsAddresses()}
   Kafka REST gateway   ${config.kafkaRest.url}
   Redis REST bridge    ${config.redisRest.url}
   ${config.worker.instances} worker instance(s), up to ${config.worker.maxConcurrent} generations each, provider ${config.worker.provider}

@@ -39,12 +39,13 @@ export const PROGRAMS = {
     pkg: "python3-venv",
     purpose: "a venv for cfn-lint and checkov, the CloudFormation checkers",
   },
+  promtool: { program: "promtool", pkg: "prometheus", purpose: "checks and unit-tests the alert rules" },
 } as const satisfies Record<string, SystemProgram>;
 export type ProgramName = keyof typeof PROGRAMS;
 
 /** What `npm start` needs, and what `npm test` needs on top. */
 export const FOR_START: ProgramName[] = ["java", "keytool", "maven", "redis"];
-export const FOR_TEST: ProgramName[] = [...FOR_START, "postgres", "chromium", "shellcheck", "pythonVenv"];
+export const FOR_TEST: ProgramName[] = [...FOR_START, "postgres", "chromium", "shellcheck", "pythonVenv", "promtool"];
 
 const found = (p: SystemProgram): boolean =>
   p.program.startsWith("/") ? existsSync(p.program) : Bun.which(p.program) !== null;

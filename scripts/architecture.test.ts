@@ -8,7 +8,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../infrastructure/paths.ts";
 
-const sources = [...new Bun.Glob("{edge,worker,shared,infrastructure,scripts,bench,tests}/**/*.ts").scanSync(ROOT)];
+const sources = [
+  ...new Bun.Glob("{edge,worker,shared,infrastructure,scripts,bench,tests}/**/*.{ts,tsx}").scanSync(ROOT),
+];
 const importsOf = (file: string) =>
   [
     ...readFileSync(join(ROOT, file), "utf8").matchAll(/(?:^|\n)\s*(?:import|export)[^'"]*?from\s+["']([^"']+)["']/g),

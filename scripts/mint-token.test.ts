@@ -1,5 +1,6 @@
 import { expect, test } from "bun:test";
 import { verifyJwt } from "../shared/auth/jwt.ts";
+import { verifyOpsToken } from "../shared/auth/ops-token.ts";
 import { runScript } from "../worker/testing/run-script.ts";
 
 const run = async (args: string[], env: Record<string, string>) => {
@@ -20,10 +21,27 @@ test("bad input is answered with one clear line", async () => {
   expect(await run([], {})).toMatchObject({
     code: 2,
     stdout: "",
-    stderr: "usage: npm run token -- <user-id> [ttl-seconds]",
+    stderr: "usage: npm run token -- [--admin|--viewer] <user-id> [ttl-seconds]",
   });
   expect(await run(["alice", "soon"], {})).toMatchObject({ code: 2 });
   const missing = await run(["alice"], {});
   expect(missing.code).toBe(1);
   expect(missing.stderr).toStartWith("Invalid configuration: AUTH_JWT_SECRET is required");
+});
+
+test("--admin and --viewer mint console tokens with that role, which are not API tokens", async () => {
+  const secret = "k".repeat(40);
+  const admin = await run(["--admin", "ops"], { AUTH_JWT_SECRET: secret });
+  expect(admin.code).toBe(0);
+  expect(await verifyOpsToken(admin.stdout, secret)).toMatchObject({
+    ok: true,
+    identity: { operator: "ops", role: "admin" },
+  });
+  const viewer = await run(["--viewer", "vera", "120"], { AUTH_JWT_SECRET: secret });
+  expect(await verifyOpsToken(viewer.stdout, secret)).toMatchObject({ ok: true, identity: { role: "viewer" } });
+  const claims = await verifyJwt(admin.stdout, secret);
+  expect(claims.ok && claims.claims.aud).toBe("ops");
+  const api = await run(["alice"], { AUTH_JWT_SECRET: secret });
+  expect(await verifyOpsToken(api.stdout, secret)).toEqual({ ok: false, reason: "wrong audience" });
+  expect(await run(["--admin"], { AUTH_JWT_SECRET: secret })).toMatchObject({ code: 2 });
 });

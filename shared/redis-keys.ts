@@ -21,6 +21,10 @@ export function redisKeys(prefix: string) {
     /** Sorted sets of live connection leases (WebSocket and SSE), scored by expiry (Unix ms). */
     liveByUser: (userId: string) => `${prefix}live:user:${userId}`,
     liveByAddress: (address: string) => `${prefix}live:ip:${address}`,
+    /** Hash: worker id → its latest heartbeat (JSON), for the operations console. */
+    opsWorkers: () => `${prefix}ops:workers`,
+    /** Hash per minute (Unix minute): outcome counts and latency histogram buckets of all workers. */
+    opsMinute: (minute: number) => `${prefix}ops:minute:${minute}`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -16,26 +16,52 @@ import { imageRoutes } from "./images/image-routes.ts";
 import { createImageStore } from "./images/image-store-factory.ts";
 import { createDeadLetters } from "./kafka/dead-letters.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
+import { createMinuteStats } from "./ops/minute-stats.ts";
+import { startWorkerHeartbeat } from "./ops/worker-heartbeat.ts";
 import { createRedis } from "./redis/redis-client.ts";
+import { deadLetterMetrics, liveMetrics } from "./runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
+import { startProcessMetrics } from "./runtime/metrics-server.ts";
+import { producerMetrics } from "./runtime/producer-metrics.ts";
 import { createLiveService, serveWithWebSockets } from "./ws/live-service.ts";
 
-const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public", "listen"]);
-const workerId = `${hostname()}-${process.env.WORKER_INSTANCE ?? "1"}-${process.pid}`;
+const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public", "listen", "metrics"]);
+const instance = process.env.WORKER_INSTANCE ?? "1";
+const workerId = `${hostname()}-${instance}-${process.pid}`;
 const logger = loggerFor(config, "worker").child({ workerId });
+const processMetrics = startProcessMetrics(config.metrics, "worker", logger, Number(instance) || 1);
 const provider = orExit(() => createProvider(config.worker));
 const store = orExit(() => createImageStore(config.worker));
 const imageUrl = (key: string) => `${config.public.imageUrl}/${key}`;
 
 const redis = await createRedis(config.redis.url, { name: `worker-${process.pid}` });
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "worker" });
-const producer = createBatchingProducer({ kafka, logger });
+const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(processMetrics.metrics) });
 await producer.start();
 const topics = topicSpecs(config.kafka);
 const state = createGenerationState(redis, config.keys.redisPrefix);
 
 let inFlight = () => 0;
-const metrics = createWorkerMetrics({ inFlight: () => inFlight() });
+const stats = createMinuteStats(redis, config.keys.redisPrefix);
+const heartbeat = startWorkerHeartbeat({
+  redis,
+  prefix: config.keys.redisPrefix,
+  identity: {
+    id: workerId,
+    instance,
+    host: hostname(),
+    pid: process.pid,
+    maxConcurrent: config.worker.maxConcurrent,
+    metricsUrl: processMetrics.url,
+  },
+  stats,
+  logger,
+});
+const metrics = createWorkerMetrics(
+  processMetrics.metrics,
+  { inFlight: () => inFlight(), requestsTopic: topics.requests.name },
+  stats.record,
+);
 const consumer = createGenerationWorker({
   kafka,
   producer,
@@ -44,7 +70,7 @@ const consumer = createGenerationWorker({
     topic: topics.deadLetter.name,
     consumer: config.kafka.consumerGroup,
     logger,
-    onParked: metrics.parked,
+    onParked: deadLetterMetrics(processMetrics.metrics),
   }),
   topics,
   groupId: config.kafka.consumerGroup,
@@ -57,16 +83,24 @@ const consumer = createGenerationWorker({
   policy: config.worker,
   imageUrl,
   logger,
-  onRetry: metrics.retry,
-  onOutcome: metrics.outcome,
+  onRetry: () => {
+    metrics.retry();
+    heartbeat.retry();
+  },
+  onOutcome: (outcome, elapsedMs) => {
+    metrics.outcome(outcome, elapsedMs);
+    heartbeat.outcome(outcome);
+  },
   onLag: metrics.lag,
+  onPickup: metrics.pickup,
+  onRunning: heartbeat.running,
 });
 inFlight = () => consumer.inFlight;
 
-const live = await createLiveService(config, redis, logger);
+const live = await createLiveService(config, redis, logger, liveMetrics(processMetrics.metrics));
 const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
 const internalApp = createInternalApp({
-  metrics: metrics.render,
+  metrics: () => processMetrics.metrics.render(),
   notReady: async () => {
     const failing: string[] = [];
     if (!consumer.ready) failing.push("kafka-consumer");
@@ -108,8 +142,10 @@ function shutdown(signal: string): Promise<void> {
     live.close();
     await consumer.stop(config.worker.shutdownGraceMs);
     await producer.close();
+    await heartbeat.stop();
     await server.stop();
     await internalServer.stop();
+    processMetrics.stop();
     redis.close();
     logger.info("stopped");
   })();

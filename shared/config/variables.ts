@@ -357,6 +357,30 @@ export const sections = {
       urlOf(["http:", "https:"]),
     ),
   },
+  metrics: {
+    host: def(
+      "METRICS_HOST",
+      "127.0.0.1",
+      "Interface of every process's internal metrics listener; not loopback needs METRICS_TOKEN.",
+      nonEmpty,
+    ),
+    port: def(
+      "METRICS_PORT",
+      "9400",
+      "Base port of the metrics listeners: each process adds its fixed offset (docs/operations.md); 0 picks free ports.",
+      int(0, 65000),
+    ),
+    token: def(
+      "METRICS_TOKEN",
+      "",
+      "Bearer token a scraper must send to /metrics; empty allows loopback scrapes only.",
+      secretOf(16, true),
+      true,
+    ),
+  },
+  ops: {
+    port: def("OPS_PORT", "8790", "Port of the operations console (/ops).", int(1, 65535)),
+  },
   database: {
     url: def(
       "DATABASE_URL",

@@ -43,9 +43,13 @@ export interface BatchingProducer {
   close(): Promise<void>;
 }
 
+/** Told about each sendBatch once it settles: records in it, whether Kafka took them, how long it took. */
+export type BatchObserver = (batch: { records: number; ok: boolean; seconds: number }) => void;
+
 export interface BatchingProducerOptions {
   kafka: Kafka;
   logger: Logger;
+  onBatch?: BatchObserver;
   /** kafkajs retries of one sendBatch before its callers are failed (retryable). */
   retries?: number;
   /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
@@ -158,11 +162,18 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
     const count = slots.reduce((n, s) => n + s.length, 0);
     counters.batches++;
     counters.messages += count;
+    const began = performance.now();
+    const observe = (ok: boolean) =>
+      options.onBatch?.({ records: count, ok, seconds: (performance.now() - began) / 1000 });
     inFlight = producer
       .sendBatch({ acks: -1, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) })
       .then(
-        (metadata) => settle(batch, slots, metadata),
+        (metadata) => {
+          observe(true);
+          settle(batch, slots, metadata);
+        },
         (error) => {
+          observe(false);
           const failure = kafkaWriteError(error, "Kafka write failed");
           logger.warn("Kafka batch failed", { error: failure, messages: count });
           assigner.invalidate(byTopic.keys());

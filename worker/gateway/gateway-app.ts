@@ -8,6 +8,7 @@ import { basicAuth } from "hono/basic-auth";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { observeRequests, type RequestObserver } from "../../edge/request-metrics.ts";
 import { PipelineError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { BatchingProducer } from "./batching-producer.ts";
@@ -21,6 +22,8 @@ export interface KafkaRestGatewayOptions {
   allowedTopics: readonly string[];
   logger: Logger;
   maxBodyBytes?: number;
+  /** Per-request metrics (the process's own listener serves them). */
+  observe?: RequestObserver;
 }
 
 /** Upstash's error shape: the status is repeated in the body. */
@@ -34,6 +37,7 @@ export function createKafkaRestGateway(options: KafkaRestGatewayOptions): Hono {
   const { producer, logger } = options;
   const allowedTopics = new Set(options.allowedTopics);
   const app = new Hono();
+  if (options.observe) app.use(observeRequests(options.observe));
 
   const health = () =>
     producer.connected ? Response.json({ status: "ok" }) : failure(503, "the Kafka producer is not connected");

@@ -5,19 +5,24 @@
 import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { httpMetrics } from "../runtime/http-metrics.ts";
+import { startProcessMetrics } from "../runtime/metrics-server.ts";
+import { producerMetrics } from "../runtime/producer-metrics.ts";
 import { createBatchingProducer } from "./batching-producer.ts";
 import { createKafkaRestGateway } from "./gateway-app.ts";
 
-const config = configOrExit(process.env, ["kafka", "kafkaRest", "listen"]);
+const config = configOrExit(process.env, ["kafka", "kafkaRest", "listen", "metrics"]);
 const logger = loggerFor(config, "kafka-rest-gateway");
+const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "kafka-rest-gateway", logger);
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka) });
-const producer = createBatchingProducer({ kafka, logger });
+const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics) });
 const app = createKafkaRestGateway({
   producer,
   username: config.kafkaRest.username,
   password: config.kafkaRest.password,
   allowedTopics: [topicSpecs(config.kafka).requests.name],
   logger,
+  observe: httpMetrics(metrics),
 });
 
 const server = Bun.serve({
@@ -38,6 +43,7 @@ const shutdown = (signal: string) => {
     // Stop accepting; requests already in flight finish, their batches included.
     await server.stop();
     await producer.close();
+    stopMetrics();
     logger.info("Kafka REST gateway stopped");
     process.exit(0);
   })().catch((error: unknown) => {

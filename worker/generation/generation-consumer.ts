@@ -20,6 +20,8 @@ export interface GenerationConsumerOptions {
   /** Where a request that fails the same way every time is parked, so its offset can move on. */
   deadLetters: Pick<DeadLetters, "park">;
   onLag?(partition: number, lag: number): void;
+  /** A request was picked up: ms since its record was written (the queue latency). */
+  onPickup?(queuedMs: number): void;
 }
 
 /** What became of one request message; "dead-lettered" ones were parked without an outcome. */
@@ -131,6 +133,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       return;
     }
     const request = parsed.value;
+    options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
     const running = inFlight.get(request.id);
     if (running) {
       // Redelivered while this instance still works on it (after a rebalance): wait, don't redo.

@@ -20,6 +20,9 @@ export interface GenerationWorkerOptions
   sessionTimeoutMs?: number;
   onOutcome?(outcome: GenerationOutcome, elapsedMs: number): void;
   onLag?(partition: number, lag: number): void;
+  onPickup?(queuedMs: number): void;
+  /** A generation started running here, and stopped (with or without an outcome). */
+  onRunning?(id: string, running: boolean): void;
 }
 
 /**
@@ -39,8 +42,10 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
     logger: options.logger,
     onLag: options.onLag,
     deadLetters: options.deadLetters,
+    onPickup: options.onPickup,
     run: async (request, traceparent, shutdown) => {
       const began = performance.now();
+      options.onRunning?.(request.id, true);
       const outcome = await runGeneration(request, traceparent, {
         provider: options.provider,
         store: options.store,
@@ -53,7 +58,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
         shutdown,
         onRetry: options.onRetry,
         logger: options.logger,
-      });
+      }).finally(() => options.onRunning?.(request.id, false));
       options.onOutcome?.(outcome, performance.now() - began);
       return outcome;
     },

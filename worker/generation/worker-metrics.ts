@@ -1,36 +1,43 @@
-import type { ParkedLabels } from "../kafka/dead-letters.ts";
-import { Metrics } from "../runtime/metrics.ts";
+import { METRICS } from "../runtime/metric-catalogue.ts";
+import type { Metrics } from "../runtime/metrics.ts";
 import type { GenerationOutcome } from "./run-generation.ts";
 
-/** The worker's Prometheus series: outcomes, generation time, in-flight, retries, dead letters, consumer lag. */
-export function createWorkerMetrics(read: { inFlight(): number }) {
-  const metrics = new Metrics();
-  const outcomes = metrics.counter("pixel_generation_outcomes_total", "Requests handled, by outcome.");
-  const retries = metrics.counter("pixel_generation_retries_total", "Attempts retried after a transient error.");
-  const deadLetters = metrics.counter(
-    "pixel_dead_letters_total",
-    "Messages parked on the dead-letter topic because they fail the same way every time.",
-  );
-  const seconds = metrics.histogram(
-    "pixel_generation_seconds",
-    "Time from pick-up to outcome, in seconds.",
-    [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-  );
+/** Outcomes that end a generation here; handed-back and duplicate are someone else's. */
+const FINISHED = new Set<GenerationOutcome>(["completed", "failed", "canceled"]);
+
+/**
+ * The worker's series: outcomes, generation and queue time, in-flight, retries, consumer lag.
+ * Each observation also goes to `onSample` (the ops console's per-minute history).
+ */
+export function createWorkerMetrics(
+  metrics: Metrics,
+  read: { inFlight(): number; requestsTopic: string },
+  onSample?: (sample: { outcome?: GenerationOutcome; generationSeconds?: number; queueSeconds?: number }) => void,
+) {
+  const outcomes = metrics.counter(METRICS.generationOutcomes);
+  const retries = metrics.counter(METRICS.generationRetries);
+  const seconds = metrics.histogram(METRICS.generationSeconds);
+  const queue = metrics.histogram(METRICS.queueSeconds);
   const lag = new Map<number, number>();
-  metrics.gauge("pixel_generations_in_flight", "Generations running in this instance.", () => [
-    { value: read.inFlight() },
-  ]);
-  metrics.gauge("pixel_consumer_lag", "Requests not yet read, per partition owned.", () =>
-    [...lag].map(([partition, value]) => ({ labels: { partition: String(partition) }, value })),
+  metrics.gauge(METRICS.inFlight, () => [{ value: read.inFlight() }]);
+  metrics.gauge(METRICS.consumerLag, () =>
+    [...lag].map(([partition, value]) => ({
+      labels: { topic: read.requestsTopic, partition: String(partition) },
+      value,
+    })),
   );
   return {
-    render: () => metrics.render(),
     outcome(outcome: GenerationOutcome, elapsedMs: number) {
       outcomes.inc({ outcome });
-      if (outcome !== "handed-back" && outcome !== "duplicate") seconds.observe(elapsedMs / 1000);
+      if (!FINISHED.has(outcome)) return;
+      seconds.observe(elapsedMs / 1000);
+      onSample?.({ outcome, generationSeconds: elapsedMs / 1000 });
+    },
+    pickup(queuedMs: number) {
+      queue.observe(queuedMs / 1000);
+      onSample?.({ queueSeconds: queuedMs / 1000 });
     },
     retry: () => retries.inc(),
-    parked: (labels: ParkedLabels) => deadLetters.inc({ ...labels }),
     lag: (partition: number, value: number) => lag.set(partition, value),
   };
 }

@@ -14,6 +14,8 @@ export interface HistoryWriterOptions {
   history: Pick<HistoryDb, "record">;
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
+  observe?(result: "inserted" | "duplicate" | "invalid", seconds: number): void;
+  onLag?(topic: string, partition: number, lag: number): void;
 }
 
 /**
@@ -30,9 +32,15 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
   async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
     const definition = topic === topics.complete ? CompleteEvent : FailedEvent;
     const parsed = definition.decode(value);
-    // Parked on the dead-letter topic by the consumer; a database outage is retried instead.
-    if (!parsed.ok) throw invalidEvent(definition, parsed.issues);
-    if (await history.record(parsed.value)) recorded++;
+    if (!parsed.ok) {
+      options.observe?.("invalid", 0);
+      // Parked on the dead-letter topic by the consumer; a database outage is retried instead.
+      throw invalidEvent(definition, parsed.issues);
+    }
+    const began = performance.now();
+    const inserted = await history.record(parsed.value);
+    options.observe?.(inserted ? "inserted" : "duplicate", (performance.now() - began) / 1000);
+    if (inserted) recorded++;
     else logger.debug("generation already recorded", { id: parsed.value.id, topic, partition, offset });
   }
 
@@ -43,6 +51,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     handle,
     deadLetters: options.deadLetters,
     logger,
+    onLag: options.onLag,
   });
   return {
     start: consumer.start,

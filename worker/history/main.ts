@@ -4,13 +4,16 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
+import { consumerLagMetrics, deadLetterMetrics, historyMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
 import { openHistoryDb } from "./history-db.ts";
 import { createHistoryWriter } from "./history-writer.ts";
 
-const config = configOrExit(process.env, ["kafka", "database", "listen", "health"]);
+const config = configOrExit(process.env, ["kafka", "database", "listen", "health", "metrics"]);
 const logger = loggerFor(config, "history-writer");
+const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "history-writer", logger);
 const groupId = config.kafka.historyGroup;
 const history = await openHistoryDb(config.database.url).catch((error) => {
   console.error(`Cannot open DATABASE_URL: ${errorMessage(error)}`);
@@ -26,8 +29,16 @@ const writer = createHistoryWriter({
   groupId,
   topics: { complete: topics.complete.name, failed: topics.failed.name },
   history,
-  deadLetters: createDeadLetters({ producer, topic: topics.deadLetter.name, consumer: groupId, logger }),
+  deadLetters: createDeadLetters({
+    producer,
+    topic: topics.deadLetter.name,
+    consumer: groupId,
+    logger,
+    onParked: deadLetterMetrics(metrics),
+  }),
   logger,
+  observe: historyMetrics(metrics),
+  onLag: consumerLagMetrics(metrics),
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
 const probe = config.health.port
@@ -46,7 +57,8 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
     // The consumer first, so no write is in flight when the database closes.
     stopping ??= Promise.all([probe?.stop(), writer.stop()])
       .then(() => producer.close())
-      .then(() => history.close());
+      .then(() => history.close())
+      .then(stopMetrics);
     void stopping.then(() => {
       logger.info("history writer stopped", { recorded: writer.recorded });
       process.exit(0);

@@ -25,6 +25,8 @@ export interface InOrderConsumerOptions {
   logger: Logger;
   /** Base of the backoff between retries of an outage, ms (capped at 5 s). */
   retryBaseMs?: number;
+  /** Records left after each fetched batch, per topic-partition (for metrics). */
+  onLag?(topic: string, partition: number, lag: number): void;
 }
 
 const header = (message: KafkaMessage, name: string): string | undefined => {
@@ -139,6 +141,7 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
             }
             resolveOffset(message.offset);
           }
+          options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
           await heartbeat().catch(() => {});
         },
       });

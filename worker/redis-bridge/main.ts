@@ -6,11 +6,14 @@
 import { errorMessage } from "../../shared/errors.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { httpMetrics } from "../runtime/http-metrics.ts";
+import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { bridgeRedisUrl } from "./bridge-user.ts";
 import { createRedisRestBridge } from "./redis-rest-bridge.ts";
 
-const config = configOrExit(process.env, ["redis", "redisRest", "redisBridge", "listen"]);
+const config = configOrExit(process.env, ["redis", "redisRest", "redisBridge", "listen", "metrics"]);
 const logger = loggerFor(config, "redis-bridge");
+const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "redis-rest-bridge", logger);
 const redisUrl = bridgeRedisUrl(config.redis.url, config.redisBridge);
 
 const redis = await createRedis(redisUrl, { name: "redis-bridge" }).catch((error) => {
@@ -22,6 +25,7 @@ const bridge = createRedisRestBridge({
   openTransactionConnection: () => createRedis(redisUrl, { name: "redis-bridge-tx" }),
   token: config.redisRest.token,
   logger,
+  observe: httpMetrics(metrics),
 });
 const server = Bun.serve({ port: config.redisRest.port, hostname: config.listen.host, fetch: bridge.app.fetch });
 logger.info("redis bridge listening", { url: `http://${config.listen.host}:${server.port}` });
@@ -34,6 +38,7 @@ async function shutdown(signal: string): Promise<void> {
   // In-flight requests finish first; only then are their connections closed.
   await server.stop();
   bridge.close();
+  stopMetrics();
   redis.close();
   process.exit(0);
 }

@@ -13,6 +13,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { observeRequests, type RequestObserver } from "../../edge/request-metrics.ts";
 import { errorMessage, PipelineError, ProgrammerError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { type Redis, RedisReplyError } from "../redis/redis-client.ts";
@@ -31,6 +32,8 @@ export interface RedisRestBridgeOptions {
   logger: Logger;
   maxBodyBytes?: number;
   maxTransactionConnections?: number;
+  /** Per-request metrics (the process's own listener serves them). */
+  observe?: RequestObserver;
 }
 
 export interface RedisRestBridge {
@@ -47,6 +50,7 @@ export function createRedisRestBridge(options: RedisRestBridgeOptions): RedisRes
   const expected = sha256(options.token);
   const pool = createConnectionPool(options.openTransactionConnection, options.maxTransactionConnections ?? 4);
   const app = new Hono();
+  if (options.observe) app.use(observeRequests(options.observe));
 
   const tokenMatches = (header: string | undefined) => {
     const presented = /^Bearer (.+)$/.exec(header ?? "")?.[1];

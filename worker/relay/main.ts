@@ -4,14 +4,18 @@ import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
+import { consumerLagMetrics, deadLetterMetrics, relayMetrics, webhookMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
 import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
-const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks", "listen", "health"]);
+const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks", "listen", "health", "metrics"]);
 const logger = loggerFor(config, "status-relay");
+const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "status-relay", logger);
+const onParked = deadLetterMetrics(metrics);
 const redis = await createRedis(config.redis.url, { name: `relay-${process.pid}` });
 const topics = topicSpecs(config.kafka);
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "relay" });
@@ -19,7 +23,7 @@ const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kaf
 const producer = createBatchingProducer({ kafka, logger });
 await producer.start();
 const deadLetters = (consumer: string) =>
-  createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger });
+  createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger, onParked });
 const relay = createStatusRelay({
   kafka,
   groupId: config.kafka.relayGroup,
@@ -27,6 +31,8 @@ const relay = createStatusRelay({
   writer: createSnapshotWriter(redis, config.keys.redisPrefix),
   deadLetters: deadLetters(config.kafka.relayGroup),
   logger,
+  observe: relayMetrics(metrics),
+  onLag: consumerLagMetrics(metrics),
 });
 const webhooks = createWebhookDispatcher({
   redis,
@@ -34,6 +40,7 @@ const webhooks = createWebhookDispatcher({
   secret: config.webhooks.secret,
   deadLetters: deadLetters(WEBHOOK_DISPATCHER),
   logger: logger.child({ component: "webhooks" }),
+  observe: webhookMetrics(metrics),
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
 const probe = config.health.port
@@ -52,6 +59,9 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
     stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop()])
       .then(() => producer.close())
-      .then(() => redis.close());
+      .then(() => {
+        redis.close();
+        stopMetrics();
+      });
     void stopping.then(() => process.exit(0));
   });

@@ -13,6 +13,14 @@ export interface StatusRelayOptions {
   writer: SnapshotWriter;
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
+  observe?: RelayObserver;
+  onLag?(topic: string, partition: number, lag: number): void;
+}
+
+/** What the relay reports for metrics: each event's result, and the time of each Lua write. */
+export interface RelayObserver {
+  event(topic: "requests" | "status", result: "applied" | "stale" | "invalid"): void;
+  lua(script: "apply_request" | "apply_status", seconds: number): void;
 }
 
 /**
@@ -23,18 +31,36 @@ export interface StatusRelayOptions {
 export function createStatusRelay(options: StatusRelayOptions) {
   const { topics, writer, logger } = options;
   let applied = 0;
+  const observe = options.observe;
+  const timed = async <T>(script: "apply_request" | "apply_status", write: () => Promise<T>): Promise<T> => {
+    const began = performance.now();
+    try {
+      return await write();
+    } finally {
+      observe?.lua(script, (performance.now() - began) / 1000);
+    }
+  };
 
   // A message that does not decode, or that Redis refuses the same way every time, is parked.
   async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
     if (topic === topics.requests) {
       const parsed = RequestEvent.decode(value);
-      if (!parsed.ok) throw invalidEvent(RequestEvent, parsed.issues);
-      await writer.applyRequest(parsed.value, partition, offset);
+      if (!parsed.ok) {
+        observe?.event("requests", "invalid");
+        throw invalidEvent(RequestEvent, parsed.issues);
+      }
+      await timed("apply_request", () => writer.applyRequest(parsed.value, partition, offset));
+      observe?.event("requests", "applied");
       return;
     }
     const parsed = StatusEvent.decode(value);
-    if (!parsed.ok) throw invalidEvent(StatusEvent, parsed.issues);
-    if (await writer.applyStatus(parsed.value)) applied++;
+    if (!parsed.ok) {
+      observe?.event("status", "invalid");
+      throw invalidEvent(StatusEvent, parsed.issues);
+    }
+    const published = await timed("apply_status", () => writer.applyStatus(parsed.value));
+    if (published) applied++;
+    observe?.event("status", published ? "applied" : "stale");
   }
 
   const consumer = createInOrderConsumer({
@@ -44,6 +70,7 @@ export function createStatusRelay(options: StatusRelayOptions) {
     handle,
     deadLetters: options.deadLetters,
     logger,
+    onLag: options.onLag,
   });
   return {
     start: consumer.start,

@@ -25,6 +25,13 @@ export interface WebhookDispatcherOptions {
   pollMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  observe?: WebhookObserver;
+}
+
+/** What delivery reports for metrics: each attempt's outcome and time, and the queue after each poll. */
+export interface WebhookObserver {
+  attempt(outcome: "delivered" | "retry" | "given_up", seconds: number): void;
+  backlog(count: number): void;
 }
 
 export type DeliveryResult = { ok: true; status: number } | { ok: false; reason: string };
@@ -75,21 +82,26 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     const raw = await redis.send("GET", [keys.snapshot(id)]);
     const snapshot = typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
     if (!snapshot?.webhookUrl) return;
+    const began = performance.now();
     const result = await deliver(snapshot);
+    const seconds = (performance.now() - began) / 1000;
     const attempts = Number(await redis.send("HINCRBY", [keys.webhookAttempts(), id, "1"]));
     if (result.ok) {
       await redis.send("HDEL", [keys.webhookAttempts(), id]);
       delivered.push(id);
+      options.observe?.attempt("delivered", seconds);
       logger.info("webhook delivered", { generation: id, status: result.status, attempts });
       return;
     }
     const delay = schedule[attempts - 1];
     if (delay === undefined) {
       await redis.send("HDEL", [keys.webhookAttempts(), id]);
+      options.observe?.attempt("given_up", seconds);
       logger.error("webhook given up", { generation: id, attempts, reason: result.reason });
       return;
     }
     await redis.send("ZADD", [keys.webhooksDue(), String(Date.now() + delay), id]);
+    options.observe?.attempt("retry", seconds);
     logger.warn("webhook failed; will retry", { generation: id, attempts, reason: result.reason, retryInMs: delay });
   }
 
@@ -108,6 +120,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
         if (Number(await redis.send("ZREM", [keys.webhooksDue(), id])) === 1) await handleOrPark(id);
       }),
     );
+    if (options.observe) options.observe.backlog(Number(await redis.send("ZCARD", [keys.webhooksDue()])));
   }
 
   /** A delivery failing on its own data is parked; one failing on an outage goes back in the set. */

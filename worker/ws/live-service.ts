@@ -6,13 +6,14 @@ import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { createFanout } from "./fanout.ts";
 import { createFeedReader } from "./feed-reader.ts";
 import { createLiveSlots } from "./live-slots.ts";
-import { liveRoutes } from "./ws-routes.ts";
+import { type LiveObserver, liveRoutes } from "./ws-routes.ts";
 
 /** WebSocket and SSE endpoints with their Redis fan-out: served by every worker, or alone. */
 export async function createLiveService(
   config: Config<"worker" | "redis" | "keys" | "auth" | "public">,
   redis: Redis,
   logger: Logger,
+  observe?: LiveObserver,
 ) {
   const subscriber = await createRedisSubscriber(config.redis.url, { name: `live-${process.pid}`, logger });
   const slots = createLiveSlots({
@@ -32,6 +33,7 @@ export async function createLiveService(
     slots,
     maxBufferedBytes: config.worker.maxBufferedBytes,
     logger,
+    observe,
   });
   return {
     routes: live.app,

@@ -2,13 +2,16 @@
 
 import { Hono } from "hono";
 import { createRedis } from "../redis/redis-client.ts";
+import { liveMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { createLiveService, serveWithWebSockets } from "./live-service.ts";
 
-const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen"]);
+const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen", "metrics"]);
 const logger = loggerFor(config, "websocket");
+const metrics = startProcessMetrics(config.metrics, "websocket", logger);
 const redis = await createRedis(config.redis.url, { name: `websocket-${process.pid}` });
-const live = await createLiveService(config, redis, logger);
+const live = await createLiveService(config, redis, logger, liveMetrics(metrics.metrics));
 const app = new Hono();
 app.get("/healthz", (c) => c.json({ status: "ok", sockets: live.sockets() }));
 app.route("/", live.routes);
@@ -22,6 +25,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
       live.close();
       await server.stop();
       redis.close();
+      metrics.stop();
     })();
     void stopping.then(() => process.exit(0));
   });

@@ -24,6 +24,17 @@ export interface LiveRoutesOptions {
   /** A socket whose unsent data passes this is closed (1013): a slow reader never holds up others. */
   maxBufferedBytes: number;
   logger: Logger;
+  observe?: LiveObserver;
+}
+
+export type Transport = "ws" | "sse";
+/** What the live tier reports for metrics. */
+export interface LiveObserver {
+  opened(transport: Transport): void;
+  closed(transport: Transport): void;
+  sent(transport: Transport): void;
+  dropped(reason: "slow_reader" | "protocol" | "feed_error"): void;
+  refused(status: number): void;
 }
 
 type Env = { Variables: { expiresAt: number; slot: LiveSlot; after?: number } };
@@ -35,11 +46,13 @@ const untilExpiry = (expiresAt: number) => Math.min(2 ** 31 - 1, Math.max(0, exp
 
 /** `GET /ws/generations/{id}` (WebSocket) and `GET /events/generations/{id}` (SSE), per docs/api.md. */
 export function liveRoutes(options: LiveRoutesOptions) {
-  const { logger } = options;
+  const { logger, observe } = options;
   const registry = new SocketRegistry();
   const app = new Hono<Env>();
-  const refuse = (status: 400 | 401 | 403 | 404 | 429 | 503, code: string, message: string) =>
-    Response.json({ error: { code, message } }, { status });
+  const refuse = (status: 400 | 401 | 403 | 404 | 429 | 503, code: string, message: string) => {
+    observe?.refused(status);
+    return Response.json({ error: { code, message } }, { status });
+  };
 
   // Everything is checked before the upgrade: a refused client never gets a socket.
   const admit = createMiddleware<Env>(async (c, next) => {
@@ -93,11 +106,14 @@ export function liveRoutes(options: LiveRoutesOptions) {
             closed = true;
             raw.close(TOKEN_EXPIRED_CLOSE, "token expired");
           }, untilExpiry(expiresAt));
+          observe?.opened("ws");
           const send = (message: ServerMessage) => {
             if (closed) return;
             raw.send(JSON.stringify(message));
+            observe?.sent("ws");
             if (raw.getBufferedAmount() > options.maxBufferedBytes) {
               closed = true;
+              observe?.dropped("slow_reader");
               raw.close(1013, "client too slow; reconnect with after=<last seq>");
             }
           };
@@ -120,6 +136,7 @@ export function liveRoutes(options: LiveRoutesOptions) {
             })
             .catch((error) => {
               logger.error("live feed failed", { generation: id, error });
+              observe?.dropped("feed_error");
               if (!closed) raw.close(1011, "internal error");
             });
         },
@@ -128,6 +145,7 @@ export function liveRoutes(options: LiveRoutesOptions) {
           if (event.data === "ping" || event.data === '{"type":"ping"}') ws.send('{"type":"pong"}');
           else {
             closed = true;
+            observe?.dropped("protocol");
             ws.close(1003, "only ping is accepted");
           }
         },
@@ -136,6 +154,7 @@ export function liveRoutes(options: LiveRoutesOptions) {
           clearTimeout(expiry);
           registry.remove(ws.raw as import("bun").ServerWebSocket<unknown>);
           void slot.release();
+          observe?.closed("ws");
           void feed?.close();
         },
       };
@@ -165,12 +184,15 @@ export function liveRoutes(options: LiveRoutesOptions) {
           fanout: options.fanout,
           send: (message) => {
             void stream.writeSSE({ id: String(message.seq), event: message.type, data: JSON.stringify(message) });
+            observe?.sent("sse");
           },
           end: () => done(),
         });
+        observe?.opened("sse");
         const keepalive = setInterval(() => void stream.write(": keep-alive\n\n"), SSE_KEEPALIVE_MS);
         await finished;
         clearInterval(keepalive);
+        observe?.closed("sse");
         await feed.close();
       } finally {
         clearTimeout(expiry);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
+import { METRICS } from "../../../worker/runtime/metric-catalogue.ts";
 import { buildDashboard, DASHBOARD_FILE, metricFamilies, renderDashboard } from "./dashboard.ts";
 
 const committed = JSON.parse(readFileSync(DASHBOARD_FILE, "utf8")) as ReturnType<typeof buildDashboard>;
@@ -13,13 +14,11 @@ describe("the Grafana dashboard", () => {
 
   test("has a panel for every metric the pipeline exports, and no pipeline metric it does not", () => {
     const families = metricFamilies();
-    expect(families.map((f) => f.name).sort()).toEqual([
-      "pixel_consumer_lag",
-      "pixel_generation_outcomes_total",
-      "pixel_generation_retries_total",
-      "pixel_generation_seconds",
-      "pixel_generations_in_flight",
-    ]);
+    expect(families.map((f) => f.name).sort()).toEqual(
+      Object.values(METRICS)
+        .map((m) => m.name)
+        .sort(),
+    );
     for (const f of families)
       expect(
         exprs(committed).some((e) => e.includes(f.name)),

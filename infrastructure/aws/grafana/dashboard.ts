@@ -9,15 +9,23 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { createWorkerMetrics } from "../../../worker/generation/worker-metrics.ts";
+import { METRICS } from "../../../worker/runtime/metric-catalogue.ts";
+import { Metrics } from "../../../worker/runtime/metrics.ts";
 import { ROOT } from "../../paths.ts";
 
 export const DASHBOARD_FILE = join(ROOT, "infrastructure/aws/grafana/pixel-studio.json");
 
-/** Every Prometheus registry the pipeline serves, by the role that serves it. */
-export const REGISTRIES: Record<string, () => string> = {
-  worker: () => createWorkerMetrics({ inFlight: () => 0 }).render(),
-};
+/** Every series any process of the pipeline serves, declared once in worker/runtime/metric-catalogue.ts. */
+function catalogued(): string {
+  const metrics = new Metrics();
+  for (const def of Object.values(METRICS)) {
+    if (def.type === "counter") metrics.counter(def);
+    else if (def.type === "histogram") metrics.histogram(def);
+    else metrics.gauge(def, () => []);
+  }
+  return metrics.render();
+}
+export const REGISTRIES: Record<string, () => string> = { pipeline: catalogued };
 
 /** MSK's exporters (open monitoring: JMX on 11001, node on 11002), for the alarmed Kafka figures. */
 const KAFKA_PANELS = [
