@@ -15,6 +15,7 @@ describe("the Grafana dashboard", () => {
     const families = metricFamilies();
     expect(families.map((f) => f.name).sort()).toEqual([
       "pixel_consumer_lag",
+      "pixel_dead_letters_total",
       "pixel_generation_outcomes_total",
       "pixel_generation_retries_total",
       "pixel_generation_seconds",
