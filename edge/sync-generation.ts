@@ -3,6 +3,9 @@ import { PipelineError } from "../shared/errors.ts";
 import type { RequestEvent } from "../shared/events/events.ts";
 import type { GenerationSnapshot } from "../shared/snapshot.ts";
 
+/** How long the edge waits for a synchronous generation: a whole render, stored. */
+export const SYNC_GENERATION_TIMEOUT_MS = 180_000;
+
 /**
  * The pre-Kafka path kept for rollback: ask a worker to generate now and wait for the result.
  * Slow by nature (the whole generation), which is why it is behind a flag.
@@ -22,7 +25,7 @@ export function syncGenerator(options: {
         "content-type": "application/json",
       },
       body: JSON.stringify(request),
-      signal: AbortSignal.timeout(options.timeoutMs ?? 180_000),
+      signal: AbortSignal.timeout(options.timeoutMs ?? SYNC_GENERATION_TIMEOUT_MS),
     });
     if (!response.ok) throw new PipelineError("unavailable", `worker answered ${response.status}`, { retryable: true });
     return (await response.json()) as GenerationSnapshot;

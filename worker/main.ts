@@ -11,6 +11,7 @@ import { createGenerationState } from "./generation/generation-state.ts";
 import { createGenerationWorker } from "./generation/generation-worker.ts";
 import { createProvider } from "./generation/provider-factory.ts";
 import { createWorkerMetrics } from "./generation/worker-metrics.ts";
+import { serveInternal } from "./http/internal-server.ts";
 import { createInternalApp, createWorkerApp } from "./http/worker-app.ts";
 import { imageRoutes } from "./images/image-routes.ts";
 import { createImageStore } from "./images/image-store-factory.ts";
@@ -120,12 +121,7 @@ const internalApp = createInternalApp({
   },
 });
 const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
-const internalServer = Bun.serve({
-  hostname: config.listen.host,
-  port: config.worker.internalPort,
-  reusePort: true,
-  fetch: internalApp.fetch,
-});
+const internalServer = serveInternal(internalApp, { host: config.listen.host, port: config.worker.internalPort });
 await consumer.start();
 logger.info("worker ready", {
   port: server.port,

@@ -64,6 +64,10 @@ describe("the alarms", () => {
     expect(topics.Status?.Name).toBe(TOPIC_DEFINITIONS.status.name);
     expect(topics.Complete?.Name).toBe(TOPIC_DEFINITIONS.complete.name);
     expect(topics.Failed?.Name).toBe(TOPIC_DEFINITIONS.failed.name);
+    expect(topics.DeadLetter?.Name).toBe(TOPIC_DEFINITIONS.deadLetter.name);
+    // Each topic alarm watches its topic by the mapping, never a name typed (or passed) elsewhere.
+    expect(alarm("FailedGenerations").text).toContain('"Fn::FindInMap":["Topics","Failed","Name"]');
+    expect(alarm("DeadLetters").text).toContain('"Fn::FindInMap":["Topics","DeadLetter","Name"]');
     const groups = t.Mappings.Groups as Record<string, { Name: string }>;
     expect(groups.Workers?.Name).toBe(sections.kafka.consumerGroup.default);
     expect(groups.Relay?.Name).toBe(sections.kafka.relayGroup.default);

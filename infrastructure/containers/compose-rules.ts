@@ -111,3 +111,16 @@ export function missingHealthchecks(compose: ComposeFile): string[] {
     .filter(([, s]) => !s.healthcheck?.test || s.healthcheck.disable === true)
     .map(([name]) => name);
 }
+
+/**
+ * Compose's interpolation of a value from the env file: `${VAR}`, `${VAR:-default}` (also when
+ * empty) and `${VAR:?message}`, which stops Compose when VAR is unset or empty - thrown here.
+ */
+export function interpolate(value: string, env: Record<string, string>): string {
+  return value.replace(/\$\{(\w+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, arg = "") => {
+    const set = env[name] !== undefined && env[name] !== "";
+    if (op === "-") return set ? (env[name] ?? "") : arg;
+    if (op === "?" && !set) throw new Error(`${name}: ${arg}`);
+    return env[name] ?? "";
+  });
+}

@@ -4,15 +4,21 @@
  * in the repo) and held to our own rules (compose-rules.ts), each shown to catch a broken file.
  */
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Ajv from "ajv";
-import { allVariables } from "../../shared/config/parse-config.ts";
+import { edgeFromEnv } from "../../edge/edge-from-env.ts";
+import { allVariables, parseConfig } from "../../shared/config/parse-config.ts";
+import { entrySections, readinessUrl } from "../entry-config.ts";
+import { ensureEnvFile, readEnvFile } from "../env-file.ts";
 import { KAFKA_VERSION } from "../kafka/kafka-local.ts";
 import { ROOT } from "../paths.ts";
 import {
   type ComposeFile,
+  type ComposeService,
   fixedHostPortsOnReplicated,
+  interpolate,
   loadCompose,
   missingHealthchecks,
   publishedBeyondLoopback,
@@ -79,6 +85,54 @@ describe("compose files", () => {
   });
 });
 
+describe("the pipeline's settings in the stack", () => {
+  // What each container gets from `docker compose --env-file .env`, with the .env `npm start` writes.
+  const dotenv = (() => {
+    const path = join(mkdtempSync(join(tmpdir(), "compose-env-")), ".env");
+    ensureEnvFile(path);
+    return readEnvFile(path);
+  })();
+  const envOf = (service: ComposeService | undefined) =>
+    Object.fromEntries(Object.entries(service?.environment ?? {}).map(([k, v]) => [k, interpolate(String(v), dotenv)]));
+  const roles = Object.entries(compose.services).filter(([, s]) => s.command?.[0] === "bun");
+
+  test("every role's configuration parses from what a fresh .env gives it (the bridge's ACL user included)", () => {
+    expect(roles.map(([name]) => name).sort()).toEqual(
+      ["edge", "gateway", "history", "ops", "redis-rest", "redis-user", "relay", "topics", "worker"].sort(),
+    );
+    for (const [name, service] of roles) {
+      const file = service.command?.[1] ?? "";
+      const env = envOf(service);
+      if (file.startsWith("edge/")) {
+        const edge = edgeFromEnv(env);
+        expect(edge.ok ? "" : edge.problem, name).toBe("");
+      } else expect(() => parseConfig(env, entrySections(file)), name).not.toThrow();
+    }
+  });
+
+  test("health checks probe where each role serves readiness: the worker's internal port, not WS_PORT", () => {
+    for (const [name, service] of roles) {
+      const expected = readinessUrl(service.command?.[1] ?? "", envOf(service));
+      if (expected)
+        expect(service.healthcheck?.test, name).toEqual(["CMD", "bun", "infrastructure/containers/probe.ts", expected]);
+      else expect(service.restart, `${name} is a one-shot job`).toBe("no");
+    }
+    expect(String(compose.services.worker?.healthcheck?.test)).toContain(":3002/readyz");
+  });
+
+  test("the worker's internal port stays on the stack's network: the edge's WORKER_URL, no published port, not behind the proxy", () => {
+    const worker = parseConfig(envOf(compose.services.worker), ["worker"]).worker;
+    expect(parseConfig(envOf(compose.services.edge), ["edge"]).edge.workerUrl).toBe(
+      `http://worker:${worker.internalPort}`,
+    );
+    const published = Object.values(compose.services).flatMap((s) => (s.ports ?? []).map((p) => JSON.stringify(p)));
+    expect(published.filter((p) => p.includes(String(worker.internalPort)))).toEqual([]);
+    const proxy = readFileSync(join(ROOT, "infrastructure/containers/ws-proxy.conf"), "utf8");
+    expect(proxy).toContain(`server worker:${worker.port} resolve;`);
+    expect(proxy).not.toContain(`worker:${worker.internalPort}`);
+  });
+});
+
 describe("the compose rules catch what they exist for", () => {
   const broken: ComposeFile = {
     services: {
@@ -123,5 +177,15 @@ describe("the compose rules catch what they exist for", () => {
 
   test("a port published on every interface", () => {
     expect(publishedBeyondLoopback(broken)).toEqual(['worker: "3001:3001"', 'ui: "0.0.0.0:8080:8080"']);
+  });
+
+  test("interpolation: a required variable the env file lacks stops the stack, as Compose does", () => {
+    const env = { SET: "x", EMPTY: "" };
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, literally.
+    expect(interpolate("${SET:?need it}/${EMPTY:-fallback}/${UNSET:-3}", env)).toBe("x/fallback/3");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, literally.
+    expect(() => interpolate("${EMPTY:?set EMPTY}", env)).toThrow("EMPTY: set EMPTY");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Compose's interpolation, literally.
+    expect(() => interpolate("${REDIS_BRIDGE_PASSWORD:?set it}", env)).toThrow("REDIS_BRIDGE_PASSWORD");
   });
 });

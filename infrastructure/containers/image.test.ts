@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { sections } from "../../shared/config/variables.ts";
 import { ROOT } from "../paths.ts";
 
 const dockerfile = readFileSync(join(ROOT, "infrastructure/containers/Dockerfile"), "utf8");
@@ -83,13 +84,16 @@ describe("the pipeline image", () => {
     expect(missing).toEqual([]);
   });
 
-  test("HEALTHCHECK runs the probe, whose default is the worker's /readyz", () => {
+  test("HEALTHCHECK runs the probe, whose default is the worker's /readyz on its internal port", () => {
     const check = instructions.find((i) => i.startsWith("HEALTHCHECK "));
     expect(check).toEndWith('CMD ["bun", "infrastructure/containers/probe.ts"]');
     expect(readFileSync(join(ROOT, "infrastructure/containers/probe.ts"), "utf8")).toContain(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the probe's source text, literally.
-      '`http://127.0.0.1:${process.env.WS_PORT || "3001"}/readyz`',
+      `\`http://127.0.0.1:\${process.env.WORKER_INTERNAL_PORT || "${sections.worker.internalPort.default}"}/readyz\``,
     );
+  });
+
+  test("only the public port is exposed: `docker run -P` must not publish the internal one", () => {
+    expect(instructions.filter((i) => i.startsWith("EXPOSE "))).toEqual([`EXPOSE ${sections.worker.port.default}`]);
   });
 
   test("the build context holds what the image copies, and no secrets, data, caches or tests", () => {

@@ -28,11 +28,15 @@ test("healthy on 2xx; unhealthy, saying why, on 503, a redirect or a closed port
   expect(closed.stderr).toStartWith("http://127.0.0.1:1/readyz did not answer:");
 });
 
-test("without an argument it probes the worker's /readyz on WS_PORT", async () => {
+test("without an argument it probes the worker's /readyz on WORKER_INTERNAL_PORT, not the public WS_PORT", async () => {
   status = 200;
-  expect((await probe([], { WS_PORT: String(server.port) })).code).toBe(0);
+  const internal = { WORKER_INTERNAL_PORT: String(server.port) };
+  expect((await probe([], internal)).code).toBe(0);
   status = 503;
-  expect((await probe([], { WS_PORT: String(server.port) })).stderr).toBe(
-    `http://127.0.0.1:${server.port}/readyz answered 503: {}`,
-  );
+  expect((await probe([], internal)).stderr).toBe(`http://127.0.0.1:${server.port}/readyz answered 503: {}`);
+  // The public port answers 404 for /readyz: the probe must not be pointed at it.
+  status = 200;
+  const publicOnly = await probe([], { WS_PORT: String(server.port), WORKER_INTERNAL_PORT: "1" });
+  expect(publicOnly.code).toBe(1);
+  expect(publicOnly.stderr).toStartWith("http://127.0.0.1:1/readyz did not answer:");
 });

@@ -1,7 +1,8 @@
 /**
  * A container health check without curl (the slim Bun image has none): GETs the URL given as
- * the only argument, by default the worker's /readyz on its internal port (WORKER_INTERNAL_PORT), and exits 0 on a 2xx answer,
- * 1 otherwise with one line saying why. Used by the image's HEALTHCHECK, compose and ECS.
+ * the only argument, by default the worker's /readyz on its internal port (WORKER_INTERNAL_PORT;
+ * the public WS_PORT does not serve it), and exits 0 on a 2xx answer, 1 otherwise with one line
+ * saying why. Used by the image's HEALTHCHECK, compose and ECS.
  */
 async function probe(url: string): Promise<number> {
   try {

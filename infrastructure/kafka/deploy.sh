@@ -441,10 +441,11 @@ cmd_outputs() {
   say "MAX_CONCURRENT_GENERATIONS=$MAX_CONCURRENT"
   say "GENERATION_TIMEOUT_MS=$TIMEOUT_MS"
   if [[ "$(stack_status "$(stack_of services)")" == *_COMPLETE ]]; then
-    say "# The container tier: point DNS names at these load balancers, then set the edge's"
-    say "# KAFKA_REST_URL=https://<gateway name> and WORKER_URL=https://<WebSocket name>."
+    say "# The container tier: point the gateway's and PUBLIC_WS_URL's host names at these load"
+    say "# balancers; the edge then uses KAFKA_REST_URL=https://<gateway name> and the WORKER_URL below."
     say "#   gateway:   $(stack_output "$(stack_of services)" GatewayLoadBalancerDns)"
     say "#   WebSocket: $(stack_output "$(stack_of services)" WsLoadBalancerDns)"
+    say "# WORKER_URL=$(stack_output "$(stack_of services)" EdgeWorkerUrl)"
     say "PUBLIC_IMAGE_URL=$(stack_output "$(stack_of storage)" ImagesUrl)"
   fi
 }

@@ -207,6 +207,8 @@ describe("a dev environment's life, with the seed's commands", () => {
       expect(result.stdout).toMatch(/^KAFKA_SASL_PASSWORD=$/m);
       expect(result.stdout).toContain("KAFKA_REPLICATION_FACTOR=2\nKAFKA_MIN_INSYNC_REPLICAS=1\n");
       expect(result.stdout).toMatch(/^PUBLIC_IMAGE_URL=https:\/\/d\w+\.cloudfront\.net$/m);
+      // The edge's WORKER_URL: the WebSocket host's internal listener (only /internal/* behind it).
+      expect(result.stdout).toContain("\n# WORKER_URL=https://ws.dev.pixel.example:8443\n");
       // It never reads the secret's value.
       expect(aws.calls().slice(before).map(op)).not.toContain("secretsmanager get-secret-value");
     },

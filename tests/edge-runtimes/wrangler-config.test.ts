@@ -6,6 +6,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { edgeFromEnv } from "../../edge/edge-from-env.ts";
+import { readTemplate, TEMPLATES } from "../../infrastructure/aws/template-checks.ts";
 import { ROOT } from "../../infrastructure/paths.ts";
 import { allVariables } from "../../shared/config/parse-config.ts";
 
@@ -41,3 +42,12 @@ test.each(Object.entries(wrangler.env ?? {}))("[env.%s] is complete and keeps se
     expect(without.ok ? `starts without ${name}` : without.problem).toContain(`${name} is required`);
   }
 });
+
+test.each(Object.entries(wrangler.env ?? {}))(
+  "[env.%s] WORKER_URL is the WebSocket load balancer's internal listener on PUBLIC_WS_URL's host",
+  (_name, env) => {
+    const listener = readTemplate(TEMPLATES.services).Mappings.Ports?.Listener?.Internal;
+    const host = new URL(env.vars?.PUBLIC_WS_URL ?? "").hostname;
+    expect(env.vars?.WORKER_URL).toBe(`https://${host}:${listener}`);
+  },
+);

@@ -48,6 +48,19 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       variables: { host: { default: "127.0.0.1" }, port: { default: "3002" } },
     },
   ];
+  // The edge on Cloudflare Workers is outside the VPC: in production on AWS it reaches the internal
+  // routes through the WebSocket load balancer's second listener, which forwards /internal/* only
+  // (infrastructure/aws/services.yml); readiness and metrics stay inside.
+  const internalRouteServers = [
+    ...internalServers,
+    {
+      url: "https://{host}:8443",
+      description:
+        "Production on AWS: the WebSocket load balancer's internal listener on PUBLIC_WS_URL's host name, " +
+        "forwarding /internal/* and nothing else",
+      variables: { host: { default: new URL(config.public.wsUrl).hostname } },
+    },
+  ];
   const messages = schema(serverMessage);
 
   return document({
@@ -185,7 +198,7 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
       },
       "/internal/generations": {
         post: {
-          servers: internalServers,
+          servers: internalRouteServers,
           operationId: "generateNow",
           summary: "Generate now and wait (the edge's ENABLE_KAFKA_IMAGE_GENERATION=false path)",
           tags: ["internal"],

@@ -22,6 +22,7 @@ import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
 import { openHistoryDb } from "../history/history-db.ts";
 import { createHistoryWriter } from "../history/history-writer.ts";
+import { serveInternal } from "../http/internal-server.ts";
 import { createInternalApp, createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
@@ -150,7 +151,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
 
   const imageServer = serve(createWorkerApp({ images: imageRoutes(store) }).fetch);
   // The worker's internal port, which the edge's synchronous path calls.
-  const internalServer = serve(
+  const internalServer = serveInternal(
     createInternalApp({
       metrics: () => "",
       notReady: async () => [],
@@ -159,7 +160,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
         generateNow: (request) =>
           generateNow(request, { provider, store, imageUrl, timeoutMs: options.timeoutMs ?? 30_000 }),
       },
-    }).fetch,
+    }),
+    { host: "127.0.0.1", port: 0 },
   );
   const imageBase = `http://127.0.0.1:${imageServer.port}/images`;
   function imageUrl(key: string) {

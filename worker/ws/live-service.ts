@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import { type BunWebSocketData, websocket } from "hono/bun";
 import type { Config } from "../../shared/config/parse-config.ts";
 import type { Logger } from "../../shared/logger.ts";
+import { WORKER_HTTP_IDLE_TIMEOUT_S } from "../http/internal-server.ts";
 import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { createFanout } from "./fanout.ts";
 import { createFeedReader } from "./feed-reader.ts";
@@ -52,8 +53,11 @@ export async function createLiveService(
  */
 export const MAX_CLIENT_FRAME_BYTES = 1024;
 
-/** Bun's WebSocket settings: pings keep idle sockets alive and find dead ones. */
-const WEBSOCKET_OPTIONS = {
+/**
+ * Bun's WebSocket settings: a socket silent for `idleTimeout` seconds is pinged (and closed if
+ * the ping goes unanswered), which keeps idle sockets alive through proxies and finds dead ones.
+ */
+export const WEBSOCKET_OPTIONS = {
   idleTimeout: 60,
   sendPings: true,
   perMessageDeflate: false,
@@ -72,6 +76,8 @@ export function serveWithWebSockets(
     hostname: listen.host,
     port: listen.port,
     reusePort: true,
+    // HTTP and SSE: Bun's 10 s default would close an SSE stream between keep-alives.
+    idleTimeout: WORKER_HTTP_IDLE_TIMEOUT_S,
     fetch,
     websocket: { ...websocket, ...WEBSOCKET_OPTIONS },
   });

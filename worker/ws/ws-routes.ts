@@ -38,7 +38,8 @@ export interface LiveObserver {
 }
 
 type Env = { Variables: { expiresAt: number; slot: LiveSlot; after?: number } };
-const SSE_KEEPALIVE_MS = 15_000;
+/** A comment line this often keeps a quiet SSE stream open through proxies and load balancers. */
+export const SSE_KEEPALIVE_MS = 15_000;
 /** The close code a WebSocket gets when its token expires: the token is refused from then on (poll GET instead). */
 export const TOKEN_EXPIRED_CLOSE = 4401;
 /** Milliseconds until the token expires, for a timer (capped so it never overflows). */

@@ -190,6 +190,14 @@ export class Resolver {
         const name = String(this.value(arg));
         return this.state.exports[name]?.value ?? `(missing export ${name})`;
       }
+      case "Fn::Split":
+        return String(this.value(args[1])).split(String(args[0]));
+      case "Fn::Select": {
+        const list = this.value(args[1]);
+        const index = Number(this.value(args[0]));
+        if (!Array.isArray(list) || !(index in list)) throw new Error(`stand-in: Fn::Select ${index} out of range`);
+        return list[index] ?? null;
+      }
       case "Fn::Equals":
         return String(this.value(args[0])) === String(this.value(args[1]));
       case "Fn::Not":
