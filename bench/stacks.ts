@@ -28,6 +28,8 @@ export interface StackOptions {
   workers: number;
   /** MAX_CONCURRENT_GENERATIONS per worker. */
   maxConcurrent: number;
+  /** Run every process under Bun's CPU profiler, writing `<name>.cpuprofile` (and `.md`) here on exit. */
+  profileDir?: string;
 }
 
 export interface Stack {
@@ -36,8 +38,12 @@ export interface Stack {
   /** Where browsers open WebSockets (PUBLIC_WS_URL): the workers' shared port. */
   wsUrl: string;
   jwtSecret: string;
+  /** The environment its processes run with (topic prefix, key prefix, ports, secrets). */
+  env: Readonly<Record<string, string>>;
   /** The product's processes by name: what its CPU is summed over. */
   pids(): Record<string, number>;
+  /** When each process was spawned (epoch ms): where its CPU profile's clock starts. */
+  spawnedAt(): Record<string, number>;
   /** CPU seconds every process of the product has used so far. */
   cpu(): number;
   token(userId: string): Promise<string>;
@@ -89,14 +95,20 @@ function commonEnv(options: StackOptions, run: string, dir: string) {
   return { env, ports };
 }
 
-function launcher(env: Record<string, string>, dir: string) {
+function launcher(env: Record<string, string>, dir: string, profileDir: string | undefined) {
   const children = new Map<string, Subprocess>();
+  const spawnedAt: Record<string, number> = {};
   return {
     children,
+    spawnedAt: () => ({ ...spawnedAt }),
     spawn(name: string, args: string[], extra: Record<string, string> = {}) {
+      const profile = profileDir
+        ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`]
+        : [];
+      spawnedAt[name] = Date.now();
       children.set(
         name,
-        Bun.spawn([process.execPath, ...args], {
+        Bun.spawn([process.execPath, ...profile, ...args], {
           cwd: dir,
           env: { ...env, ...extra },
           stdin: "ignore",
@@ -145,7 +157,7 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
     KAFKA_HISTORY_GROUP: kafkaConfig.historyGroup,
     PROCESSING_WORKER_INSTANCES: String(options.workers),
   });
-  const procs = launcher(env, dir);
+  const procs = launcher(env, dir, options.profileDir);
   procs.spawn("kafka-rest-gateway", [script("worker/gateway/main.ts")]);
   procs.spawn("redis-rest-bridge", [script("worker/redis-bridge/main.ts")]);
   procs.spawn("status-relay", [script("worker/relay/main.ts")]);
@@ -191,7 +203,7 @@ export async function startTwin(options: StackOptions): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), "bench-twin-"));
   const { env, ports } = commonEnv(options, run, dir);
   const queue = [`twin-${run}`, "generations"];
-  const procs = launcher(env, dir);
+  const procs = launcher(env, dir, options.profileDir);
   procs.spawn("redis-rest-bridge", [script("worker/redis-bridge/main.ts")]);
   for (let i = 1; i <= options.workers; i++) procs.spawn(`worker-${i}`, [script("bench/twin/worker.ts"), ...queue]);
   procs.spawn("edge", [script("bench/twin/edge.ts"), ...queue]);
@@ -233,8 +245,10 @@ function stackOf(
     product,
     edgeUrl: `http://127.0.0.1:${ports.edge}`,
     wsUrl: env.PUBLIC_WS_URL ?? "",
+    env,
     jwtSecret,
     pids: procs.pids,
+    spawnedAt: procs.spawnedAt,
     cpu: procs.cpu,
     token: (userId) => mintApiToken(userId, jwtSecret),
     stop,
