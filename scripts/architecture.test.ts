@@ -34,12 +34,12 @@ test.each([
 });
 
 // Benchmarks may use the SDKs above directly; a library only benchmarks use still has one wrapper.
-test.each([["bullmq", (s: string) => s === "bullmq", ["bench/bullmq-side.ts"]]])(
-  "%s is imported by its one wrapper module only, benchmarks included",
-  (_name, matches, expected) => {
-    expect(sources.filter((f) => importsOf(f).some(matches)).sort()).toEqual(expected);
-  },
-);
+test.each([
+  ["bullmq", (s: string) => s === "bullmq", ["bench/bullmq-side.ts"]],
+  ["@platformatic/kafka", (s: string) => s === "@platformatic/kafka", ["bench/platformatic-kafka.ts"]],
+])("%s is imported by its one wrapper module only, benchmarks included", (_name, matches, expected) => {
+  expect(sources.filter((f) => importsOf(f).some(matches)).sort()).toEqual(expected);
+});
 
 /**
  * Bun's and Deno's namespaces, and the Node globals that @cloudflare/workers-types declares (as
