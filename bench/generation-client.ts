@@ -6,9 +6,13 @@
  * `processing` status `at`) and the completion stamped by the worker (`createdAt + timings.totalMs`).
  *
  * Modes: `burst` sends every submission at once; `paced` sends one every `intervalMs`;
- * `sequential` sends the next only after the previous ended (and a short pause).
+ * `sequential` sends the next only after the previous ended (and a short pause); with
+ * `alternateWithProvider` it first draws the same image with the provider alone, in this
+ * process, so a change in the machine's background load falls on both measurements alike.
  */
+import type { GenerationParams } from "../shared/events/params.ts";
 import type { CompletedMessage, ServerMessage } from "../shared/ws-messages.ts";
+import { createProceduralProvider } from "../worker/generation/procedural-provider.ts";
 import { planArgument, runInChild } from "./child.ts";
 import { epochClock } from "./stats.ts";
 
@@ -20,6 +24,8 @@ export interface GenerationPlan {
   count: number;
   mode: "burst" | "paced" | "sequential";
   intervalMs?: number;
+  /** Sequential only: the bodies are complete GenerationParams, each also drawn by the provider alone. */
+  alternateWithProvider?: boolean;
 }
 
 /** One generation as the client saw it; epoch milliseconds. */
@@ -38,6 +44,8 @@ export interface Followed {
 export interface GenerationRunResult {
   followed: Followed[];
   failures: string[];
+  /** The provider alone's time for each body (alternateWithProvider), ms. */
+  providerMs: number[];
   /** From the first submission to the last terminal message. */
   seconds: number;
   clientCpu: number;
@@ -111,6 +119,17 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   const now = epochClock();
   const followed: Followed[] = [];
   const failures: string[] = [];
+  const providerMs: number[] = [];
+  const provider = createProceduralProvider();
+  const signal = new AbortController().signal;
+  const alone = async (index: number) => {
+    const params = plan.bodies[index % plan.bodies.length] as unknown as GenerationParams;
+    const began = performance.now();
+    await provider.generate({ params, signal, onStage: () => {} });
+    providerMs.push(performance.now() - began);
+  };
+  if (plan.alternateWithProvider) await alone(0); // JIT, sharp's threads
+  providerMs.length = 0;
   const track = (index: number) =>
     follow(plan, index, now).then(
       (f) => void followed.push(f),
@@ -120,6 +139,7 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   const started = performance.now();
   if (plan.mode === "sequential") {
     for (let i = 0; i < plan.count; i++) {
+      if (plan.alternateWithProvider) await alone(i);
       await track(i);
       await Bun.sleep(plan.intervalMs ?? 20);
     }
@@ -140,6 +160,7 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   return {
     followed,
     failures,
+    providerMs,
     seconds: (last - first) / 1000,
     clientCpu: (cpu.user + cpu.system) / 1e6 / ((performance.now() - started) / 1000),
   };

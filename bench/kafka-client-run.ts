@@ -11,6 +11,8 @@ export type ClientName = "kafkajs" | "platformatic";
 export interface ClientPlan {
   client: ClientName;
   scenario: "sequential" | "concurrent" | "end-to-end" | "idle";
+  /** Fetch long-poll of the consumer (the relay's is 100 ms). */
+  maxWaitMs: number;
   brokers: string[];
   topics: string[];
   groupId: string;
@@ -64,7 +66,7 @@ async function run(plan: ClientPlan): Promise<ClientResult> {
     }
     if (plan.scenario === "end-to-end") {
       const latencies: number[] = [];
-      await client.consume([topic], plan.groupId, (raw) => {
+      await client.consume([topic], plan.groupId, plan.maxWaitMs, (raw) => {
         const { sentAt } = JSON.parse(raw) as { sentAt?: number };
         if (sentAt !== undefined) latencies.push(performance.now() - sentAt);
       });
@@ -79,7 +81,7 @@ async function run(plan: ClientPlan): Promise<ClientResult> {
       return { latency: summarize(latencies) };
     }
     // idle: a consumer group member on two topics and a connected producer, nothing to do.
-    await client.consume([topic, other], plan.groupId, () => {});
+    await client.consume([topic, other], plan.groupId, plan.maxWaitMs, () => {});
     await Bun.sleep(2000);
     const cpu0 = cpuSeconds();
     await Bun.sleep(10_000);

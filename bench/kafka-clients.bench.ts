@@ -3,8 +3,9 @@
  * @platformatic/kafka on this machine's broker, each in a child process of its own, alternating:
  * an idempotent acks=all producer one send at a time and with 64 callers, produce → consume
  * latency for a group member with a 100 ms fetch wait (the relay's), and the CPU an idle group
- * member with a connected producer burns. Fresh topics and groups, deleted at the end. The
- * product is not switched: this says what switching the one wrapper would give.
+ * member with a connected producer burns, with a 100 ms and a 5 s fetch wait. Fresh topics and
+ * groups, deleted at the end. The product is not switched: this says what switching the one
+ * wrapper would give.
  */
 import { topicSpecs } from "../shared/topics.ts";
 import { ensureTopics } from "../worker/kafka/topic-admin.ts";
@@ -21,9 +22,15 @@ const CLIENTS: ClientName[] = ["kafkajs", "platformatic"];
 const groups: string[] = [];
 const results = new Map<string, ClientResult>();
 try {
-  for (const scenario of ["sequential", "concurrent", "end-to-end", "idle"] as const)
+  for (const [scenario, maxWaitMs] of [
+    ["sequential", 100],
+    ["concurrent", 100],
+    ["end-to-end", 100],
+    ["idle", 100],
+    ["idle", 5000],
+  ] as const)
     for (const client of CLIENTS) {
-      const groupId = `${config.consumerGroup}-${client}-${scenario}`;
+      const groupId = `${config.consumerGroup}-${client}-${scenario}-${maxWaitMs}`;
       groups.push(groupId);
       const plan: ClientPlan = {
         client,
@@ -31,8 +38,9 @@ try {
         brokers: config.brokers,
         topics: [specs.requests.name, specs.status.name],
         groupId,
+        maxWaitMs,
       };
-      results.set(`${client} ${scenario}`, await runClient(plan));
+      results.set(`${client} ${scenario}${scenario === "idle" ? ` ${maxWaitMs}` : ""}`, await runClient(plan));
     }
 } finally {
   await admin.deleteGroups(groups).catch(() => {});
@@ -63,5 +71,6 @@ show(
   (r) => `${fmt(r.latency?.p50 ?? Number.NaN)} / ${fmt(r.latency?.p99 ?? Number.NaN)}`,
 );
 show("  messages received of 300", "end-to-end", (r) => String(r.latency?.count ?? 0));
-show("idle group member + producer: % of a core", "idle", (r) => fmt((r.idleCore ?? Number.NaN) * 100, 1));
+show("idle group member + producer, 100 ms wait: % core", "idle 100", (r) => fmt((r.idleCore ?? Number.NaN) * 100, 1));
+show("  the same with a 5 s fetch wait: % of a core", "idle 5000", (r) => fmt((r.idleCore ?? Number.NaN) * 100, 1));
 process.exit(0);

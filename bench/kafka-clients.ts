@@ -9,8 +9,8 @@ export interface BenchKafkaClient {
   name: string;
   /** One message, acks=all, idempotent producer; resolves once Kafka has it. */
   send(topic: string, key: string, value: string): Promise<void>;
-  /** Joins `groupId` on `topics` from their end; resolves once it consumes. */
-  consume(topics: string[], groupId: string, onMessage: (value: string) => void): Promise<void>;
+  /** Joins `groupId` on `topics` from their end, fetching with a `maxWaitMs` long poll; resolves once it consumes. */
+  consume(topics: string[], groupId: string, maxWaitMs: number, onMessage: (value: string) => void): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,8 +33,8 @@ export function kafkajsClient(brokers: string[], clientId: string): BenchKafkaCl
       await connected;
       await producer.send({ topic, acks: -1, messages: [{ key, value }] });
     },
-    async consume(topics, groupId, onMessage) {
-      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 100 });
+    async consume(topics, groupId, maxWaitMs, onMessage) {
+      const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: maxWaitMs });
       consumers.push(consumer);
       let joined = false;
       consumer.on(consumer.events.GROUP_JOIN, () => {

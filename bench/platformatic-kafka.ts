@@ -1,7 +1,7 @@
 /**
  * The one module that imports @platformatic/kafka, for bench/kafka-clients.bench.ts only: the
  * product's Kafka client is kafkajs (worker/kafka/kafka-client.ts). Same settings as ours:
- * idempotent producer with acks=all, a consumer group member with a 100 ms fetch wait.
+ * idempotent producer with acks=all, a consumer group member with the fetch wait it is given.
  */
 import {
   Consumer,
@@ -27,13 +27,13 @@ export function platformaticClient(brokers: string[], clientId: string): BenchKa
     async send(topic, key, value) {
       await producer.send({ messages: [{ topic, key, value }] });
     },
-    async consume(topics, groupId, onMessage) {
+    async consume(topics, groupId, maxWaitMs, onMessage) {
       const consumer = new Consumer({
         clientId: `${clientId}-consumer`,
         groupId,
         bootstrapBrokers: brokers,
         deserializers: stringDeserializers,
-        maxWaitTime: 100,
+        maxWaitTime: maxWaitMs,
       });
       consumers.push(consumer);
       const stream = await consumer.consume({ topics, mode: MessagesStreamModes.LATEST, autocommit: true });

@@ -8,6 +8,7 @@
  *   submit      edge HTTP API, no workers: accepted/s at 64 callers, p50/p99 at a fixed open-loop rate
  *   start       edge `createdAt` → worker start, idle workers (paced) and under a backlog (burst)
  *   overhead    one 1024² webp at a time: client POST → terminal message, against the provider alone
+ *               drawing the same image just before, in the client's process
  *   saturation  a burst of 1024² webp: images/s as a fraction of the provider alone (measured next
  *               to it, same concurrency), and CPU-seconds of the product's processes per generation
  *   progress    status `at` → WebSocket client, 1,000 sockets (bench/ws-clients.ts)
@@ -18,7 +19,7 @@ import type { GenerationParams } from "../shared/events/params.ts";
 import { runEdgeLoad } from "./edge-load.ts";
 import { type Followed, runGenerations } from "./generation-client.ts";
 import { cpuSeconds, listenerPid, machineTicks } from "./processes.ts";
-import { runProviderAlone } from "./provider-alone.ts";
+import { runProviderAlone, runProviderProcesses } from "./provider-alone.ts";
 import { type Product, type Stack, type StackOptions, startStack } from "./stacks.ts";
 import { fmt, median, summarize } from "./stats.ts";
 import { runWatchers } from "./watchers.ts";
@@ -109,6 +110,7 @@ async function submitPhase(product: Product) {
 async function saturation(stack: Stack, layout: StackOptions, users: string[]) {
   const params = Array.from({ length: BURST }, (_, i) => large(i));
   const alone = await runProviderAlone({ params, concurrency: layout.workers * layout.maxConcurrent });
+  const aloneAsWorkers = await runProviderProcesses(params, layout.workers, layout.maxConcurrent);
   const burst = await measured(stack, () =>
     runGenerations({ edgeUrl: stack.edgeUrl, tokens: users, bodies: params, count: BURST, mode: "burst" }),
   );
@@ -116,6 +118,7 @@ async function saturation(stack: Stack, layout: StackOptions, users: string[]) {
   return {
     perSecond: done / burst.result.seconds,
     alonePerSecond: BURST / alone.seconds,
+    aloneAsWorkersPerSecond: aloneAsWorkers.perSecond,
     failures: BURST - done,
     backlogStart: startWaits(burst.result.followed),
     cpuPerGeneration: burst.productCpu / Math.max(1, done),
@@ -158,9 +161,16 @@ async function workerPhases(product: Product) {
     const idleStart = startWaits(paced.followed);
 
     const oneAtATime = Array.from({ length: OVERHEAD_RUNS }, (_, i) => large(100 + i));
-    const alone = await runProviderAlone({ params: oneAtATime, concurrency: 1 });
-    const sequential = await generations(oneAtATime, OVERHEAD_RUNS, "sequential", 20);
-    const aloneMs = median(alone.callMs);
+    const sequential = await runGenerations({
+      edgeUrl: stack.edgeUrl,
+      tokens: users,
+      bodies: oneAtATime,
+      count: OVERHEAD_RUNS,
+      mode: "sequential",
+      intervalMs: 20,
+      alternateWithProvider: true,
+    });
+    const aloneMs = median(sequential.providerMs);
     const clientMs = median(ended(sequential.followed).map((g) => g.receivedAt - g.sentAt));
     const workerMs = median(ended(sequential.followed).map((g) => g.finishedAt - g.startedAt));
     const overhead = {
@@ -280,7 +290,7 @@ function report(results: Record<Product, { submit: Submit; workers: Workers }>) 
       `  submit: open loop ${Math.round(submit.openAccepted * 100)}% accepted, closed loop ${submit.closedRejected} refused; machine busy ${Math.round(submit.machineBusy * 100)}%`,
     );
     console.log(
-      `  saturation: ${fmt(s.perSecond)}/s vs provider alone ${fmt(s.alonePerSecond)}/s (same concurrency, measured just before); ${s.failures} failed;` +
+      `  saturation: ${fmt(s.perSecond)}/s vs provider alone ${fmt(s.alonePerSecond)}/s in one process, ${fmt(s.aloneAsWorkersPerSecond)}/s in the workers' layout (measured just before); ${s.failures} failed;` +
         ` CPU-s per generation: product ${fmt(s.cpuPerGeneration, 3)}, provider alone ${fmt(s.aloneCpuPerGeneration, 3)},` +
         ` + Redis ${fmt(s.redisCpuPerGeneration, 3)}, + Kafka ${fmt(s.kafkaCpuPerGeneration, 3)} (shared servers, others' load included); machine busy ${Math.round(s.machineBusy * 100)}%`,
     );
@@ -305,7 +315,9 @@ function report(results: Record<Product, { submit: Submit; workers: Workers }>) 
 
 async function scaling() {
   console.log("Scaling: saturation (burst of 1024² webp) by worker processes × 4 generations each\n");
-  console.log("product   workers   images/s   provider alone /s   fraction   CPU-s/gen   start p99 ms");
+  console.log(
+    "product   workers   images/s   provider alone /s   same layout /s   fraction   CPU-s/gen   start p99 ms",
+  );
   for (const workers of [1, 2, 4])
     for (const product of PRODUCTS) {
       const layout = { workers, maxConcurrent: LAYOUT.maxConcurrent };
@@ -322,7 +334,7 @@ async function scaling() {
         });
         const s = await saturation(stack, layout, users);
         console.log(
-          `${product.padEnd(9)} ${String(workers).padStart(7)} ${fmt(s.perSecond).padStart(10)} ${fmt(s.alonePerSecond).padStart(19)} ${fmt(s.perSecond / s.alonePerSecond).padStart(10)} ${fmt(s.cpuPerGeneration, 3).padStart(11)} ${fmt(s.backlogStart.p99, 0).padStart(14)}`,
+          `${product.padEnd(9)} ${String(workers).padStart(7)} ${fmt(s.perSecond).padStart(10)} ${fmt(s.alonePerSecond).padStart(19)} ${fmt(s.aloneAsWorkersPerSecond).padStart(16)} ${fmt(s.perSecond / s.alonePerSecond).padStart(10)} ${fmt(s.cpuPerGeneration, 3).padStart(11)} ${fmt(s.backlogStart.p99, 0).padStart(14)}`,
         );
       } finally {
         await stack.stop();
