@@ -128,7 +128,8 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
     await provider.generate({ params, signal, onStage: () => {} });
     providerMs.push(performance.now() - began);
   };
-  if (plan.alternateWithProvider) await alone(0); // JIT, sharp's threads
+  // JIT and sharp's threads, as warm as in a worker that has been generating for a while.
+  if (plan.alternateWithProvider) for (let i = 0; i < 3; i++) await alone(i);
   providerMs.length = 0;
   const track = (index: number) =>
     follow(plan, index, now).then(
