@@ -6,13 +6,9 @@
  * `processing` status `at`) and the completion stamped by the worker (`createdAt + timings.totalMs`).
  *
  * Modes: `burst` sends every submission at once; `paced` sends one every `intervalMs`;
- * `sequential` sends the next only after the previous ended (and a short pause); with
- * `alternateWithProvider` it first draws the same image with the provider alone, in this
- * process, so a change in the machine's background load falls on both measurements alike.
+ * `sequential` sends the next only after the previous ended (and a short pause).
  */
-import type { GenerationParams } from "../shared/events/params.ts";
 import type { CompletedMessage, ServerMessage } from "../shared/ws-messages.ts";
-import { createProceduralProvider } from "../worker/generation/procedural-provider.ts";
 import { planArgument, runInChild } from "./child.ts";
 import { epochClock } from "./stats.ts";
 
@@ -24,8 +20,6 @@ export interface GenerationPlan {
   count: number;
   mode: "burst" | "paced" | "sequential";
   intervalMs?: number;
-  /** Sequential only: the bodies are complete GenerationParams, each also drawn by the provider alone. */
-  alternateWithProvider?: boolean;
 }
 
 /** One generation as the client saw it; epoch milliseconds. */
@@ -38,14 +32,14 @@ export interface Followed {
   finishedAt: number;
   /** When the terminal message arrived here. */
   receivedAt: number;
+  /** The provider call's own time inside the worker (the completed message's timings.generationMs). */
+  generationMs: number;
   outcome: string;
 }
 
 export interface GenerationRunResult {
   followed: Followed[];
   failures: string[];
-  /** The provider alone's time for each body (alternateWithProvider), ms. */
-  providerMs: number[];
   /** From the first submission to the last terminal message. */
   seconds: number;
   clientCpu: number;
@@ -92,12 +86,12 @@ async function follow(plan: GenerationPlan, index: number, now: () => number): P
       clearTimeout(timer);
       socket.close();
       // A socket opened after the end gets a terminal snapshot: its completedAt is the worker's stamp.
-      const finishedAt =
-        message.type === "completed"
-          ? createdAt + (message as CompletedMessage).timings.totalMs
-          : message.type === "snapshot" && message.completedAt
-            ? Date.parse(message.completedAt)
-            : Number.NaN;
+      const timings = message.type === "completed" ? (message as CompletedMessage).timings : undefined;
+      const finishedAt = timings
+        ? createdAt + timings.totalMs
+        : message.type === "snapshot" && message.completedAt
+          ? Date.parse(message.completedAt)
+          : Number.NaN;
       resolve({
         sentAt,
         acceptedAt,
@@ -105,6 +99,7 @@ async function follow(plan: GenerationPlan, index: number, now: () => number): P
         startedAt,
         finishedAt,
         receivedAt,
+        generationMs: timings?.generationMs ?? Number.NaN,
         outcome: message.type === "snapshot" ? message.status : message.type,
       });
     });
@@ -119,18 +114,6 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   const now = epochClock();
   const followed: Followed[] = [];
   const failures: string[] = [];
-  const providerMs: number[] = [];
-  const provider = createProceduralProvider();
-  const signal = new AbortController().signal;
-  const alone = async (index: number) => {
-    const params = plan.bodies[index % plan.bodies.length] as unknown as GenerationParams;
-    const began = performance.now();
-    await provider.generate({ params, signal, onStage: () => {} });
-    providerMs.push(performance.now() - began);
-  };
-  // JIT and sharp's threads, as warm as in a worker that has been generating for a while.
-  if (plan.alternateWithProvider) for (let i = 0; i < 3; i++) await alone(i);
-  providerMs.length = 0;
   const track = (index: number) =>
     follow(plan, index, now).then(
       (f) => void followed.push(f),
@@ -140,7 +123,6 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   const started = performance.now();
   if (plan.mode === "sequential") {
     for (let i = 0; i < plan.count; i++) {
-      if (plan.alternateWithProvider) await alone(i);
       await track(i);
       await Bun.sleep(plan.intervalMs ?? 20);
     }
@@ -161,7 +143,6 @@ async function run(plan: GenerationPlan): Promise<GenerationRunResult> {
   return {
     followed,
     failures,
-    providerMs,
     seconds: (last - first) / 1000,
     clientCpu: (cpu.user + cpu.system) / 1e6 / ((performance.now() - started) / 1000),
   };
