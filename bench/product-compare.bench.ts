@@ -250,14 +250,15 @@ function report(results: Record<Product, { submit: Submit; workers: Workers }>) 
     t.workers.saturated.cpuPerGeneration,
     "s",
   );
+  add("overhead per 1024² webp, client view", o.workers.overhead.clientPercent, t.workers.overhead.clientPercent, "%");
+  // Issue 13's overhead goal is the worker's: start → outcome recorded, against the provider's time.
   add(
-    "overhead per 1024² webp, client view",
-    o.workers.overhead.clientPercent,
-    t.workers.overhead.clientPercent,
+    "overhead per 1024² webp, worker span",
+    o.workers.overhead.workerPercent,
+    t.workers.overhead.workerPercent,
     "%",
     "ours ≤ 5",
   );
-  add("overhead per 1024² webp, worker span", o.workers.overhead.workerPercent, t.workers.overhead.workerPercent, "%");
   add("idle CPU of the whole stack", o.workers.idle.core * 100, t.workers.idle.core * 100, "% core", "ours ≤ 5");
 
   console.log(`\n${"".padEnd(46)}${cell("ours", 11)}${cell("BullMQ twin", 13)}${cell("ours/twin", 11)}   goal`);
