@@ -99,7 +99,6 @@ function launcher(env: Record<string, string>, dir: string, profileDir: string |
   const children = new Map<string, Subprocess>();
   const spawnedAt: Record<string, number> = {};
   return {
-    children,
     spawnedAt: () => ({ ...spawnedAt }),
     spawn(name: string, args: string[], extra: Record<string, string> = {}) {
       const profile = profileDir
@@ -118,7 +117,7 @@ function launcher(env: Record<string, string>, dir: string, profileDir: string |
       );
     },
     pids: () => Object.fromEntries([...children].map(([name, child]) => [name, child.pid])),
-    /** Used CPU of every child, alive or exited (an exited one counts what it had at its last sample). */
+    /** CPU seconds of the running children (one that died counts nothing: its failures show in the rows). */
     cpu(): number {
       let total = 0;
       for (const child of children.values()) total += child.exitCode === null ? cpuSeconds(child.pid) : 0;
