@@ -18,6 +18,7 @@ import { topicSpecs } from "../shared/topics.ts";
 import { ensureTopics } from "../worker/kafka/topic-admin.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { deleteKeys, TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
+import { createTestBridgeUser, type TestBridgeUser } from "../worker/redis-bridge/bridge-test-server.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../worker/testing/kafka-test-env.ts";
 import { cpuSeconds, freePort } from "./processes.ts";
 
@@ -62,16 +63,23 @@ async function until(what: string, check: () => Promise<boolean>, timeoutMs = 60
 }
 const answers = (url: string) => () => fetch(url).then((r) => r.ok);
 
-/** What both products share: secrets, ports, the edge's settings, an image folder. */
-function commonEnv(options: StackOptions, run: string, dir: string) {
-  const ports = { edge: freePort(), ws: freePort(), bridge: freePort(), rest: freePort() };
+/**
+ * What both products share: secrets, ports, the edge's settings, an image folder, and the Redis
+ * REST bridge's own ACL user confined to the key prefix (as `npm start` creates it).
+ */
+async function commonEnv(options: StackOptions, run: string, dir: string) {
+  const ports = { edge: freePort(), ws: freePort(), internal: freePort(), bridge: freePort(), rest: freePort() };
+  const prefix = `bench-${run}:`;
+  const bridgeUser = await createTestBridgeUser(prefix);
   const env: Record<string, string> = {
     PATH: process.env.PATH ?? "",
     LOG_LEVEL: "error",
     LOG_FORMAT: "json",
     LISTEN_HOST: "127.0.0.1",
     REDIS_URL: TEST_REDIS_URL,
-    REDIS_KEY_PREFIX: `bench-${run}:`,
+    REDIS_KEY_PREFIX: prefix,
+    REDIS_BRIDGE_USERNAME: bridgeUser.username,
+    REDIS_BRIDGE_PASSWORD: bridgeUser.password,
     AUTH_JWT_SECRET: secret(),
     WEBHOOK_SECRET: secret(),
     KAFKA_REST_PASSWORD: secret(),
@@ -82,7 +90,10 @@ function commonEnv(options: StackOptions, run: string, dir: string) {
     UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${ports.bridge}`,
     EDGE_PORT: String(ports.edge),
     WS_PORT: String(ports.ws),
-    WORKER_URL: `http://127.0.0.1:${ports.ws}`,
+    WORKER_INTERNAL_PORT: String(ports.internal),
+    WORKER_URL: `http://127.0.0.1:${ports.internal}`,
+    // Every bench client connects from 127.0.0.1: the per-address cap would refuse most of 1,000 sockets.
+    WS_MAX_SOCKETS_PER_IP: "1000000",
     PUBLIC_WS_URL: `ws://127.0.0.1:${ports.ws}`,
     PUBLIC_IMAGE_URL: `http://127.0.0.1:${ports.ws}/images`,
     STUDIO_ORIGIN: `http://127.0.0.1:${ports.edge}`,
@@ -92,7 +103,7 @@ function commonEnv(options: StackOptions, run: string, dir: string) {
     // The sliding-window limit runs on every submit; it is only set high enough not to refuse the bench.
     RATE_LIMIT_PER_MINUTE: "1000000",
   };
-  return { env, ports };
+  return { env, ports, bridgeUser };
 }
 
 function launcher(env: Record<string, string>, dir: string, profileDir: string | undefined) {
@@ -146,7 +157,7 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
   const admin = testKafka(kafkaConfig).admin();
   await admin.connect();
   await ensureTopics(admin, Object.values(topicSpecs(kafkaConfig)));
-  const { env, ports } = commonEnv(options, run, dir);
+  const { env, ports, bridgeUser } = await commonEnv(options, run, dir);
   Object.assign(env, {
     KAFKA_BROKERS: kafkaConfig.brokers.join(","),
     KAFKA_TOPIC_PREFIX: kafkaConfig.topicPrefix,
@@ -184,8 +195,7 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
     await admin.deleteGroups(groups.map(([id]) => id)).catch(() => {});
     await admin.disconnect();
     await deleteTestTopics(kafkaConfig);
-    await dropKeys(env.REDIS_KEY_PREFIX ?? "");
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp(env, bridgeUser, dir);
   };
   try {
     await until("our edge", answers(`http://127.0.0.1:${ports.edge}/healthz`));
@@ -200,7 +210,7 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
 export async function startTwin(options: StackOptions): Promise<Stack> {
   const run = crypto.randomUUID().slice(0, 8);
   const dir = mkdtempSync(join(tmpdir(), "bench-twin-"));
-  const { env, ports } = commonEnv(options, run, dir);
+  const { env, ports, bridgeUser } = await commonEnv(options, run, dir);
   const queue = [`twin-${run}`, "generations"];
   const procs = launcher(env, dir, options.profileDir);
   procs.spawn("redis-rest-bridge", [script("worker/redis-bridge/main.ts")]);
@@ -208,18 +218,23 @@ export async function startTwin(options: StackOptions): Promise<Stack> {
   procs.spawn("edge", [script("bench/twin/edge.ts"), ...queue]);
   const stop = async () => {
     await procs.stop();
-    await dropKeys(env.REDIS_KEY_PREFIX ?? "");
     await dropKeys(`${queue[0]}:`);
-    rmSync(dir, { recursive: true, force: true });
+    await cleanUp(env, bridgeUser, dir);
   };
   try {
     await until("the twin's edge", answers(`http://127.0.0.1:${ports.edge}/healthz`));
-    if (options.workers > 0) await until("the twin's workers", answers(`http://127.0.0.1:${ports.ws}/readyz`));
+    if (options.workers > 0) await until("the twin's workers", answers(`http://127.0.0.1:${ports.internal}/readyz`));
   } catch (error) {
     await stop();
     throw error;
   }
   return stackOf("twin", env, ports, procs, stop);
+}
+
+async function cleanUp(env: Record<string, string>, bridgeUser: TestBridgeUser, dir: string): Promise<void> {
+  await dropKeys(env.REDIS_KEY_PREFIX ?? "");
+  await bridgeUser.drop().catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
 }
 
 async function dropKeys(prefix: string): Promise<void> {

@@ -1,16 +1,19 @@
 /**
  * One twin worker process (`bun bench/twin/worker.ts <queue prefix> <queue name>`), laid out as
- * ours (worker/main.ts): a BullMQ worker with MAX_CONCURRENT_GENERATIONS, and the worker's HTTP
- * side with our WebSocket routes fed by QueueEvents, on WS_PORT shared through SO_REUSEPORT.
+ * ours (worker/main.ts): a BullMQ worker with MAX_CONCURRENT_GENERATIONS; our WebSocket routes
+ * fed by QueueEvents and the images on WS_PORT, probes and the synchronous route on
+ * WORKER_INTERNAL_PORT, both shared by the instances through SO_REUSEPORT.
  */
 
 import { generateNow } from "../../worker/generation/generate-now.ts";
 import { createProvider } from "../../worker/generation/provider-factory.ts";
-import { createWorkerApp } from "../../worker/http/worker-app.ts";
+import { createInternalApp, createWorkerApp } from "../../worker/http/worker-app.ts";
 import { imageRoutes } from "../../worker/images/image-routes.ts";
 import { createImageStore } from "../../worker/images/image-store-factory.ts";
+import { createRedis } from "../../worker/redis/redis-client.ts";
 import { configOrExit, loggerFor, orExit } from "../../worker/runtime/entry.ts";
 import { serveWithWebSockets } from "../../worker/ws/live-service.ts";
+import { createLiveSlots } from "../../worker/ws/live-slots.ts";
 import { liveRoutes } from "../../worker/ws/ws-routes.ts";
 import { openQueue, openQueueEvents, openWorker } from "../bullmq-side.ts";
 import { generationProcessor } from "./generation-processor.ts";
@@ -27,13 +30,23 @@ const where = { redisUrl: config.redis.url, prefix, name };
 const queue = openQueue(where, { attempts: config.worker.maxAttempts, backoffMs: config.worker.retryBaseMs });
 const events = openQueueEvents(where);
 await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+// The same connection caps as ours (per user and per address, across instances), leased in Redis.
+const redis = await createRedis(config.redis.url, { name: `twin-worker-${process.pid}` });
+const slots = createLiveSlots({
+  redis,
+  prefix: config.keys.redisPrefix,
+  maxPerUser: config.worker.maxSocketsPerUser,
+  maxPerAddress: config.worker.maxSocketsPerAddress,
+  leaseMs: config.worker.socketLeaseMs,
+  logger,
+});
 const live = liveRoutes({
   secret: config.auth.jwtSecret,
   prefix: config.keys.redisPrefix,
   reader: bullmqFeedReader(queue),
   fanout: queueEventsFanout(events, queue, config.keys.redisPrefix),
   studioOrigin: config.public.studioOrigin,
-  maxSocketsPerUser: config.worker.maxSocketsPerUser,
+  slots,
   maxBufferedBytes: config.worker.maxBufferedBytes,
   logger,
 });
@@ -42,17 +55,22 @@ const worker = openWorker(
   generationProcessor({ provider, store, imageUrl, policy: config.worker }),
   config.worker.maxConcurrent,
 );
-const app = createWorkerApp({
+const app = createWorkerApp({ images: imageRoutes(store), live: live.app });
+const internalApp = createInternalApp({
   metrics: () => "",
   notReady: async () => (worker.isRunning() ? [] : ["bullmq-worker"]),
-  images: imageRoutes(store),
-  live: live.app,
   internal: {
     secret: config.auth.jwtSecret,
     generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
   },
 });
 const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
+const internalServer = Bun.serve({
+  hostname: config.listen.host,
+  port: config.worker.internalPort,
+  reusePort: true,
+  fetch: internalApp.fetch,
+});
 await worker.waitUntilReady();
 logger.info("twin worker ready", { port: server.port, maxConcurrent: config.worker.maxConcurrent });
 
@@ -60,7 +78,9 @@ process.once("SIGTERM", () => {
   live.closeAll();
   void (async () => {
     await worker.close();
-    await Promise.all([events.close(), queue.close(), server.stop()]);
+    await Promise.all([events.close(), queue.close(), server.stop(), internalServer.stop()]);
+    slots.close();
+    redis.close();
     process.exit(0);
   })();
 });
