@@ -2,11 +2,13 @@
  * Both products as they are deployed locally, each process a real Bun process of its own, on the
  * shared broker and Redis with fresh topics, groups, key prefixes and ports (all removed on stop).
  *
- * Ours: `npm start`'s layout (infrastructure/start-local.ts) — Kafka REST gateway, Redis REST
- * bridge, status relay (with webhooks), history writer, N workers (HTTP + WebSocket on one port
- * through SO_REUSEPORT) and the edge. The twin: the Redis REST bridge (the edge's rate limit,
- * idempotency and snapshot go through Upstash REST on both sides), the edge with `queue.add`,
- * and N BullMQ workers laid out as ours (bench/twin/).
+ * Ours: `npm start`'s layout, the list infrastructure/pipeline-processes.ts keeps — Kafka REST
+ * gateway, Redis REST bridge, status relay (with webhooks), history writer, N workers (public and
+ * internal ports shared through SO_REUSEPORT), the operations console and the edge. The twin: the
+ * Redis REST bridge (the edge's rate limit, idempotency and snapshot go through Upstash REST on
+ * both sides), the edge with `queue.add`, and N BullMQ workers laid out as ours (bench/twin/).
+ * (worker/testing/process-pipeline.ts starts ours the same way for tests; the bench keeps its own
+ * launcher for the CPU profiler's flags, quiet logs and per-process CPU.)
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,11 +16,13 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { mintApiToken } from "../edge/auth.ts";
 import { ROOT } from "../infrastructure/paths.ts";
+import { pipelineProcesses } from "../infrastructure/pipeline-processes.ts";
 import { topicSpecs } from "../shared/topics.ts";
 import { ensureTopics } from "../worker/kafka/topic-admin.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { deleteKeys, TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
 import { createTestBridgeUser, type TestBridgeUser } from "../worker/redis-bridge/bridge-test-server.ts";
+import type { ChildSpec } from "../worker/runtime/supervisor.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../worker/testing/kafka-test-env.ts";
 import { cpuSeconds, freePort } from "./processes.ts";
 
@@ -68,7 +72,14 @@ const answers = (url: string) => () => fetch(url).then((r) => r.ok);
  * REST bridge's own ACL user confined to the key prefix (as `npm start` creates it).
  */
 async function commonEnv(options: StackOptions, run: string, dir: string) {
-  const ports = { edge: freePort(), ws: freePort(), internal: freePort(), bridge: freePort(), rest: freePort() };
+  const ports = {
+    edge: freePort(),
+    ws: freePort(),
+    internal: freePort(),
+    bridge: freePort(),
+    rest: freePort(),
+    ops: freePort(),
+  };
   const prefix = `bench-${run}:`;
   const bridgeUser = await createTestBridgeUser(prefix);
   const env: Record<string, string> = {
@@ -89,6 +100,9 @@ async function commonEnv(options: StackOptions, run: string, dir: string) {
     REDIS_REST_PORT: String(ports.bridge),
     UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${ports.bridge}`,
     EDGE_PORT: String(ports.edge),
+    OPS_PORT: String(ports.ops),
+    // Every process's metrics listener on a free port, not the fixed ones `npm start` uses.
+    METRICS_PORT: "0",
     WS_PORT: String(ports.ws),
     WORKER_INTERNAL_PORT: String(ports.internal),
     WORKER_URL: `http://127.0.0.1:${ports.internal}`,
@@ -111,16 +125,17 @@ function launcher(env: Record<string, string>, dir: string, profileDir: string |
   const spawnedAt: Record<string, number> = {};
   return {
     spawnedAt: () => ({ ...spawnedAt }),
-    spawn(name: string, args: string[], extra: Record<string, string> = {}) {
+    /** `cmd` is `[bun, script, …args]`; the profiler's flags go between bun and the script. */
+    spawn({ name, cmd: [bun = process.execPath, ...args], env: own }: ChildSpec) {
       const profile = profileDir
         ? ["--cpu-prof", "--cpu-prof-md", `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}`]
         : [];
       spawnedAt[name] = Date.now();
       children.set(
         name,
-        Bun.spawn([process.execPath, ...profile, ...args], {
+        Bun.spawn([bun, ...profile, ...args], {
           cwd: dir,
-          env: { ...env, ...extra },
+          env: { ...env, ...own },
           stdin: "ignore",
           stdout: "inherit",
           stderr: "inherit",
@@ -168,13 +183,7 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
     PROCESSING_WORKER_INSTANCES: String(options.workers),
   });
   const procs = launcher(env, dir, options.profileDir);
-  procs.spawn("kafka-rest-gateway", [script("worker/gateway/main.ts")]);
-  procs.spawn("redis-rest-bridge", [script("worker/redis-bridge/main.ts")]);
-  procs.spawn("status-relay", [script("worker/relay/main.ts")]);
-  procs.spawn("history-writer", [script("worker/history/main.ts")]);
-  for (let i = 1; i <= options.workers; i++)
-    procs.spawn(`worker-${i}`, [script("worker/main.ts")], { WORKER_INSTANCE: String(i) });
-  procs.spawn("edge", [script("edge/entry-bun.ts")]);
+  for (const spec of pipelineProcesses(env, options.workers)) procs.spawn(spec);
 
   const groups = (
     [
@@ -213,9 +222,11 @@ export async function startTwin(options: StackOptions): Promise<Stack> {
   const { env, ports, bridgeUser } = await commonEnv(options, run, dir);
   const queue = [`twin-${run}`, "generations"];
   const procs = launcher(env, dir, options.profileDir);
-  procs.spawn("redis-rest-bridge", [script("worker/redis-bridge/main.ts")]);
-  for (let i = 1; i <= options.workers; i++) procs.spawn(`worker-${i}`, [script("bench/twin/worker.ts"), ...queue]);
-  procs.spawn("edge", [script("bench/twin/edge.ts"), ...queue]);
+  const bun = (file: string, ...args: string[]) => [process.execPath, script(file), ...args];
+  procs.spawn({ name: "redis-rest-bridge", cmd: bun("worker/redis-bridge/main.ts") });
+  for (let i = 1; i <= options.workers; i++)
+    procs.spawn({ name: `worker-${i}`, cmd: bun("bench/twin/worker.ts", ...queue) });
+  procs.spawn({ name: "edge", cmd: bun("bench/twin/edge.ts", ...queue) });
   const stop = async () => {
     await procs.stop();
     await dropKeys(`${queue[0]}:`);
