@@ -1,77 +1,46 @@
 /**
- * BullMQ's side of bench/bullmq-compare.bench.ts (the one module that imports bullmq): a fresh
- * queue on the local Redis, the same request events as job data, obliterated when closed.
+ * The one module that imports bullmq: the BullMQ twin of the pipeline (bench/twin/) builds its
+ * queue, workers and event readers from what this exports.
  */
 import { Queue, QueueEvents, Worker } from "bullmq";
-import { requestEvent } from "../worker/gateway/gateway-fixtures.ts";
-import { epochClock } from "./stats.ts";
 
-export interface ProgressPacing {
-  jobs: number;
-  /** Progress updates per job, `stepMs` apart. */
-  steps: number;
-  stepMs: number;
-  jobIntervalMs: number;
-  concurrency: number;
+export type { Job } from "bullmq";
+export { UnrecoverableError } from "bullmq";
+
+/** Where the twin keeps its jobs: a queue name under a key prefix of its own (a fresh one per run). */
+export interface TwinQueue {
+  redisUrl: string;
+  prefix: string;
+  name: string;
 }
 
-export async function openBullmq(connection: { host: string; port: number }) {
-  const queue = new Queue(`bench-${crypto.randomUUID().slice(0, 8)}`, { connection });
-  await queue.waitUntilReady();
+/** BullMQ connects with ioredis, its default client; host and port come from the redis:// URL. */
+const connection = (redisUrl: string) => {
+  const url = new URL(redisUrl);
+  return { host: url.hostname, port: Number(url.port || 6379) };
+};
 
-  /**
-   * Worker `job.updateProgress()` → QueueEvents `progress`, in this process. Each update
-   * carries a millisecond stamp (as our `at` does) and a microsecond one.
-   */
-  async function progress(pacing: ProgressPacing) {
-    const now = epochClock();
-    const precise: number[] = [];
-    const msStamped: number[] = [];
-    let completed = 0;
-    const events = new QueueEvents(queue.name, { connection });
-    events.on("progress", ({ data }) => {
-      const { sentMs, sentPerf } = data as { sentMs: number; sentPerf: number };
-      precise.push(performance.now() - sentPerf);
-      msStamped.push(now() - sentMs);
-    });
-    events.on("completed", () => completed++);
-    const worker = new Worker(
-      queue.name,
-      async (job) => {
-        for (let step = 1; step <= pacing.steps; step++) {
-          await Bun.sleep(pacing.stepMs);
-          await job.updateProgress({ step, sentMs: Date.now(), sentPerf: performance.now() });
-        }
-      },
-      { connection, concurrency: pacing.concurrency },
-    );
-    try {
-      await Promise.all([events.waitUntilReady(), worker.waitUntilReady()]);
-      const started = performance.now();
-      for (let i = 0; i < pacing.jobs; i++) {
-        const wait = started + i * pacing.jobIntervalMs - performance.now();
-        if (wait > 0) await Bun.sleep(wait);
-        await queue.add("generation", requestEvent());
-      }
-      const deadline = Date.now() + 30_000;
-      while (completed < pacing.jobs && Date.now() < deadline) await Bun.sleep(20);
-      return { precise, msStamped, completed };
-    } finally {
-      await worker.close();
-      await events.close();
-    }
-  }
-
-  return {
-    add: () => queue.add("generation", requestEvent()),
-    addBulk: (count: number) =>
-      queue.addBulk(Array.from({ length: count }, () => ({ name: "generation", data: requestEvent() }))),
-    /** Removes every job, so Redis stays small between rows. */
-    clear: () => queue.obliterate({ force: true }),
-    progress,
-    async close() {
-      await queue.obliterate({ force: true }).catch(() => {});
-      await queue.close();
-    },
-  };
+export function openQueue(where: TwinQueue, defaults: { attempts: number; backoffMs: number }) {
+  return new Queue(where.name, {
+    connection: connection(where.redisUrl),
+    prefix: where.prefix,
+    defaultJobOptions: { attempts: defaults.attempts, backoff: { type: "exponential", delay: defaults.backoffMs } },
+  });
 }
+export type TwinJobQueue = ReturnType<typeof openQueue>;
+
+export function openWorker<T, R>(
+  where: TwinQueue,
+  processor: (job: import("bullmq").Job<T, R>) => Promise<R>,
+  concurrency: number,
+) {
+  return new Worker<T, R>(where.name, processor, {
+    connection: connection(where.redisUrl),
+    prefix: where.prefix,
+    concurrency,
+  });
+}
+
+export const openQueueEvents = (where: TwinQueue) =>
+  new QueueEvents(where.name, { connection: connection(where.redisUrl), prefix: where.prefix });
+export type TwinQueueEvents = ReturnType<typeof openQueueEvents>;

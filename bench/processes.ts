@@ -2,7 +2,7 @@
  * The WebSocket benchmark's child processes and what /proc says about them. Children run with
  * an explicit environment from a temporary directory, so no `.env` of the checkout leaks in.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
 
@@ -31,6 +31,32 @@ export function cpuSeconds(pid: number): number {
   // Fields after the command name, which may itself contain spaces: utime and stime are 14th and 15th.
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;
+}
+
+/**
+ * The process listening on a loopback TCP port (the shared broker, Redis), found through the
+ * socket's inode in /proc/net/tcp{,6} and the process holding it; null when none is visible.
+ */
+export function listenerPid(port: number): number | null {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, "0");
+  const inodes = new Set(
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+      .flatMap((table) => readFileSync(table, "utf8").split("\n"))
+      .map((line) => line.trim().split(/\s+/))
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; the inode is the tenth field.
+      .filter((f) => f[1]?.endsWith(`:${hexPort}`) && f[3] === "0A")
+      .map((f) => `socket:[${f[9]}]`),
+  );
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      for (const fd of readdirSync(`/proc/${entry}/fd`))
+        if (inodes.has(readlinkSync(`/proc/${entry}/fd/${fd}`))) return Number(entry);
+    } catch {
+      // the process ended, or its descriptors are not ours to read
+    }
+  }
+  return null;
 }
 
 /** Busy and total CPU ticks of the whole machine (first line of /proc/stat). */

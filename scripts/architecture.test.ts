@@ -33,6 +33,14 @@ test.each([
   expect(importers(matches)).toEqual(expected);
 });
 
+// Benchmarks may use the SDKs above directly; a library only benchmarks use still has one wrapper.
+test.each([
+  ["bullmq", (s: string) => s === "bullmq", ["bench/bullmq-side.ts"]],
+  ["@platformatic/kafka", (s: string) => s === "@platformatic/kafka", ["bench/platformatic-kafka.ts"]],
+])("%s is imported by its one wrapper module only, benchmarks included", (_name, matches, expected) => {
+  expect(sources.filter((f) => importsOf(f).some(matches)).sort()).toEqual(expected);
+});
+
 /**
  * Bun's and Deno's namespaces, and the Node globals that @cloudflare/workers-types declares (as
  * `any`) for Workers with Node compatibility, which our Worker turns off (`no_nodejs_compat_v2`
