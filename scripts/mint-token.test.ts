@@ -12,7 +12,7 @@ test("mints a token the API accepts for that user", async () => {
   const secret = "k".repeat(40);
   const result = await run(["alice", "60"], { AUTH_JWT_SECRET: secret });
   expect(result.code).toBe(0);
-  const verified = await verifyJwt(result.stdout, secret);
+  const verified = await verifyJwt(result.stdout, secret, "api");
   expect(verified.ok && verified.claims.sub).toBe("alice");
   expect(verified.ok && verified.claims.exp - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(60);
 });
