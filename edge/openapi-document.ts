@@ -8,15 +8,16 @@ import type { Config } from "../shared/config/parse-config.ts";
 import { createOpenApiBuilder, type OpenApiDocument, parameter } from "../shared/openapi/openapi-builder.ts";
 import { described, integer, named, string } from "../shared/schema/schema.ts";
 import { generationId, generationSnapshot } from "../shared/snapshot.ts";
-import { SESSION_COOKIE } from "./auth.ts";
+import { sessionCookie } from "./auth.ts";
 import { IDEMPOTENCY_KEY, MAX_BODY_BYTES, submitSchema } from "./submit-body.ts";
 
 export const API_VERSION = "1.0.0";
 const API_SECURITY = [{ bearerToken: [] }, { sessionCookie: [] }];
 
-export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiDocument {
-  const { schema, json, errors, document } = createOpenApiBuilder();
-  const submit = schema(named("SubmitGeneration", submitSchema(config.edge.allowPrivateWebhooks)));
+export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks">): OpenApiDocument {
+  const { schema, json, errors, document } = createOpenApiBuilder({ fixedMessages: true });
+  const submit = schema(named("SubmitGeneration", submitSchema(config.webhooks)));
+  const SESSION_COOKIE = sessionCookie(config.public.studioOrigin).name;
   const idParameter = parameter("id", "path", schema(generationId), "The generation's id.");
 
   return document({
