@@ -328,7 +328,7 @@ export const sections = {
     jwtSecret: def(
       "AUTH_JWT_SECRET",
       undefined,
-      "Master secret (≥ 32 chars): API tokens, session cookies, event and internal tokens each get their own key derived from it (HKDF).",
+      "Master secret (≥ 32 chars); API, session, event and internal tokens each sign with a key derived from it (HKDF).",
       secretOf(32),
       true,
     ),
