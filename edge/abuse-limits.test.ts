@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { redisKeys } from "../shared/redis-keys.ts";
+import { measureLag } from "../worker/backlog/backlog-reporter.ts";
 import { endOffsetTotal } from "../worker/gateway/gateway-fixtures.ts";
 import { type Pipeline, startPipeline } from "../worker/testing/pipeline-harness.ts";
 import { scriptedProvider } from "../worker/testing/scripted-provider.ts";
@@ -31,6 +32,24 @@ const expectRefused = async (response: Response, status: 429 | 503, code: string
   expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
   expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
 };
+
+/**
+ * Waits until the workers have finished every request submitted so far, measured now (the
+ * published figure may predate the latest ones), so none of them takes a gate a test sets up.
+ */
+async function earlierRequestsFinished(): Promise<void> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 30_000;
+    while ((await measureLag(admin, p.topics.requests.name, p.kafkaConfig.consumerGroup)) !== 0) {
+      if (Date.now() > deadline) throw new Error("earlier requests did not finish");
+      await Bun.sleep(50);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 describe("per client address", () => {
   test("GET / mints at most SESSIONS_PER_IP_PER_HOUR anonymous users per address; a returning cookie mints none", async () => {
@@ -103,8 +122,7 @@ describe("backlog guard", () => {
       return typeof raw === "string" ? (JSON.parse(raw) as { lag: number }).lag : null;
     };
     const deadline = Date.now() + 30_000;
-    // Earlier tests' requests finish first.
-    while ((await lag()) !== 0 && Date.now() < deadline) await Bun.sleep(50);
+    await earlierRequestsFinished();
     // One worker slot, held at a gate: requests pile up behind it.
     provider.script.push({ kind: "gate" }, { kind: "gate" }, { kind: "gate" });
     const token = await p.token("backlogger");
@@ -159,6 +177,8 @@ describe("backlog guard", () => {
 describe("synchronous path (ENABLE_KAFKA_IMAGE_GENERATION=false)", () => {
   test("past SYNC_MAX_IN_FLIGHT generations at once, the next is refused at once with 503 + Retry-After", async () => {
     const sync = p.startEdge({ ENABLE_KAFKA_IMAGE_GENERATION: "false", SYNC_MAX_IN_FLIGHT: "1" });
+    // The provider's call count below must be this path's, not a queued request's.
+    await earlierRequestsFinished();
     provider.script.push({ kind: "gate" });
     const token = await p.token("sync-user");
     const post = () =>
