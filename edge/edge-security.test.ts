@@ -36,7 +36,11 @@ const sessionCookie = async (edge = p.edgeUrl) => {
   return { response, cookie: (response.headers.get("set-cookie") ?? "").split(";")[0] ?? "" };
 };
 const errorOf = async (response: Response) =>
-  ((await response.json()) as { error: { code: string; message: string; details?: { path: string }[] } }).error;
+  (
+    (await response.json()) as {
+      error: { code: string; message: string; details?: { path: string; message?: string }[] };
+    }
+  ).error;
 
 describe("CSRF: cookie-authenticated form posts", () => {
   test("a cross-site form post riding the session cookie is refused (403) and produces nothing", async () => {
@@ -191,6 +195,27 @@ describe("fixed public messages; details only in logs", () => {
     for (const [pending, code] of cases) {
       const error = await errorOf(await pending);
       expect(error).toEqual({ code, message: API_ERRORS[code].message });
+    }
+  });
+
+  test("a body that does not parse: the fixed message, and what is wrong with the body in details", async () => {
+    const bodies: [string, string, string][] = [
+      ["application/json", '{"prompt":', "is not valid JSON"],
+      ["multipart/form-data; boundary=x", "not a multipart body", "is not a valid form"],
+    ];
+    for (const [type, body, problem] of bodies) {
+      const response = await p.api("/api/generations", {
+        method: "POST",
+        user: "u",
+        headers: { "content-type": type },
+        body,
+      });
+      expect(response.status).toBe(400);
+      expect(await errorOf(response)).toEqual({
+        code: "invalid_request",
+        message: API_ERRORS.invalid_request.message,
+        details: [{ path: "", message: problem }],
+      });
     }
   });
 });

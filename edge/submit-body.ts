@@ -59,6 +59,10 @@ function fromForm(form: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Clients see the fixed message of invalid_request, so what is wrong with the body is in `details` (path ""). */
+export const invalidJson = () =>
+  new ApiError("invalid_request", "Body is not valid JSON", [{ path: "", message: "is not valid JSON" }]);
+
 /** Reads a JSON or HTML-form body (the size limit is enforced before this runs). */
 export async function readSubmitBody(c: Context): Promise<unknown> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
@@ -66,7 +70,7 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
     try {
       return await c.req.json();
     } catch {
-      throw new ApiError("invalid_request", "Body is not valid JSON");
+      throw invalidJson();
     }
   }
   if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
@@ -74,7 +78,7 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
       return fromForm(await c.req.parseBody());
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      throw new ApiError("invalid_request", "Body is not a valid form");
+      throw new ApiError("invalid_request", "Body is not a valid form", [{ path: "", message: "is not a valid form" }]);
     }
   }
   throw new ApiError(
