@@ -1,3 +1,4 @@
+import type { WebhookSecretCreated } from "../shared/api-bodies.ts";
 import { sha256Hex } from "../shared/digest.ts";
 import { redisKeys } from "../shared/redis-keys.ts";
 import { ROTATE_WEBHOOK_SECRET } from "../shared/redis-scripts.ts";
@@ -9,7 +10,7 @@ export function createWebhookSecrets(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   const keyOf = async (userId: string) => keys.webhookSecret(await sha256Hex(userId));
   return {
-    async rotate(userId: string): Promise<{ secret: string; createdAt: string; previousValidUntil: string | null }> {
+    async rotate(userId: string): Promise<WebhookSecretCreated> {
       const secret = newWebhookSecret();
       const now = Date.now();
       const createdAt = new Date(now).toISOString();

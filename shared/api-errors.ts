@@ -48,8 +48,10 @@ export const API_ERRORS = {
   },
   unsupported_media_type: {
     status: 415,
-    meaning: "The body is not application/json, application/x-www-form-urlencoded or multipart/form-data.",
-    message: "Send application/json, application/x-www-form-urlencoded or multipart/form-data",
+    meaning:
+      "The body's type is not accepted: a submission takes application/json, application/x-www-form-urlencoded " +
+      "or multipart/form-data; the webhook secret call takes no body or application/json.",
+    message: "The body's content type is not accepted here; send application/json",
   },
   rate_limited: {
     status: 429,

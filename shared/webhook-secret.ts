@@ -3,6 +3,8 @@
  * bytes. Made by the edge (shown to the user once), read by the delivery worker to sign.
  */
 export const WEBHOOK_SECRET_PREFIX = "whsec_";
+/** What `newWebhookSecret` makes: the prefix and 32 base64 characters (24 bytes, no padding). */
+export const WEBHOOK_SECRET_PATTERN = /^whsec_[A-Za-z0-9+/]{32}$/;
 /** How long a rotated-out secret still signs deliveries (beside the new one). */
 export const PREVIOUS_SECRET_GRACE_MS = 24 * 60 * 60 * 1000;
 

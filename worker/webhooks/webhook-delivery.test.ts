@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
+import edgeDocument from "../../docs/openapi.json";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
@@ -31,6 +32,16 @@ const receiver = Bun.serve({
   },
 });
 const hookUrl = `http://127.0.0.1:${receiver.port}/hooks/pixel`;
+
+/** The delivery headers as docs/openapi.json documents them: each is present and matches its pattern. */
+const documentedHeaders = edgeDocument.webhooks.generationEnded.post.parameters as {
+  name: string;
+  schema: { pattern: string };
+}[];
+const undocumentedHeaders = (headers: Record<string, string>) =>
+  documentedHeaders.flatMap(({ name, schema }) =>
+    new RegExp(schema.pattern).test(headers[name] ?? "") ? [] : [`${name}: ${headers[name]}`],
+  );
 
 let open: Pipeline;
 let guarded: Pipeline;
@@ -101,6 +112,8 @@ test("delivered once after retries, same webhook-id each attempt, verified by th
   await until(settled(open));
   expect(failuresLeft).toBe(0);
   expect(new Set(received.map((r) => r.headers["webhook-id"])).size).toBe(1);
+  expect(received[0]?.headers["webhook-id"]).toBe(`msg_${id}_completed`);
+  expect(received.flatMap((r) => undocumentedHeaders(r.headers))).toEqual([]);
 
   const delivery = received.at(-1) as Received;
   const body = new Webhook(secret).verify(delivery.body, delivery.headers) as GenerationSnapshot &
@@ -124,6 +137,7 @@ test("after a rotation deliveries verify with the new secret and, during the gra
   await until(() => received.length === 1);
   const [delivery] = received as [Received];
   expect(delivery.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+  expect(undocumentedHeaders(delivery.headers)).toEqual([]);
   for (const secret of [after.secret, before])
     expect(new Webhook(secret).verify(delivery.body, delivery.headers)).toBeTruthy();
 });
