@@ -24,7 +24,7 @@ test("a signed token verifies for its purpose and yields its claims, audience se
 });
 
 test("each purpose has its own key: a token of one kind never verifies as another", async () => {
-  const purposes: TokenPurpose[] = ["api", "session", "generation-events", "internal"];
+  const purposes: TokenPurpose[] = ["api", "session", "generation-events", "internal", "ops"];
   for (const made of purposes) {
     const token = await signJwt({ sub: "u1", exp: now + 60 }, secret, made);
     for (const checked of purposes) {

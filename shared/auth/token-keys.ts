@@ -1,10 +1,10 @@
 /**
  * One key per kind of token, derived with HKDF-SHA-256 from AUTH_JWT_SECRET: an API token, a
- * session cookie, an event token and an internal service token are each signed with a
- * different key, so one kind can never be replayed as another even if an audience check were
+ * session cookie, an event token, an internal service token and an operations-console token
+ * are each signed with a different key, so one kind can never be replayed as another even if an audience check were
  * forgotten, and a leak of one derived key reveals neither the others nor the secret.
  */
-export type TokenPurpose = "api" | "session" | "generation-events" | "internal";
+export type TokenPurpose = "api" | "session" | "generation-events" | "internal" | "ops";
 
 const encoder = new TextEncoder();
 /** Fixed, public salt: HKDF's extract step only needs it to be constant per application. */
