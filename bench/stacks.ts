@@ -92,7 +92,6 @@ async function commonEnv(options: StackOptions, run: string, dir: string) {
     REDIS_BRIDGE_USERNAME: bridgeUser.username,
     REDIS_BRIDGE_PASSWORD: bridgeUser.password,
     AUTH_JWT_SECRET: secret(),
-    WEBHOOK_SECRET: secret(),
     KAFKA_REST_PASSWORD: secret(),
     UPSTASH_REDIS_REST_TOKEN: secret(),
     KAFKA_REST_PORT: String(ports.rest),
@@ -114,8 +113,12 @@ async function commonEnv(options: StackOptions, run: string, dir: string) {
     IMAGE_STORE_DIR: join(dir, "images"),
     DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
     MAX_CONCURRENT_GENERATIONS: String(options.maxConcurrent),
-    // The sliding-window limit runs on every submit; it is only set high enough not to refuse the bench.
+    // The sliding-window limits run on every call; they are only set high enough not to refuse the
+    // bench, whose clients all share 127.0.0.1.
     RATE_LIMIT_PER_MINUTE: "1000000",
+    READS_PER_IP_PER_MINUTE: "10000000",
+    ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE: "1000000",
+    SESSIONS_PER_IP_PER_HOUR: "1000000",
   };
   return { env, ports, bridgeUser };
 }

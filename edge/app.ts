@@ -1,21 +1,36 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { createAbuseLimits } from "./abuse-limits.ts";
 import { ApiError, errorResponse } from "./api-error.ts";
-import { type AuthEnv, authenticate } from "./auth.ts";
+import { type AuthEnv, authenticate, sessionCookie } from "./auth.ts";
+import { clientAddress } from "./client-ip.ts";
+import { rejectCrossSiteForms } from "./csrf.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
 import { observeRequests } from "./request-metrics.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { openApiRoute } from "./routes/openapi.ts";
 import { studioPage } from "./routes/studio-page.ts";
+import { webhookSecretRoutes } from "./routes/webhook-secret.ts";
 import { MAX_BODY_BYTES } from "./submit-body.ts";
 
 /** The edge, free of any runtime: each runtime's entry point builds `deps` and serves `fetch`. */
 export function createEdgeApp(deps: EdgeDeps) {
   const app = new Hono<AuthEnv>();
   if (deps.observe) app.use(observeRequests(deps.observe));
+  const limits = createAbuseLimits(deps.limiters, deps.logger);
+  const cookie = sessionCookie(deps.config.public.studioOrigin);
 
   app.onError((error, c) => {
-    if (error instanceof ApiError) return errorResponse(c, error);
+    if (error instanceof ApiError) {
+      const level = error.code === "internal" || error.code === "unavailable" ? "warn" : "debug";
+      deps.logger[level]("request refused", {
+        code: error.code,
+        detail: error.message,
+        details: error.details,
+        path: c.req.path,
+      });
+      return errorResponse(c, error);
+    }
     deps.logger.error("unhandled error", { error, path: c.req.path });
     return errorResponse(c, new ApiError("internal", "Internal error"));
   });
@@ -31,7 +46,11 @@ export function createEdgeApp(deps: EdgeDeps) {
     );
   });
 
-  app.route("/", studioPage(deps));
+  app.use("*", async (c, next) => {
+    c.set("clientIp", clientAddress(c, deps.config.edge.trustedClientIpHeader));
+    await next();
+  });
+  app.route("/", studioPage(deps, { limits, cookie }));
   app.route("/", openApiRoute(deps));
 
   app.use(
@@ -42,8 +61,10 @@ export function createEdgeApp(deps: EdgeDeps) {
         errorResponse(c, new ApiError("payload_too_large", `Bodies are limited to ${MAX_BODY_BYTES} bytes`)),
     }),
   );
-  app.use("/api/*", authenticate(deps.config.auth.jwtSecret));
-  app.route("/api/generations", generationRoutes(deps));
+  app.use("/api/*", authenticate(deps.config.auth.jwtSecret, cookie));
+  app.use("/api/*", rejectCrossSiteForms(deps.config.public.studioOrigin));
+  app.route("/api/generations", generationRoutes(deps, limits));
+  app.route("/api/webhook-secret", webhookSecretRoutes(deps, limits));
   return app;
 }
 export type EdgeApp = ReturnType<typeof createEdgeApp>;

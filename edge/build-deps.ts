@@ -7,24 +7,45 @@ import { createGenerationStore } from "./generation-store.ts";
 import { createRestProducer } from "./kafka-rest-producer.ts";
 import { syncGenerator } from "./sync-generation.ts";
 import { createRateLimiter, createUpstashRedis } from "./upstash-clients.ts";
+import { createWebhookSecrets } from "./webhook-secrets.ts";
 
 /**
  * Parses the edge's configuration and builds its clients; throws ConfigError on bad settings.
  * `terminal`: the process's output is a terminal (Bun and Deno can tell, a Worker cannot), for readable log lines.
  */
 export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): EdgeDeps {
-  const config = parseConfig(env, ["edge", "auth", "keys", "public", "kafkaRest", "redisRest", "kafka", "log"]);
+  const config = parseConfig(env, [
+    "edge",
+    "auth",
+    "keys",
+    "public",
+    "webhooks",
+    "kafkaRest",
+    "redisRest",
+    "kafka",
+    "log",
+  ]);
   const redis = createUpstashRedis(config.redisRest);
+  const rateLimitPrefix = redisKeys(config.keys.redisPrefix).rateLimit();
+  const limiter = (name: string, limit: number, windowSeconds: number) =>
+    createRateLimiter(redis, { limit, windowSeconds, prefix: `${rateLimitPrefix}:${name}` });
   return {
     config,
     requestsTopic: topicSpecs(config.kafka).requests.name,
     store: createGenerationStore(redis, config.keys.redisPrefix),
     producer: createRestProducer(config.kafkaRest),
-    rateLimiter: createRateLimiter(redis, {
-      perMinute: config.edge.rateLimitPerMinute,
-      prefix: redisKeys(config.keys.redisPrefix).rateLimit(),
+    limiters: {
+      submitsPerUser: limiter("submit-user", config.edge.rateLimitPerMinute, 60),
+      sessionsPerIp: limiter("session-ip", config.edge.sessionsPerIpPerHour, 3600),
+      anonymousSubmitsPerIp: limiter("anon-submit-ip", config.edge.anonymousSubmitsPerIpPerMinute, 60),
+      readsPerIp: limiter("read-ip", config.edge.readsPerIpPerMinute, 60),
+    },
+    webhookSecrets: createWebhookSecrets(redis, config.keys.redisPrefix),
+    generateNow: syncGenerator({
+      workerUrl: config.edge.workerUrl,
+      secret: config.auth.jwtSecret,
+      maxInFlight: config.edge.syncMaxInFlight,
     }),
-    generateNow: syncGenerator({ workerUrl: config.edge.workerUrl, secret: config.auth.jwtSecret }),
     logger: createLogger({
       level: config.log.level,
       format: resolveLogFormat(config.log.format, { isTTY: output.terminal === true, noColor: Boolean(env.NO_COLOR) }),

@@ -2,12 +2,13 @@ import type { Config } from "../shared/config/parse-config.ts";
 import type { RequestEvent } from "../shared/events/events.ts";
 import type { Logger } from "../shared/logger.ts";
 import type { GenerationSnapshot } from "../shared/snapshot.ts";
+import type { AbuseLimiters } from "./abuse-limits.ts";
 import type { GenerationStore } from "./generation-store.ts";
 import type { RestProducer } from "./kafka-rest-producer.ts";
 import type { RequestObserver } from "./request-metrics.ts";
-import type { RateLimiter } from "./upstash-clients.ts";
+import type { WebhookSecrets } from "./webhook-secrets.ts";
 
-export type EdgeConfig = Config<"edge" | "auth" | "keys" | "public">;
+export type EdgeConfig = Config<"edge" | "auth" | "keys" | "public" | "webhooks">;
 
 /** Everything the edge app needs, built by each runtime's entry point from its environment. */
 export interface EdgeDeps {
@@ -15,7 +16,8 @@ export interface EdgeDeps {
   requestsTopic: string;
   store: GenerationStore;
   producer: RestProducer;
-  rateLimiter: RateLimiter;
+  limiters: AbuseLimiters;
+  webhookSecrets: WebhookSecrets;
   /** The pre-Kafka synchronous path (ENABLE_KAFKA_IMAGE_GENERATION=false). */
   generateNow(request: RequestEvent): Promise<GenerationSnapshot>;
   logger: Logger;

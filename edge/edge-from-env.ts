@@ -1,8 +1,11 @@
+import { API_ERRORS } from "../shared/api-errors.ts";
 import { ConfigError, type Env, parseConfig } from "../shared/config/parse-config.ts";
 import type { Logger } from "../shared/logger.ts";
 import { createEdgeApp, type EdgeApp } from "./app.ts";
 import { buildEdgeDeps } from "./build-deps.ts";
 import type { RequestObserver } from "./request-metrics.ts";
+
+const CONFIG_PROBLEM_RETRY_AFTER_SECONDS = 60;
 
 export type EdgeFromEnv =
   | { ok: true; app: EdgeApp; logger: Logger; host: string; port: number }
@@ -25,11 +28,16 @@ export function edgeFromEnv(env: Env, output: { terminal?: boolean; observe?: Re
     return { ok: true, app, logger: deps.logger, host, port: deps.config.edge.port };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    const body = JSON.stringify({ error: { code: "unavailable", message: "The service is unavailable" } });
+    const body = JSON.stringify({ error: { code: "unavailable", message: API_ERRORS.unavailable.message } });
     return {
       ok: false,
       problem: error.message,
-      fetch: () => new Response(body, { status: 503, headers: { "content-type": "application/json" } }),
+      fetch: () =>
+        new Response(body, {
+          status: 503,
+          // Every 503 says when to come back; a setting is fixed by a redeploy, not in seconds.
+          headers: { "content-type": "application/json", "retry-after": String(CONFIG_PROBLEM_RETRY_AFTER_SECONDS) },
+        }),
     };
   }
 }

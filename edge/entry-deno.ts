@@ -6,13 +6,15 @@ if (!edge.ok) {
   console.error(edge.problem);
   Deno.exit(1);
 }
+const { app } = edge;
 const server = Deno.serve(
   {
     hostname: edge.host,
     port: edge.port,
     onListen: (at) => edge.logger.info("edge listening", { url: `http://${at.hostname}:${at.port}/` }),
   },
-  edge.app.fetch,
+  // The peer address reaches the app the way Bun's server offers it (`requestIP`), for per-IP limits.
+  (request, info) => app.fetch(request, { requestIP: () => ({ address: info.remoteAddr.hostname }) }),
 );
 // Requests in flight finish before the process ends, as on Bun.
 const stop = () => void server.shutdown().then(() => Deno.exit(0));

@@ -1,3 +1,4 @@
+import { sha256Hex } from "../shared/digest.ts";
 import { GENERATION_TTL_SECONDS, redisKeys } from "../shared/redis-keys.ts";
 import { APPLY_REQUEST } from "../shared/redis-scripts.ts";
 import type { StoredSnapshot } from "../shared/snapshot.ts";
@@ -9,6 +10,8 @@ const PENDING = "pending";
 /** The edge's reads and writes of generation state, through Upstash REST. */
 export function createGenerationStore(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
+  const idempotencyKey = async (userId: string, key: string) =>
+    keys.idempotency(await sha256Hex(userId), await sha256Hex(key));
   const parse = (raw: unknown): StoredSnapshot | null =>
     typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
   return {
@@ -57,17 +60,24 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       userId: string,
       key: string,
     ): Promise<null | typeof PENDING | { status: number; body: unknown }> {
-      const k = keys.idempotency(userId, key);
+      const k = await idempotencyKey(userId, key);
       if ((await redis.set(k, PENDING, { nx: true, ex: IDEMPOTENCY_TTL_SECONDS })) === "OK") return null;
       const raw = await redis.get<string>(k);
       if (raw === null || raw === PENDING) return PENDING;
       return JSON.parse(raw) as { status: number; body: unknown };
     },
     async saveIdempotent(userId: string, key: string, response: { status: number; body: unknown }): Promise<void> {
-      await redis.set(keys.idempotency(userId, key), JSON.stringify(response), { xx: true, keepTtl: true });
+      await redis.set(await idempotencyKey(userId, key), JSON.stringify(response), { xx: true, keepTtl: true });
     },
     async releaseIdempotency(userId: string, key: string): Promise<void> {
-      await redis.del(keys.idempotency(userId, key));
+      await redis.del(await idempotencyKey(userId, key));
+    },
+    /** Requests waiting for the workers, as the relay last published it; null when unknown or stale. */
+    async backlog(): Promise<number | null> {
+      const raw = await redis.get(keys.backlog());
+      if (typeof raw !== "string") return null;
+      const lag = (JSON.parse(raw) as { lag?: unknown }).lag;
+      return typeof lag === "number" && Number.isSafeInteger(lag) ? lag : null;
     },
     async ping(): Promise<boolean> {
       try {

@@ -3,20 +3,28 @@
  * (docs/api.md says what each operation does; this is the machine-readable half). Served at
  * `GET /openapi.json` and written to docs/openapi.json by `npm run openapi`.
  */
-import { acceptedGeneration, edgeHealth, generationPage } from "../shared/api-bodies.ts";
+import {
+  acceptedGeneration,
+  edgeHealth,
+  generationPage,
+  webhookSecretCreated,
+  webhookSecretRequest,
+} from "../shared/api-bodies.ts";
 import type { Config } from "../shared/config/parse-config.ts";
 import { createOpenApiBuilder, type OpenApiDocument, parameter } from "../shared/openapi/openapi-builder.ts";
 import { described, integer, named, string } from "../shared/schema/schema.ts";
 import { generationId, generationSnapshot } from "../shared/snapshot.ts";
-import { SESSION_COOKIE } from "./auth.ts";
+import { SESSION_TTL_SECONDS, sessionCookie } from "./auth.ts";
 import { IDEMPOTENCY_KEY, MAX_BODY_BYTES, submitSchema } from "./submit-body.ts";
 
-export const API_VERSION = "1.0.0";
+/** 2.0.0: tokens keyed by HKDF-derived keys with a required `aud`, per-user webhook secrets. */
+export const API_VERSION = "2.0.0";
 const API_SECURITY = [{ bearerToken: [] }, { sessionCookie: [] }];
 
-export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiDocument {
-  const { schema, json, errors, document } = createOpenApiBuilder();
-  const submit = schema(named("SubmitGeneration", submitSchema(config.edge.allowPrivateWebhooks)));
+export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks">): OpenApiDocument {
+  const { schema, json, errors, document } = createOpenApiBuilder({ fixedMessages: true });
+  const submit = schema(named("SubmitGeneration", submitSchema(config.webhooks)));
+  const cookie = sessionCookie(config.public.studioOrigin).name;
   const idParameter = parameter("id", "path", schema(generationId), "The generation's id.");
 
   return document({
@@ -31,6 +39,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
     servers: [{ url: config.public.studioOrigin, description: "The edge (STUDIO_ORIGIN: it serves the studio page)" }],
     tags: [
       { name: "generations", description: "Submit, read, list and cancel generations." },
+      { name: "webhooks", description: "The signing secret of the caller's webhook deliveries." },
       { name: "studio", description: "The browser studio page and this document." },
       { name: "operations", description: "Probes for load balancers and orchestrators." },
     ],
@@ -52,7 +61,12 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
         get: {
           operationId: "getStudioPage",
           summary: "The studio page (create form with live progress)",
-          description: `Gives a browser without a valid session an anonymous user in the signed, HttpOnly, SameSite=Lax cookie \`${SESSION_COOKIE}\`.`,
+          description:
+            "Gives a browser without a valid session a new anonymous user in the signed, HttpOnly, SameSite=Lax " +
+            `cookie \`${cookie}\` (\`__Host-\` prefixed and Secure when STUDIO_ORIGIN is https), valid ` +
+            `${SESSION_TTL_SECONDS / 86_400} days and renewed for the same user when a visit finds it past half ` +
+            "its life. New sessions are limited to SESSIONS_PER_IP_PER_HOUR per client address. The page's " +
+            "script and style run by a per-response nonce in its Content-Security-Policy.",
           tags: ["studio"],
           security: [],
           responses: {
@@ -60,12 +74,17 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
               description: "The page.",
               headers: {
                 "Set-Cookie": {
-                  description: `\`${SESSION_COOKIE}\`, set when the browser had no valid session.`,
+                  description: `\`${cookie}\`, set for a new session or a renewed one.`,
+                  schema: { type: "string" },
+                },
+                "Content-Security-Policy": {
+                  description: "`script-src` and `style-src` allow only this response's nonce.",
                   schema: { type: "string" },
                 },
               },
               content: { "text/html": { schema: { type: "string" } } },
             },
+            ...errors("rate_limited", "unavailable"),
           },
         },
       },
@@ -91,9 +110,12 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
             "Answered `202` as soon as the request event is in Kafka (acks from all in-sync replicas); `503` " +
             "when it could not be written, and then nothing of it exists anywhere. With " +
             "ENABLE_KAFKA_IMAGE_GENERATION=false the edge waits for the image and answers `200` with the " +
-            `finished generation instead. Bodies are limited to ${MAX_BODY_BYTES} bytes; submissions to ` +
-            "RATE_LIMIT_PER_MINUTE per user. Form fields of digits are read as numbers; empty fields other " +
-            "than prompt are left out.",
+            `finished generation instead (\`503\` beyond SYNC_MAX_IN_FLIGHT at once). Bodies are limited to ` +
+            `${MAX_BODY_BYTES} bytes; submissions to RATE_LIMIT_PER_MINUTE per user, and those of session-cookie ` +
+            "users also to ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE per client address. `503` while more than " +
+            "BACKLOG_MAX_REQUESTS requests wait for the workers. A `webhookUrl` needs the caller's webhook " +
+            "secret first (`POST /api/webhook-secret`). A form post riding the session cookie must come from " +
+            "STUDIO_ORIGIN. Form fields of digits are read as numbers; empty fields other than prompt are left out.",
           tags: ["generations"],
           parameters: [
             parameter(
@@ -126,6 +148,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
             ...errors(
               "invalid_request",
               "unauthorized",
+              "forbidden",
               "conflict",
               "payload_too_large",
               "unsupported_media_type",
@@ -145,7 +168,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
           ],
           responses: {
             "200": json(generationPage, "A page of generations."),
-            ...errors("invalid_request", "unauthorized", "internal"),
+            ...errors("invalid_request", "unauthorized", "rate_limited", "internal", "unavailable"),
           },
         },
       },
@@ -158,7 +181,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
           parameters: [idParameter],
           responses: {
             "200": json(generationSnapshot, "The generation; fields that do not apply yet are absent."),
-            ...errors("unauthorized", "not_found", "internal"),
+            ...errors("unauthorized", "not_found", "rate_limited", "internal", "unavailable"),
           },
         },
       },
@@ -173,7 +196,40 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
           parameters: [idParameter],
           responses: {
             "202": json(generationSnapshot, "Cancel recorded."),
-            ...errors("unauthorized", "not_found", "conflict", "internal"),
+            ...errors("unauthorized", "forbidden", "not_found", "conflict", "rate_limited", "internal", "unavailable"),
+          },
+        },
+      },
+      "/api/webhook-secret": {
+        post: {
+          operationId: "rotateWebhookSecret",
+          summary: "Create or rotate the caller's webhook signing secret",
+          description:
+            "Makes a new secret that signs the caller's webhook deliveries and shows it this once. Calling " +
+            "again rotates: the previous secret keeps signing beside the new one until `previousValidUntil`, " +
+            "so receivers can switch without dropping deliveries. A submit with `webhookUrl` needs a secret. " +
+            "Counts against READS_PER_IP_PER_MINUTE; a post riding the session cookie must come from STUDIO_ORIGIN.",
+          tags: ["webhooks"],
+          requestBody: {
+            required: false,
+            content: { "application/json": { schema: schema(webhookSecretRequest) } },
+          },
+          responses: {
+            "201": json(webhookSecretCreated, "The new secret.", {
+              headers: {
+                "Cache-Control": { description: "`no-store`", schema: { type: "string", const: "no-store" } },
+              },
+            }),
+            ...errors(
+              "invalid_request",
+              "unauthorized",
+              "forbidden",
+              "payload_too_large",
+              "unsupported_media_type",
+              "rate_limited",
+              "internal",
+              "unavailable",
+            ),
           },
         },
       },
@@ -185,15 +241,39 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
           summary: "A generation with a webhookUrl ended",
           description:
             "POSTed to the submit's `webhookUrl` once, when the generation ends: the body is the generation as " +
-            "`GET /api/generations/{id}` shows it. Signed per Standard Webhooks with WEBHOOK_SECRET " +
-            "(`v1,` + base64 HMAC-SHA256 of `<webhook-id>.<webhook-timestamp>.<body>`). Anything but a 2xx " +
-            "within 10 s is retried ten times over about two hours; redirects are not followed.",
+            "`GET /api/generations/{id}` shows it. Signed per Standard Webhooks with the owner's secret from " +
+            "`POST /api/webhook-secret` (`v1,` + base64 HMAC-SHA256, keyed with the secret's base64-decoded bytes " +
+            "after `whsec_`, of `<webhook-id>.<webhook-timestamp>.<body>`); any Standard Webhooks library " +
+            "verifies it. The destination is checked again at each attempt (every address the host resolves to " +
+            "must be public) and the connection goes to the checked address. Anything but a 2xx within " +
+            "WEBHOOK_TIMEOUT_MS (10 s) is retried ten times over about two hours; redirects are not followed. " +
+            "A delivery is sent at least once: after a crash of its sender it may come again with the same " +
+            "`webhook-id`.",
           tags: ["generations"],
           security: [],
           parameters: [
-            parameter("webhook-id", "header", { type: "string" }, "Stable across retries: drop duplicates.", true),
-            parameter("webhook-timestamp", "header", { type: "string" }, "Unix seconds of this attempt.", true),
-            parameter("webhook-signature", "header", { type: "string" }, "`v1,<base64 signature>`.", true),
+            parameter(
+              "webhook-id",
+              "header",
+              { type: "string", pattern: "^msg_[0-9a-f-]{36}_(completed|failed|canceled)$" },
+              "`msg_<generation id>_<status>`: the same on every attempt of the delivery, so drop duplicates.",
+              true,
+            ),
+            parameter(
+              "webhook-timestamp",
+              "header",
+              { type: "string", pattern: "^\\d+$" },
+              "Unix seconds of this attempt.",
+              true,
+            ),
+            parameter(
+              "webhook-signature",
+              "header",
+              { type: "string", pattern: "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)?$" },
+              "`v1,<base64 signature>`; during a rotation's grace two, space-separated (new secret first): " +
+                "accept the delivery when one matches.",
+              true,
+            ),
           ],
           requestBody: json(generationSnapshot, "The ended generation.", { required: true }),
           responses: { "200": { description: "Delivered (any 2xx)." } },
@@ -206,13 +286,16 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge">): OpenApiD
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "HS256 with AUTH_JWT_SECRET; `sub` is the user id, `exp` is required (`npm run token`).",
+          description:
+            "HS256, keyed with the API key derived from AUTH_JWT_SECRET (HKDF-SHA-256, salt " +
+            "`pixel-studio/token-keys/v1`, info `jwt:api`, 32 bytes); `aud` must be `api`, `sub` is the user " +
+            "id, `exp` is required (`npm run token`).",
         },
         sessionCookie: {
           type: "apiKey",
           in: "cookie",
-          name: SESSION_COOKIE,
-          description: "The studio page's anonymous session.",
+          name: cookie,
+          description: "The studio page's anonymous session (a JWT with the session key and audience).",
         },
       },
     },

@@ -1,43 +1,38 @@
 import type { Context } from "hono";
 import { paramRules } from "../shared/events/params.ts";
+import { checkWebhookUrl, type WebhookPolicy } from "../shared/net/webhook-url.ts";
 import { described, formatIssues, object, optional, type Schema, withDefault } from "../shared/schema/schema.ts";
 import { ApiError } from "./api-error.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
 
-const PRIVATE_HOST =
-  /^(localhost|.*\.localhost|127\.\d+\.\d+\.\d+|10\.\d+\.\d+\.\d+|192\.168\.\d+\.\d+|172\.(1[6-9]|2\d|3[01])\.\d+\.\d+|169\.254\.\d+\.\d+|0\.0\.0\.0|\[::1?\]|\[f[cd][0-9a-f]{2}:.*\]|\[fe80:.*\])$/i;
-
-function webhookUrl(allowPrivate: boolean): Schema<string> {
+/** A webhook URL passing `checkWebhookUrl`; its addresses are checked again when delivering. */
+function webhookUrl(policy: WebhookPolicy): Schema<string> {
   return {
     parse(input, path = "") {
       if (typeof input !== "string") return { ok: false, issues: [{ path, message: "must be a URL string" }] };
-      let url: URL;
-      try {
-        url = new URL(input);
-      } catch {
-        return { ok: false, issues: [{ path, message: "must be an absolute URL" }] };
-      }
-      // Plain http: only for local development, together with loopback/private hosts.
-      if (url.protocol !== "https:" && !(allowPrivate && url.protocol === "http:"))
-        return { ok: false, issues: [{ path, message: "must use https:" }] };
-      if (!allowPrivate && PRIVATE_HOST.test(url.hostname))
-        return { ok: false, issues: [{ path, message: "must not point at a loopback or private host" }] };
-      return { ok: true, value: url.toString() };
+      const checked = checkWebhookUrl(input, policy);
+      return checked.ok
+        ? { ok: true, value: checked.url.toString() }
+        : { ok: false, issues: [{ path, message: checked.reason }] };
     },
     jsonSchema: () => ({
       type: "string",
       format: "uri",
-      description: allowPrivate
-        ? "Absolute https: or http: URL; loopback and private hosts are allowed (ALLOW_PRIVATE_WEBHOOKS=true)."
-        : "Absolute https: URL of a public host; loopback and private hosts are refused.",
+      description: policy.allowPrivate
+        ? "Absolute https: or http: URL, any host and port (ALLOW_PRIVATE_WEBHOOKS=true: local development only). " +
+          "Needs the caller's webhook secret first (POST /api/webhook-secret)."
+        : `Absolute https: URL on the default port${policy.allowHttp ? " (or http: on port 80)" : ""}, without ` +
+          "credentials, naming a public host: no loopback, private or reserved address, no single-label or " +
+          "localhost name. Every address the name resolves to is checked again at each delivery. Needs the " +
+          "caller's webhook secret first (POST /api/webhook-secret).",
     }),
   };
 }
 
 const randomSeed = () => crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 
-export function submitSchema(allowPrivateWebhooks: boolean) {
+export function submitSchema(webhooks: WebhookPolicy) {
   return object({
     prompt: paramRules.prompt,
     style: withDefault(paramRules.style, "pixel-art"),
@@ -45,7 +40,7 @@ export function submitSchema(allowPrivateWebhooks: boolean) {
     height: withDefault(paramRules.height, 1024),
     format: withDefault(paramRules.format, "webp"),
     seed: described(withDefault(paramRules.seed, randomSeed), "Random when absent; the seed used is returned."),
-    webhookUrl: optional(webhookUrl(allowPrivateWebhooks)),
+    webhookUrl: optional(webhookUrl(webhooks)),
   });
 }
 
@@ -53,7 +48,8 @@ const NUMERIC_FIELDS = ["width", "height", "seed"];
 
 /** Form fields arrive as strings; numbers written as plain digits become numbers. */
 function fromForm(form: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  // No prototype: a field named "__proto__" becomes an own key (and is refused as unknown).
+  const out: Record<string, unknown> = Object.create(null);
   for (const [key, value] of Object.entries(form)) {
     if (typeof value !== "string")
       throw new ApiError("invalid_request", "Invalid request", [{ path: key, message: "must be a text field" }]);
@@ -63,6 +59,10 @@ function fromForm(form: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
+/** Clients see the fixed message of invalid_request, so what is wrong with the body is in `details` (path ""). */
+export const invalidJson = () =>
+  new ApiError("invalid_request", "Body is not valid JSON", [{ path: "", message: "is not valid JSON" }]);
+
 /** Reads a JSON or HTML-form body (the size limit is enforced before this runs). */
 export async function readSubmitBody(c: Context): Promise<unknown> {
   const type = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
@@ -70,7 +70,7 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
     try {
       return await c.req.json();
     } catch {
-      throw new ApiError("invalid_request", "Body is not valid JSON");
+      throw invalidJson();
     }
   }
   if (type === "application/x-www-form-urlencoded" || type === "multipart/form-data") {
@@ -78,7 +78,7 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
       return fromForm(await c.req.parseBody());
     } catch (error) {
       if (error instanceof ApiError) throw error;
-      throw new ApiError("invalid_request", "Body is not a valid form");
+      throw new ApiError("invalid_request", "Body is not a valid form", [{ path: "", message: "is not a valid form" }]);
     }
   }
   throw new ApiError(
@@ -87,8 +87,8 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
   );
 }
 
-export function validateSubmit(body: unknown, allowPrivateWebhooks: boolean) {
-  const result = submitSchema(allowPrivateWebhooks).parse(body);
+export function validateSubmit(body: unknown, webhooks: WebhookPolicy) {
+  const result = submitSchema(webhooks).parse(body);
   if (!result.ok)
     throw new ApiError("invalid_request", `Invalid request: ${formatIssues(result.issues)}`, result.issues);
   return result.value;

@@ -34,7 +34,6 @@ test("a secret emptied by hand is generated again, other edits are kept", () => 
     "generated KAFKA_REST_PASSWORD",
     "generated UPSTASH_REDIS_REST_TOKEN",
     "generated REDIS_BRIDGE_PASSWORD",
-    "generated WEBHOOK_SECRET",
     "generated AUTH_JWT_SECRET",
   ]);
   const env = parseEnvText(readFileSync(path, "utf8"));

@@ -40,12 +40,21 @@ export const PROGRAMS = {
     purpose: "a venv for cfn-lint and checkov, the CloudFormation checkers",
   },
   promtool: { program: "promtool", pkg: "prometheus", purpose: "checks and unit-tests the alert rules" },
+  openssl: { program: "openssl", pkg: "openssl", purpose: "test certificates for webhook TLS tests" },
 } as const satisfies Record<string, SystemProgram>;
 export type ProgramName = keyof typeof PROGRAMS;
 
 /** What `npm start` needs, and what `npm test` needs on top. */
 export const FOR_START: ProgramName[] = ["java", "keytool", "maven", "redis"];
-export const FOR_TEST: ProgramName[] = [...FOR_START, "postgres", "chromium", "shellcheck", "pythonVenv", "promtool"];
+export const FOR_TEST: ProgramName[] = [
+  ...FOR_START,
+  "postgres",
+  "chromium",
+  "shellcheck",
+  "pythonVenv",
+  "promtool",
+  "openssl",
+];
 
 const found = (p: SystemProgram): boolean =>
   p.program.startsWith("/") ? existsSync(p.program) : Bun.which(p.program) !== null;

@@ -29,6 +29,9 @@ test.each([
     (s: string) => s === "jmespath",
     ["infrastructure/aws/testing/aws-cli-standin.ts"],
   ],
+  ["jose", (s: string) => s === "jose", ["shared/auth/jwt.ts"]],
+  ["ipaddr.js", (s: string) => s === "ipaddr.js", ["shared/net/ip-address.ts"]],
+  ["standardwebhooks", (s: string) => s === "standardwebhooks", ["worker/webhooks/standard-webhooks.ts"]],
 ])("%s is imported by its one wrapper module only", (_name, matches, expected) => {
   expect(importers(matches)).toEqual(expected);
 });

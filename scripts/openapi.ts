@@ -13,7 +13,7 @@ export const OPENAPI_FILES = {
 };
 
 export function renderOpenApi(): Record<keyof typeof OPENAPI_FILES, string> {
-  const config = parseConfig({}, ["public", "edge"]);
+  const config = parseConfig({}, ["public", "edge", "webhooks"]);
   const render = (document: object) => `${JSON.stringify(document, null, 2)}\n`;
   return { edge: render(edgeOpenApiDocument(config)), worker: render(workerOpenApiDocument(config)) };
 }

@@ -20,6 +20,7 @@ import {
   url,
 } from "./schema/schema.ts";
 import { generationId, generationSnapshot } from "./snapshot.ts";
+import { PREVIOUS_SECRET_GRACE_MS, WEBHOOK_SECRET_PATTERN } from "./webhook-secret.ts";
 
 /** The `202` of `POST /api/generations`. */
 export const acceptedGeneration = named(
@@ -78,3 +79,28 @@ export const workerReadiness = named(
     failing: optional(described(array(string({ min: 1 })), "What is not ready, e.g. kafka-consumer, redis.")),
   }),
 );
+
+/** `POST /api/webhook-secret`'s body: optional, and it has no fields yet, so `{}` when sent. */
+export const webhookSecretRequest = named(
+  "WebhookSecretRequest",
+  described(object({}), "No options yet: send no body, or `{}` as application/json."),
+);
+
+/** The `201` of `POST /api/webhook-secret`: the new signing secret, shown this once. */
+export const webhookSecretCreated = named(
+  "WebhookSecret",
+  object({
+    secret: described(
+      string({ pattern: WEBHOOK_SECRET_PATTERN }),
+      "The new signing secret in Standard Webhooks form (`whsec_` + base64 of 24 random bytes). Shown only " +
+        "here: store it; calling again makes a new one.",
+    ),
+    createdAt: isoDate(),
+    previousValidUntil: described(
+      nullable(isoDate()),
+      `When this call replaced a secret: until when the previous one still signs deliveries beside the new one ` +
+        `(${PREVIOUS_SECRET_GRACE_MS / 3_600_000} h). Null for a user's first secret.`,
+    ),
+  }),
+);
+export type WebhookSecretCreated = Infer<typeof webhookSecretCreated>;

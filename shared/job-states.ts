@@ -36,3 +36,17 @@ export type GenerationErrorCode = (typeof GENERATION_ERROR_CODES)[number];
 /** A code of the closed set as is; any other code a generation fails with is reported as `internal`. */
 export const toGenerationErrorCode = (code: unknown): GenerationErrorCode =>
   (GENERATION_ERROR_CODES as readonly unknown[]).includes(code) ? (code as GenerationErrorCode) : "internal";
+
+/**
+ * The one message users see per generation error code. What actually went wrong (provider
+ * answers, hosts, file paths) goes to the worker's log, never into events or snapshots.
+ */
+export const GENERATION_ERROR_MESSAGES: Record<GenerationErrorCode, string> = {
+  timeout: "The generation took longer than allowed",
+  provider_error: "The image provider could not make this image",
+  provider_unavailable: "The image provider is unavailable; try again later",
+  content_policy: "The image provider refused this prompt",
+  invalid_request: "The request cannot be generated",
+  storage_error: "The image could not be stored",
+  internal: "Internal error",
+};

@@ -11,7 +11,11 @@ export function redisKeys(prefix: string) {
     terminal: (id: string) => `${prefix}gen:${id}:terminal`,
     userGenerations: (userId: string) => `${prefix}user:${userId}:gens`,
     queue: (partition: number) => `${prefix}queue:${partition}`,
-    idempotency: (userId: string, key: string) => `${prefix}idem:${userId}:${key}`,
+    /**
+     * Parts are SHA-256 hex digests (`idempotencyKey`), fixed length and free of `:`, so no two
+     * (user, key) pairs share a key the way `idem:a:b:c` once did for ("a:b","c") and ("a","b:c").
+     */
+    idempotency: (userDigest: string, keyDigest: string) => `${prefix}idem:${userDigest}:${keyDigest}`,
     rateLimit: () => `${prefix}rl`,
     events: (id: string) => `${prefix}events:${id}`,
     /** Sorted set of generation ids whose webhook is due, scored by due time (Unix ms). */
@@ -25,6 +29,12 @@ export function redisKeys(prefix: string) {
     opsWorkers: () => `${prefix}ops:workers`,
     /** Hash per minute (Unix minute): outcome counts and latency histogram buckets of all workers. */
     opsMinute: (minute: number) => `${prefix}ops:minute:${minute}`,
+    /** Hash: generation id → token of the dispatcher holding its delivery lease. */
+    webhookLeases: () => `${prefix}webhooks:leases`,
+    /** Hash of a user's webhook signing secrets; `userDigest` is the SHA-256 hex of the user id. */
+    webhookSecret: (userDigest: string) => `${prefix}whsec:${userDigest}`,
+    /** The request topic's consumer lag as the relay last measured it (JSON, expires when stale). */
+    backlog: () => `${prefix}backlog`,
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

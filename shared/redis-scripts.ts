@@ -163,3 +163,18 @@ for i = 1, 2 do
 end
 return 1
 `;
+
+/**
+ * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for
+ * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries.
+ * KEYS: the user's secret hash. ARGV: new secret, now (ISO time), previous valid until (Unix ms).
+ * Returns 1 when a secret was rotated, 0 when the first one was created.
+ */
+export const ROTATE_WEBHOOK_SECRET = `
+local current = redis.call('HGET', KEYS[1], 'current')
+if current then
+  redis.call('HSET', KEYS[1], 'previous', current, 'previousUntil', ARGV[3])
+end
+redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
+return current and 1 or 0
+`;

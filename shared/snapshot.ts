@@ -1,6 +1,6 @@
 import { generationError, imageRef, type RequestEvent } from "./events/events.ts";
 import { generationParams } from "./events/params.ts";
-import { JOB_STATUSES, STAGES } from "./job-states.ts";
+import { GENERATION_ERROR_MESSAGES, JOB_STATUSES, STAGES } from "./job-states.ts";
 import { described, type Infer, integer, isoDate, named, object, oneOf, optional, string } from "./schema/schema.ts";
 import { UUID_V7 } from "./uuid7.ts";
 
@@ -14,7 +14,19 @@ const { key: _key, sha256: _sha256, ...publicImageShape } = imageRef.shape;
 export const publicImage = named("Image", object(publicImageShape));
 export type PublicImage = Infer<typeof publicImage>;
 
-export const publicError = named("GenerationError", generationError);
+/** What clients see of a failure: the code's one fixed message, never what went wrong in particular. */
+export const publicError = named(
+  "GenerationError",
+  object({
+    ...generationError.shape,
+    message: described(
+      generationError.shape.message,
+      `The code's fixed message: ${Object.entries(GENERATION_ERROR_MESSAGES)
+        .map(([code, message]) => `\`${code}\` "${message}"`)
+        .join(", ")}. What went wrong in particular goes to the worker's log.`,
+    ),
+  }),
+);
 export type GenerationError = Infer<typeof publicError>;
 
 /** The body of `GET /api/generations/{id}` (docs/api.md); fields that do not apply are absent. */

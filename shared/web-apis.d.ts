@@ -25,7 +25,10 @@ declare var TextDecoder: { new (label?: string): TextDecoder };
 
 interface URL {
   readonly protocol: string;
+  readonly username: string;
+  readonly password: string;
   readonly hostname: string;
+  readonly port: string;
   toString(): string;
 }
 declare var URL: { new (url: string, base?: string): URL };
@@ -33,7 +36,10 @@ declare var URL: { new (url: string, base?: string): URL };
 declare function btoa(data: string): string;
 declare function atob(data: string): string;
 
-/** Opaque: shared/ only passes keys from `importKey` back to `sign` and `verify`. */
+/**
+ * Opaque: shared/ only passes keys from `importKey`/`deriveKey` on to `sign`, `verify`,
+ * `deriveKey` and jose (token keys: HMAC keys derived from AUTH_JWT_SECRET with HKDF).
+ */
 interface CryptoKey {
   readonly type: string;
 }
@@ -45,8 +51,23 @@ interface SubtleCrypto {
     extractable: boolean,
     keyUsages: ("sign" | "verify")[],
   ): Promise<CryptoKey>;
+  importKey(
+    format: "raw",
+    keyData: BufferSource,
+    algorithm: "HKDF",
+    extractable: false,
+    keyUsages: "deriveKey"[],
+  ): Promise<CryptoKey>;
+  deriveKey(
+    algorithm: { name: "HKDF"; hash: "SHA-256"; salt: BufferSource; info: BufferSource },
+    baseKey: CryptoKey,
+    derivedKeyType: { name: "HMAC"; hash: "SHA-256"; length: number },
+    extractable: boolean,
+    keyUsages: ("sign" | "verify")[],
+  ): Promise<CryptoKey>;
   sign(algorithm: "HMAC", key: CryptoKey, data: BufferSource): Promise<ArrayBuffer>;
   verify(algorithm: "HMAC", key: CryptoKey, signature: BufferSource, data: BufferSource): Promise<boolean>;
+  digest(algorithm: "SHA-256", data: BufferSource): Promise<ArrayBuffer>;
 }
 interface Crypto {
   readonly subtle: SubtleCrypto;

@@ -117,7 +117,8 @@ const internalApp = createInternalApp({
   },
   internal: {
     secret: config.auth.jwtSecret,
-    generateNow: (request) => generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs }),
+    generateNow: (request) =>
+      generateNow(request, { provider, store, imageUrl, timeoutMs: config.worker.timeoutMs, logger }),
   },
 });
 const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });

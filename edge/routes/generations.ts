@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AcceptedGeneration } from "../../shared/api-bodies.ts";
 import { mintEventToken } from "../../shared/auth/event-token.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
@@ -6,14 +7,38 @@ import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-messag
 import { isTerminal } from "../../shared/job-states.ts";
 import { queuedSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
 import { UUID_V7, uuidv7 } from "../../shared/uuid7.ts";
+import type { AbuseLimits } from "../abuse-limits.ts";
 import { ApiError } from "../api-error.ts";
 import type { AuthEnv } from "../auth.ts";
 import type { EdgeDeps } from "../edge-deps.ts";
 import { readIdempotencyKey, readSubmitBody, validateSubmit } from "../submit-body.ts";
+import { SYNC_BUSY } from "../sync-generation.ts";
 
-export function generationRoutes(deps: EdgeDeps) {
+/** Seconds a refused submission is told to wait while the workers are behind or busy. */
+const BUSY_RETRY_AFTER_SECONDS = 10;
+const busy = (detail: string) =>
+  new ApiError("unavailable", detail, undefined, { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) });
+
+export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
   const { config, store, producer, logger } = deps;
   const app = new Hono<AuthEnv>();
+
+  // Every call but a submission counts against the client address's read limit.
+  const read = createMiddleware<AuthEnv>(async (c, next) => {
+    await limits.read(c.get("clientIp"));
+    await next();
+  });
+
+  /** Refuses a submission while more requests wait for the workers than BACKLOG_MAX_REQUESTS. */
+  const checkBacklog = async () => {
+    const backlog = await store.backlog().catch((error) => {
+      logger.warn("could not read the backlog figure; admitting", { error });
+      return null;
+    });
+    // Unknown (reporter down, figure expired) admits: a missing measurement is no evidence of a backlog.
+    if (backlog !== null && backlog > config.edge.backlogMaxRequests)
+      throw busy(`backlog of ${backlog} requests is over ${config.edge.backlogMaxRequests}`);
+  };
 
   const own = async (id: string, userId: string) => {
     const snapshot = UUID_V7.test(id) ? await store.get(id) : null;
@@ -25,20 +50,15 @@ export function generationRoutes(deps: EdgeDeps) {
   app.post("/", async (c) => {
     const userId = c.get("userId");
     const idempotencyKey = readIdempotencyKey(c);
-    const input = validateSubmit(await readSubmitBody(c), config.edge.allowPrivateWebhooks);
+    const input = validateSubmit(await readSubmitBody(c), config.webhooks);
 
-    const limit = await deps.rateLimiter.limit(userId);
-    if (!limit.success) {
-      const retryAfter = Math.max(1, Math.ceil((limit.reset - Date.now()) / 1000));
-      throw new ApiError(
-        "rate_limited",
-        `Rate limit of ${config.edge.rateLimitPerMinute} per minute reached`,
-        undefined,
-        {
-          "Retry-After": String(retryAfter),
-        },
-      );
-    }
+    await limits.submit(userId);
+    if (c.get("authenticatedBy") === "cookie") await limits.anonymousSubmit(c.get("clientIp"));
+    if (input.webhookUrl && !(await deps.webhookSecrets.exists(userId)))
+      throw new ApiError("invalid_request", "no webhook secret", [
+        { path: "webhookUrl", message: "needs a signing secret first: POST /api/webhook-secret" },
+      ]);
+    if (config.edge.kafkaEnabled) await checkBacklog();
 
     if (idempotencyKey) {
       const previous = await store.claimIdempotency(userId, idempotencyKey);
@@ -65,8 +85,11 @@ export function generationRoutes(deps: EdgeDeps) {
     if (!config.edge.kafkaEnabled) {
       const result = await deps.generateNow(request).catch((error) => {
         if (idempotencyKey) void store.releaseIdempotency(userId, idempotencyKey);
+        if (error?.code === SYNC_BUSY) throw busy(error.message);
         logger.error("synchronous generation failed", { error });
-        throw new ApiError("unavailable", "The generator is unavailable, try again shortly");
+        throw new ApiError("unavailable", "The generator is unavailable, try again shortly", undefined, {
+          "Retry-After": "2",
+        });
       });
       if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 200, body: result });
       return c.json(result, 200);
@@ -83,7 +106,9 @@ export function generationRoutes(deps: EdgeDeps) {
       if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
       await store.forgetSubmitted(recorded).catch(() => {});
       logger.error("could not record or queue the request", { error });
-      throw new ApiError("unavailable", "The request could not be queued, try again shortly");
+      throw new ApiError("unavailable", "The request could not be queued, try again shortly", undefined, {
+        "Retry-After": "2",
+      });
     }
     // Its Kafka position, for queue positions; best effort: the relay writes it from the request event too.
     await store
@@ -107,7 +132,7 @@ export function generationRoutes(deps: EdgeDeps) {
     return c.json(body, 202);
   });
 
-  app.get("/", async (c) => {
+  app.get("/", read, async (c) => {
     const limitText = c.req.query("limit") ?? "20";
     const limit = Number(limitText);
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100)
@@ -128,12 +153,12 @@ export function generationRoutes(deps: EdgeDeps) {
     return c.json({ items, nextCursor: ids.length > limit ? (page.at(-1) ?? null) : null });
   });
 
-  app.get("/:id", async (c) => {
+  app.get("/:id", read, async (c) => {
     const snapshot = await own(c.req.param("id"), c.get("userId"));
     return c.json(toPublicSnapshot(snapshot, await store.queuePosition(snapshot)));
   });
 
-  app.post("/:id/cancel", async (c) => {
+  app.post("/:id/cancel", read, async (c) => {
     const snapshot = await own(c.req.param("id"), c.get("userId"));
     if (isTerminal(snapshot.status)) throw new ApiError("conflict", `Generation already ended: ${snapshot.status}`);
     await store.requestCancel(snapshot.id);

@@ -16,7 +16,7 @@ const env = {
   PUBLIC_WS_URL: "wss://live.pixel.test",
 };
 const app = createEdgeApp(buildEdgeDeps(env));
-const config = parseConfig(env, ["public", "edge"]);
+const config = parseConfig(env, ["public", "edge", "webhooks"]);
 const document = edgeOpenApiDocument(config);
 
 test("GET /openapi.json needs no credentials and is the document of this deployment", async () => {

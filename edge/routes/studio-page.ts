@@ -1,32 +1,50 @@
 import { Hono } from "hono";
+import { NONCE, type SecureHeadersVariables, secureHeaders } from "hono/secure-headers";
 import { FORMATS, STYLES } from "../../shared/job-states.ts";
-import { ensureSession } from "../auth.ts";
+import type { AbuseLimits } from "../abuse-limits.ts";
+import { type AuthEnv, issueSession, readSession, type SessionCookie, sessionNeedsRenewal } from "../auth.ts";
 import type { EdgeDeps } from "../edge-deps.ts";
 import { STUDIO_SCRIPT } from "./studio-script.ts";
 
 const options = (values: readonly string[]) => values.map((v) => `<option>${v}</option>`).join("");
 
-/** The create form: submits, then follows the generation live over the WebSocket in `links.events`. */
-export function studioPage(deps: EdgeDeps) {
-  const app = new Hono();
-  const { wsUrl, imageUrl } = deps.config.public;
-  const csp = [
-    "default-src 'none'",
-    "script-src 'self' 'unsafe-inline'",
-    "style-src 'unsafe-inline'",
-    `connect-src 'self' ${new URL(wsUrl).origin}`,
-    `img-src 'self' ${new URL(imageUrl).origin}`,
-    "form-action 'self'",
-  ].join("; ");
+type PageEnv = { Variables: AuthEnv["Variables"] & SecureHeadersVariables };
 
-  app.get("/", async (c) => {
-    await ensureSession(c, deps.config.auth.jwtSecret);
-    c.header("Content-Security-Policy", csp);
+/**
+ * The create form: submits, then follows the generation live over the WebSocket in `links.events`.
+ * A visit without a valid session mints a new anonymous user, which counts against the client
+ * address's SESSIONS_PER_IP_PER_HOUR; a session past half its life is renewed for the same user.
+ * Its script and style run only by the per-response nonce in the CSP (no 'unsafe-inline').
+ */
+export function studioPage(deps: EdgeDeps, context: { limits: AbuseLimits; cookie: SessionCookie }) {
+  const app = new Hono<PageEnv>();
+  const { wsUrl, imageUrl } = deps.config.public;
+  const secret = deps.config.auth.jwtSecret;
+  const headers = secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'none'"],
+      scriptSrc: [NONCE],
+      styleSrc: [NONCE],
+      connectSrc: ["'self'", new URL(wsUrl).origin],
+      imgSrc: ["'self'", new URL(imageUrl).origin],
+      formAction: ["'self'"],
+      baseUri: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  });
+
+  app.get("/", headers, async (c) => {
+    const session = await readSession(c, secret, context.cookie);
+    if (!session) {
+      await context.limits.newSession(c.get("clientIp"));
+      await issueSession(c, secret, context.cookie);
+    } else if (sessionNeedsRenewal(session)) await issueSession(c, secret, context.cookie, session.sub);
+    const nonce = c.get("secureHeadersNonce") ?? "";
     c.header("Cache-Control", "no-store");
     return c.html(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
 <title>Pixel Studio</title>
-<style>
+<style nonce="${nonce}">
 body{font:16px system-ui,sans-serif;max-width:860px;margin:2rem auto;padding:0 1rem;color:#1d1d1f}
 form{display:grid;grid-template-columns:repeat(4,1fr);gap:.6rem;align-items:end}
 label{display:flex;flex-direction:column;font-size:.85rem;gap:.2rem}
@@ -48,7 +66,7 @@ progress{width:100%}#items{list-style:none;padding:0;display:grid;gap:1rem}
 </form>
 <p id="message" role="status"></p>
 <ul id="items"></ul>
-<script>${STUDIO_SCRIPT}</script>
+<script nonce="${nonce}">${STUDIO_SCRIPT}</script>
 </body></html>`);
   });
   return app;

@@ -69,7 +69,12 @@ form.addEventListener("submit", async (e) => {
   for (const k of ["width", "height", "seed"]) if (body[k] !== undefined) body[k] = Number(body[k]);
   const r = await fetch("/api/generations", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
   const g = await r.json();
-  if (r.status !== 202 && r.status !== 200) { message.textContent = g.error ? g.error.message : "Request failed"; return; }
+  if (r.status !== 202 && r.status !== 200) {
+    // The message is the code's fixed text; what is wrong with which field is in details.
+    const details = g.error && g.error.details ? g.error.details.map((d) => d.path + " " + d.message).join("; ") : "";
+    message.textContent = g.error ? g.error.message + (details ? ": " + details : "") : "Request failed";
+    return;
+  }
   render(g.id, g);
   if (g.links && g.links.events) follow(g.id, g.links.events); else render(g.id, g);
 });

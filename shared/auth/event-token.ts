@@ -1,7 +1,6 @@
 import { signJwt, verifyJwt } from "./jwt.ts";
 
 /** The token in `links.events`: bound to one user, one generation and a short expiry. */
-export const EVENT_TOKEN_AUDIENCE = "generation-events";
 export const EVENT_TOKEN_TTL_SECONDS = 15 * 60;
 
 export function mintEventToken(
@@ -14,11 +13,11 @@ export function mintEventToken(
     {
       sub: userId,
       gen: generationId,
-      aud: EVENT_TOKEN_AUDIENCE,
       iat: nowSeconds,
       exp: nowSeconds + EVENT_TOKEN_TTL_SECONDS,
     },
     secret,
+    "generation-events",
   );
 }
 
@@ -31,7 +30,7 @@ export async function verifyEventToken(
   generationId: string,
   secret: string,
 ): Promise<{ userId: string; expiresAt: number } | null> {
-  const result = await verifyJwt(token, secret, { audience: EVENT_TOKEN_AUDIENCE });
+  const result = await verifyJwt(token, secret, "generation-events");
   if (!result.ok || result.claims.gen !== generationId) return null;
   return { userId: result.claims.sub, expiresAt: result.claims.exp };
 }

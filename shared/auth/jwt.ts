@@ -1,7 +1,14 @@
 /**
- * HS256 JSON Web Tokens on WebCrypto, so the edge (any runtime) and the workers verify the
- * same tokens with the same code. Only HS256 is accepted: `alg` is never taken from the token.
+ * HS256 JSON Web Tokens through `jose` (the one module importing it), on WebCrypto, so the edge
+ * (any runtime) and the workers sign and verify with the same code. Each kind of token has its
+ * own key, derived from AUTH_JWT_SECRET (`token-keys.ts`), and its own audience: a token minted
+ * for one purpose never verifies for another. Only HS256 is accepted; `exp` and `sub` are required.
  */
+import { errors, jwtVerify, SignJWT } from "jose";
+import { type TokenPurpose, tokenKey } from "./token-keys.ts";
+
+export type { TokenPurpose } from "./token-keys.ts";
+
 export interface JwtClaims {
   sub: string;
   exp: number;
@@ -10,70 +17,44 @@ export interface JwtClaims {
   [claim: string]: unknown;
 }
 
-const encoder = new TextEncoder();
-const keyCache = new Map<string, Promise<CryptoKey>>();
-
-function hmacKey(secret: string): Promise<CryptoKey> {
-  let key = keyCache.get(secret);
-  if (!key) {
-    key = crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
-      "sign",
-      "verify",
-    ]);
-    keyCache.set(secret, key);
-  }
-  return key;
-}
-
-export function base64url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const b of bytes) binary += String.fromCharCode(b);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-export function fromBase64url(text: string): Uint8Array<ArrayBuffer> {
-  const padded = text.replaceAll("-", "+").replaceAll("_", "/") + "=".repeat((4 - (text.length % 4)) % 4);
-  return Uint8Array.from(atob(padded), (c) => c.charCodeAt(0));
-}
-
-const HEADER = base64url(encoder.encode(JSON.stringify({ alg: "HS256", typ: "JWT" })));
-
-export async function signJwt(claims: JwtClaims, secret: string): Promise<string> {
-  const body = `${HEADER}.${base64url(encoder.encode(JSON.stringify(claims)))}`;
-  const signature = await crypto.subtle.sign("HMAC", await hmacKey(secret), encoder.encode(body));
-  return `${body}.${base64url(new Uint8Array(signature))}`;
+/** Signs `claims` with the purpose's key; `aud` is always the purpose. */
+export async function signJwt(claims: JwtClaims, secret: string, purpose: TokenPurpose): Promise<string> {
+  return new SignJWT({ ...claims, aud: purpose })
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .sign(await tokenKey(secret, purpose));
 }
 
 export type JwtResult = { ok: true; claims: JwtClaims } | { ok: false; reason: string };
 
-/** Verifies signature, `exp` (required) and, when given, `aud`; `nowSeconds` is for tests. */
+function reasonOf(error: unknown): string {
+  if (error instanceof errors.JWTExpired) return "expired";
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    if (error.reason === "missing") return `missing ${error.claim}`;
+    return error.claim === "aud" ? "wrong audience" : `invalid ${error.claim}`;
+  }
+  if (error instanceof errors.JWSSignatureVerificationFailed) return "bad signature";
+  if (error instanceof errors.JOSEAlgNotAllowed || error instanceof errors.JOSENotSupported)
+    return "unsupported algorithm";
+  return "malformed token";
+}
+
+/** Verifies signature (purpose's key), `exp` (required), `sub` and `aud`; `nowSeconds` is for tests. */
 export async function verifyJwt(
   token: string,
   secret: string,
-  options: { audience?: string; nowSeconds?: number } = {},
+  purpose: TokenPurpose,
+  options: { nowSeconds?: number } = {},
 ): Promise<JwtResult> {
-  const parts = token.split(".");
-  if (parts.length !== 3) return { ok: false, reason: "malformed token" };
-  const [header, payload, signature] = parts as [string, string, string];
-  let claims: JwtClaims;
   try {
-    const h = JSON.parse(new TextDecoder().decode(fromBase64url(header)));
-    if (h.alg !== "HS256") return { ok: false, reason: "unsupported algorithm" };
-    const valid = await crypto.subtle.verify(
-      "HMAC",
-      await hmacKey(secret),
-      fromBase64url(signature),
-      encoder.encode(`${header}.${payload}`),
-    );
-    if (!valid) return { ok: false, reason: "bad signature" };
-    claims = JSON.parse(new TextDecoder().decode(fromBase64url(payload)));
-  } catch {
-    return { ok: false, reason: "malformed token" };
+    const { payload } = await jwtVerify(token, await tokenKey(secret, purpose), {
+      algorithms: ["HS256"],
+      audience: purpose,
+      requiredClaims: ["exp", "sub"],
+      ...(options.nowSeconds === undefined ? {} : { currentDate: new Date(options.nowSeconds * 1000) }),
+    });
+    if (typeof payload.sub !== "string" || payload.sub === "") return { ok: false, reason: "missing sub" };
+    return { ok: true, claims: payload as JwtClaims };
+  } catch (error) {
+    return { ok: false, reason: reasonOf(error) };
   }
-  const now = options.nowSeconds ?? Math.floor(Date.now() / 1000);
-  if (typeof claims.sub !== "string" || claims.sub === "") return { ok: false, reason: "missing sub" };
-  if (typeof claims.exp !== "number") return { ok: false, reason: "missing exp" };
-  if (claims.exp <= now) return { ok: false, reason: "expired" };
-  if (options.audience !== undefined && claims.aud !== options.audience) return { ok: false, reason: "wrong audience" };
-  return { ok: true, claims };
 }

@@ -69,7 +69,7 @@ describe("parseConfig", () => {
 
   test("a required variable that is missing is named", () => {
     expect(problemsOf({}, ["auth"])).toEqual([
-      "AUTH_JWT_SECRET is required (HS256 secret of API tokens and session cookies (≥ 32 chars).)",
+      "AUTH_JWT_SECRET is required (Master secret (≥ 32 chars); API, session, event and internal tokens each sign with a key derived from it (HKDF).)",
     ]);
   });
 

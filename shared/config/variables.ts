@@ -61,6 +61,10 @@ const secretOf =
     if (optionalValue && raw === "") return { value: "" };
     return raw.length >= min ? { value: raw } : { error: `must be at least ${min} characters long` };
   };
+const headerName: Parse<string> = (raw) =>
+  raw.trim() === "" || /^[A-Za-z0-9-]+$/.test(raw.trim())
+    ? { value: raw.trim().toLowerCase() }
+    : { error: `must be an HTTP header name, got "${raw}"` };
 const brokers: Parse<string[]> = (raw) => {
   const list = raw
     .split(",")
@@ -293,19 +297,38 @@ export const sections = {
     ),
   },
   webhooks: {
-    secret: def(
-      "WEBHOOK_SECRET",
-      undefined,
-      "Signs webhook deliveries (Standard Webhooks HMAC-SHA256; ≥ 32 chars).",
-      secretOf(32),
-      true,
+    allowPrivate: def(
+      "ALLOW_PRIVATE_WEBHOOKS",
+      "false",
+      "Accept and deliver to loopback/private webhook addresses on any port, over http too (local development and tests only).",
+      bool,
+    ),
+    allowHttp: def(
+      "WEBHOOK_ALLOW_HTTP",
+      "false",
+      "Accept plain http webhook URLs (port 80) besides https (port 443).",
+      bool,
+    ),
+    timeoutMs: def(
+      "WEBHOOK_TIMEOUT_MS",
+      "10000",
+      "Deadline of one webhook attempt (resolve, connect, answer); a claimed delivery is leased for twice this.",
+      int(100, 120000),
+    ),
+  },
+  backlog: {
+    reportIntervalMs: def(
+      "BACKLOG_REPORT_INTERVAL_MS",
+      "5000",
+      "How often the relay publishes the request topic's consumer lag to Redis for the edge's backlog guard.",
+      int(100, 600000),
     ),
   },
   auth: {
     jwtSecret: def(
       "AUTH_JWT_SECRET",
       undefined,
-      "HS256 secret of API tokens and session cookies (≥ 32 chars).",
+      "Master secret (≥ 32 chars); API, session, event and internal tokens each sign with a key derived from it (HKDF).",
       secretOf(32),
       true,
     ),
@@ -330,11 +353,41 @@ export const sections = {
       urlOf(["http:", "https:"]),
     ),
     rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
-    allowPrivateWebhooks: def(
-      "ALLOW_PRIVATE_WEBHOOKS",
-      "false",
-      "Accept loopback/private webhook hosts (local only).",
-      bool,
+    trustedClientIpHeader: def(
+      "TRUSTED_CLIENT_IP_HEADER",
+      "",
+      "Header in which the proxy in front of the edge puts the client's IP (e.g. CF-Connecting-IP); empty: never read, the peer address is used.",
+      headerName,
+    ),
+    sessionsPerIpPerHour: def(
+      "SESSIONS_PER_IP_PER_HOUR",
+      "20",
+      "New anonymous sessions (studio page visits without a cookie) per client IP per hour.",
+      int(1, 1000000),
+    ),
+    anonymousSubmitsPerIpPerMinute: def(
+      "ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE",
+      "10",
+      "Submissions by cookie (anonymous) users per client IP per minute, on top of the per-user limit.",
+      int(1, 1000000),
+    ),
+    readsPerIpPerMinute: def(
+      "READS_PER_IP_PER_MINUTE",
+      "600",
+      "API calls other than submissions (list, get, cancel, webhook secret) per client IP per minute.",
+      int(1, 10000000),
+    ),
+    backlogMaxRequests: def(
+      "BACKLOG_MAX_REQUESTS",
+      "10000",
+      "Submissions are refused (503) while more requests than this wait for the workers (consumer lag).",
+      int(1, 1000000000),
+    ),
+    syncMaxInFlight: def(
+      "SYNC_MAX_IN_FLIGHT",
+      "8",
+      "Synchronous generations (ENABLE_KAFKA_IMAGE_GENERATION=false) one edge process runs at once; more are refused (503).",
+      int(1, 10000),
     ),
   },
   public: {

@@ -3,7 +3,7 @@
  * code runs (`Schema.jsonSchema`), error answers from shared/api-errors.ts's table. The documents
  * themselves (`edge/openapi-document.ts`, `worker/http/openapi-document.ts`) only arrange them.
  */
-import { API_ERRORS, type ApiErrorCode, apiErrorBody } from "../api-errors.ts";
+import { API_ERRORS, type ApiErrorCode, type ApiErrorEntry, apiErrorBody } from "../api-errors.ts";
 import { type JsonSchema, schemaRegistry } from "../schema/json-schema.ts";
 import type { Schema } from "../schema/schema.ts";
 
@@ -16,7 +16,11 @@ export interface OpenApiDocument extends OpenApiObject {
 
 export const ERROR_RESPONSE_REF = "#/components/responses/";
 
-export function createOpenApiBuilder() {
+/**
+ * `fixedMessages`: the server answers each code with the table's fixed `message` (the edge), so
+ * each error response shows it as its example; the workers' answers name what went wrong.
+ */
+export function createOpenApiBuilder(options: { fixedMessages?: boolean } = {}) {
   const registry = schemaRegistry();
   const responses: Record<string, OpenApiObject> = {};
   const schema = (s: Schema<unknown>): JsonSchema => s.jsonSchema(registry.context);
@@ -32,22 +36,16 @@ export function createOpenApiBuilder() {
   const errors = (...codes: ApiErrorCode[]): Record<string, OpenApiObject> => {
     const out: Record<string, OpenApiObject> = {};
     for (const code of codes) {
-      const entry: { status: number; meaning: string; retryAfter?: boolean } = API_ERRORS[code];
+      const entry: ApiErrorEntry = API_ERRORS[code];
       const status = String(entry.status);
       if (out[status]) throw new Error(`${code} and another code share status ${status}`);
+      const example = options.fixedMessages ? { example: { error: { code, message: entry.message } } } : {};
       responses[code] ??= {
         description: `\`${code}\`: ${entry.meaning}`,
         ...(entry.retryAfter
-          ? {
-              headers: {
-                "Retry-After": {
-                  description: "Seconds until a submission is accepted again (sent with the submit limit).",
-                  schema: { type: "integer", minimum: 1 },
-                },
-              },
-            }
+          ? { headers: { "Retry-After": { description: entry.retryAfter, schema: { type: "integer", minimum: 1 } } } }
           : {}),
-        content: { "application/json": { schema: schema(apiErrorBody) } },
+        content: { "application/json": { schema: schema(apiErrorBody), ...example } },
       };
       out[status] = { $ref: `${ERROR_RESPONSE_REF}${code}` };
     }

@@ -18,6 +18,8 @@ import {
   withDefault,
 } from "./schema.ts";
 
+const publicOnly = { allowPrivate: false, allowHttp: false };
+
 const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: false });
 /** Both verdicts on each input: the validator's and Ajv's on the validator's JSON form. */
 function verdicts(schema: Schema<unknown>, inputs: unknown[]) {
@@ -70,8 +72,8 @@ describe("each schema's JSON form accepts and refuses what the schema does", () 
       null,
       "prompt=x",
     ];
-    expect(disagreements(submitSchema(false), inputs)).toEqual([]);
-    expect(verdicts(submitSchema(false), inputs).filter((v) => v.parse).length).toBe(5);
+    expect(disagreements(submitSchema(publicOnly), inputs)).toEqual([]);
+    expect(verdicts(submitSchema(publicOnly), inputs).filter((v) => v.parse).length).toBe(5);
   });
 
   test("the generation snapshot", () => {
@@ -123,7 +125,7 @@ describe("each schema's JSON form accepts and refuses what the schema does", () 
 
 describe("JSON Schema output", () => {
   test("fixed defaults are published; a computed one (the random seed) is described instead", () => {
-    const properties = (submitSchema(false).jsonSchema() as { properties: Record<string, { default?: unknown }> })
+    const properties = (submitSchema(publicOnly).jsonSchema() as { properties: Record<string, { default?: unknown }> })
       .properties;
     expect(properties.width?.default).toBe(1024);
     expect(properties.style?.default).toBe("pixel-art");

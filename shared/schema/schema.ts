@@ -230,7 +230,7 @@ export function object<S extends Shape>(
       const issues: Issue[] = [];
       const at = (key: string) => (path ? `${path}.${key}` : key);
       for (const [key, schema] of Object.entries(shape)) {
-        const value = record[key];
+        const value = Object.hasOwn(record, key) ? record[key] : undefined;
         if (value === undefined && !schema.optional) {
           issues.push({ path: at(key), message: "is required" });
           continue;
@@ -240,8 +240,9 @@ export function object<S extends Shape>(
         else if (r.value !== undefined) out[key] = r.value;
       }
       if (!rules.allowUnknown)
+        // Own keys only: `key in shape` would admit "__proto__" and "constructor" from Object.prototype.
         for (const key of Object.keys(record))
-          if (!(key in shape)) issues.push({ path: at(key), message: "is not a known field" });
+          if (!Object.hasOwn(shape, key)) issues.push({ path: at(key), message: "is not a known field" });
       return issues.length ? { ok: false, issues } : ok(out as ObjectOf<S>);
     },
     jsonSchema(context) {

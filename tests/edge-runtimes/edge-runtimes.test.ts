@@ -5,6 +5,7 @@
  * (fresh topics and keys, a real worker), so generations really complete.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { API_ERRORS } from "../../shared/api-errors.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../../worker/testing/pipeline-harness.ts";
 import { scriptedProvider } from "../../worker/testing/scripted-provider.ts";
@@ -141,11 +142,17 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
     expect(cookie).toMatch(/^ps_session=[^;]+;.*HttpOnly/);
 
     const session = { cookie: cookie.split(";")[0] ?? "" };
-    const form = await call("/api/generations", {
-      method: "POST",
-      headers: { ...session, "content-type": "application/x-www-form-urlencoded" },
-      body: new URLSearchParams({ prompt: "from the form", width: "256", height: "256" }).toString(),
-    });
+    const post = (headers: Record<string, string>) =>
+      call("/api/generations", {
+        method: "POST",
+        headers: { ...session, "content-type": "application/x-www-form-urlencoded", ...headers },
+        body: new URLSearchParams({ prompt: "from the form", width: "256", height: "256" }).toString(),
+      });
+    // A form post riding the cookie must come from the studio's origin (STUDIO_ORIGIN), as the browser says.
+    const forged = await post({ origin: "https://elsewhere.example" });
+    expect(forged.status).toBe(403);
+    expect(((await forged.json()) as ApiErrorBody).error.code).toBe("forbidden");
+    const form = await post({ origin: edge.url });
     expect(form.status).toBe(202);
     const { id } = (await form.json()) as Accepted;
     expect((await waitFor(id, (g) => g.status === "completed", session)).params.prompt).toBe("from the form");
@@ -162,8 +169,9 @@ describe.each(EDGE_RUNTIMES)("a bad setting on %s", (runtime) => {
         await waitUntilServing(edge);
         const response = await fetch(`${edge.url}/api/generations`);
         expect(response.status).toBe(503);
+        expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
         expect(await response.json()).toEqual({
-          error: { code: "unavailable", message: "The service is unavailable" },
+          error: { code: "unavailable", message: API_ERRORS.unavailable.message },
         });
         // workerd's log reaches its host's output a moment after the response.
         for (let i = 0; i < 100 && !edge.output().includes(problem); i++) await Bun.sleep(50);

@@ -1,5 +1,7 @@
+import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import type { RequestEvent } from "../../shared/events/events.ts";
-import { toGenerationErrorCode } from "../../shared/job-states.ts";
+import { GENERATION_ERROR_MESSAGES, type GenerationErrorCode, toGenerationErrorCode } from "../../shared/job-states.ts";
+import type { Logger } from "../../shared/logger.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import type { ImageStore } from "../images/image-store.ts";
 import type { GenerationProvider } from "./provider.ts";
@@ -11,7 +13,13 @@ import { storeImage } from "./store-image.ts";
  */
 export async function generateNow(
   request: RequestEvent,
-  deps: { provider: GenerationProvider; store: ImageStore; imageUrl(key: string): string; timeoutMs: number },
+  deps: {
+    provider: GenerationProvider;
+    store: ImageStore;
+    imageUrl(key: string): string;
+    timeoutMs: number;
+    logger: Logger;
+  },
 ): Promise<GenerationSnapshot> {
   const startedAt = new Date().toISOString();
   const base = { id: request.id, params: request.params, createdAt: request.createdAt, startedAt, attempts: 1, seq: 0 };
@@ -31,19 +39,21 @@ export async function generateNow(
       image: { url, width, height, format, bytes },
     };
   } catch (error) {
-    const e = error as { code?: string; message?: string; retryable?: boolean; name?: string };
-    const timedOut = e.name === "TimeoutError";
+    const timedOut = (error as { name?: string }).name === "TimeoutError";
+    const code: GenerationErrorCode = timedOut
+      ? "timeout"
+      : error instanceof PipelineError
+        ? toGenerationErrorCode(error.code)
+        : "internal";
+    // Users see the code's fixed message; the error itself (hosts, paths, provider text) is logged.
+    deps.logger.warn("synchronous generation failed", { generation: request.id, code, error });
     return {
       ...base,
       status: "failed",
       progress: 100,
       stage: "done",
       completedAt: new Date().toISOString(),
-      error: {
-        code: timedOut ? "timeout" : toGenerationErrorCode(e.code),
-        message: timedOut ? `generation exceeded ${deps.timeoutMs} ms` : (e.message ?? "generation failed"),
-        retryable: Boolean(e.retryable),
-      },
+      error: { code, message: GENERATION_ERROR_MESSAGES[code], retryable: !timedOut && isRetryable(error) },
     };
   }
 }

@@ -1,7 +1,8 @@
-import { clipText, isRetryable, PipelineError } from "../../shared/errors.ts";
+import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import { CompleteEvent, FailedEvent, type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import {
+  GENERATION_ERROR_MESSAGES,
   type GenerationErrorCode,
   type JobStatus,
   type Stage,
@@ -125,8 +126,9 @@ export async function runGeneration(
   const cancel = async () =>
     finish({ status: await statusEvent("canceled", "done", 100), published: false }, "canceled");
   const fail = async (error: unknown, retryable: boolean) => {
-    const message = error instanceof Error ? error.message : String(error);
-    const detail = { code: codeOf(error), message: clipText(message, 2000) || "generation failed", retryable };
+    const code = codeOf(error);
+    // Users see the code's fixed message; the error itself (hosts, paths, provider text) is logged.
+    const detail = { code, message: GENERATION_ERROR_MESSAGES[code], retryable };
     const status = await statusEvent("failed", "done", 100, { error: detail });
     const event = FailedEvent.create({
       id,
@@ -136,7 +138,7 @@ export async function runGeneration(
       attempts: attempt,
       failedAt: status.at,
     });
-    log.warn("generation failed", { code: detail.code, attempts: attempt, retryable });
+    log.warn("generation failed", { code, attempts: attempt, retryable, error });
     return finish({ status, outcome: { topic: "failed", event }, published: false }, "failed");
   };
 

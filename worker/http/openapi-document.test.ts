@@ -48,7 +48,13 @@ test("every route a worker serves is documented, and the document lists no other
     internal: {
       secret: "s".repeat(40),
       generateNow: (request) =>
-        generateNow(request, { provider, store, imageUrl: (key) => `/images/${key}`, timeoutMs: 10_000 }),
+        generateNow(request, {
+          provider,
+          store,
+          imageUrl: (key) => `/images/${key}`,
+          timeoutMs: 10_000,
+          logger: silentLogger,
+        }),
     },
   });
   const document = workerOpenApiDocument(parseConfig({}, ["public"]));

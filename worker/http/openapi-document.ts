@@ -217,13 +217,17 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
           type: "apiKey",
           in: "query",
           name: "token",
-          description: "The token in the submit's `links.events`.",
+          description:
+            "The token in the submit's `links.events` (signed with the event-token key derived from " +
+            "AUTH_JWT_SECRET, audience `generation-events`).",
         },
         serviceToken: {
           type: "http",
           scheme: "bearer",
           bearerFormat: "JWT",
-          description: "A minute-long HS256 token of audience `internal`, minted by the edge.",
+          description:
+            "A minute-long HS256 token minted by the edge, keyed with the internal key derived from " +
+            "AUTH_JWT_SECRET (HKDF-SHA-256, info `jwt:internal`), audience `internal`.",
         },
       },
     },

@@ -9,6 +9,7 @@ import { mintInternalToken } from "../../shared/auth/internal-token.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import type { OpenApiDocument } from "../../shared/openapi/openapi-builder.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
+import { deadRedisUrl } from "../redis/redis-test-env.ts";
 import { contractOf } from "../testing/openapi-contract.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { scriptedProvider } from "../testing/scripted-provider.ts";
@@ -118,6 +119,52 @@ describe("the edge answers as docs/openapi.json says", () => {
     expect(limited?.status).toBe(429);
     expect(Number(limited?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     expect(await edgeAnswer("POST /api/generations", limited as Response)).toEqual([]);
+  });
+
+  test("the webhook secret call; cross-site cookie posts; per-address limits; a limiter that cannot decide", async () => {
+    const secretCall = (init: RequestInit = {}) =>
+      p.api("/api/webhook-secret", { method: "POST", user: "ed", ...init });
+    const first = await secretCall();
+    expect(first.status).toBe(201);
+    expect(await edgeAnswer("POST /api/webhook-secret", first)).toEqual([]);
+    const rotated = await secretCall({ headers: { "content-type": "application/json" }, body: "{}" });
+    expect(rotated.status).toBe(201);
+    expect(((await rotated.clone().json()) as { previousValidUntil: string | null }).previousValidUntil).not.toBeNull();
+    expect(await edgeAnswer("POST /api/webhook-secret", rotated)).toEqual([]);
+    const refused: [Response, number][] = [
+      [await secretCall({ headers: { "content-type": "application/json" }, body: '{"graceHours":1}' }), 400],
+      [await secretCall({ headers: { "content-type": "text/plain" }, body: "rotate" }), 415],
+    ];
+    for (const [response, status] of refused) {
+      expect(response.status).toBe(status);
+      expect(await edgeAnswer("POST /api/webhook-secret", response)).toEqual([]);
+    }
+
+    const page = await fetch(`${p.edgeUrl}/`);
+    const cookie = (page.headers.get("set-cookie") ?? "").split(";")[0] ?? "";
+    const forged = await fetch(`${p.edgeUrl}/api/generations`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded", origin: "https://evil.test" },
+      body: "prompt=forged",
+    });
+    expect(forged.status).toBe(403);
+    expect(await edgeAnswer("POST /api/generations", forged)).toEqual([]);
+
+    // Every test client is 127.0.0.1: an edge allowing one new session per address soon refuses.
+    const strict = p.startEdge({ SESSIONS_PER_IP_PER_HOUR: "1" });
+    let visit: Response | undefined;
+    for (let i = 0; i < 2 && visit?.status !== 429; i++) visit = await fetch(`${strict}/`);
+    expect(visit?.status).toBe(429);
+    expect(Number(visit?.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await edgeAnswer("GET /", visit as Response)).toEqual([]);
+
+    const blind = p.startEdge({ UPSTASH_REDIS_REST_URL: deadRedisUrl().replace("redis:", "http:") });
+    const undecided = await fetch(`${blind}/api/generations`, {
+      headers: { authorization: `Bearer ${await p.token("ed")}` },
+    });
+    expect(undecided.status).toBe(503);
+    expect(Number(undecided.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    expect(await edgeAnswer("GET /api/generations", undecided)).toEqual([]);
   });
 
   test("health, the studio page and the document itself", async () => {

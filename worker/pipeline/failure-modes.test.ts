@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
+import { GENERATION_ERROR_MESSAGES } from "../../shared/job-states.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import { replayFailed } from "../relay/replay-failed.ts";
@@ -31,7 +32,7 @@ describe("timeouts, retries and failures", () => {
     const id = await submit(p);
     const done = await p.waitFor("u1", id);
     expect(done.status).toBe("failed");
-    expect(done.error).toEqual({ code: "timeout", message: "generation exceeded 300 ms", retryable: false });
+    expect(done.error).toEqual({ code: "timeout", message: GENERATION_ERROR_MESSAGES.timeout, retryable: false });
     const [failed] = await readMessages(p.kafka, p.topics.failed.name, 1);
     expect(JSON.parse(failed?.value ?? "{}")).toMatchObject({ id, error: { code: "timeout" }, request: { id } });
   });

@@ -88,8 +88,14 @@ test("a generation moves the named series of every process, each scraped on its 
   expect(new Set(p.metricsUrls.values()).size).toBe(p.metricsUrls.size);
   for (const url of p.metricsUrls.values()) expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
 
-  const before = await scrapeAll();
   const token = await mintApiToken("metrics-user", p.jwtSecret);
+  // A webhookUrl needs the user's signing secret first.
+  const secret = await fetch(`${p.edgeUrl}/api/webhook-secret`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+  });
+  expect(secret.status).toBe(201);
+  const before = await scrapeAll();
   const response = await fetch(`${p.edgeUrl}/api/generations`, {
     method: "POST",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },

@@ -33,6 +33,8 @@ beforeAll(async () => {
     history: true,
     maxConcurrent: 4,
     edgeEnv: { ALLOW_PRIVATE_WEBHOOKS: "true" },
+    // The receiver is on loopback: the dispatcher may deliver there (local development's policy).
+    webhooks: { policy: { allowPrivate: true, allowHttp: true } },
   });
 }, 60_000);
 afterAll(async () => {
@@ -202,6 +204,7 @@ describe("a webhook delivery that can never be attempted", () => {
     await p.redis.send("ZADD", [keys.webhooksDue(), String(Date.now()), broken]);
 
     const webhookUrl = `http://127.0.0.1:${receiver.port}/hook`;
+    await p.webhookSecret("wes");
     const response = await p.submit("wes", { prompt: "hooked", width: 256, height: 256, webhookUrl });
     const { id } = (await response.json()) as { id: string };
     await p.waitFor("wes", id);

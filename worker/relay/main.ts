@@ -1,5 +1,6 @@
-/** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels; webhooks. */
+/** `npm run kafka:relay`: Kafka status → Redis snapshots, replay log and live channels; webhooks; backlog figure. */
 import { topicSpecs } from "../../shared/topics.ts";
+import { createBacklogReporter } from "../backlog/backlog-reporter.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
@@ -12,7 +13,16 @@ import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook
 import { createSnapshotWriter } from "./snapshot-writer.ts";
 import { createStatusRelay } from "./status-relay.ts";
 
-const config = configOrExit(process.env, ["kafka", "redis", "keys", "webhooks", "listen", "health", "metrics"]);
+const config = configOrExit(process.env, [
+  "kafka",
+  "redis",
+  "keys",
+  "webhooks",
+  "backlog",
+  "listen",
+  "health",
+  "metrics",
+]);
 const logger = loggerFor(config, "status-relay");
 const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "status-relay", logger);
 const onParked = deadLetterMetrics(metrics);
@@ -37,10 +47,19 @@ const relay = createStatusRelay({
 const webhooks = createWebhookDispatcher({
   redis,
   prefix: config.keys.redisPrefix,
-  secret: config.webhooks.secret,
+  policy: config.webhooks,
   deadLetters: deadLetters(WEBHOOK_DISPATCHER),
   logger: logger.child({ component: "webhooks" }),
   observe: webhookMetrics(metrics),
+});
+const backlog = createBacklogReporter({
+  admin: kafka.admin(),
+  redis,
+  prefix: config.keys.redisPrefix,
+  topic: topics.requests.name,
+  groupId: config.kafka.consumerGroup,
+  intervalMs: config.backlog.reportIntervalMs,
+  logger: logger.child({ component: "backlog" }),
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.
 const probe = config.health.port
@@ -52,12 +71,13 @@ const probe = config.health.port
   : null;
 await relay.start();
 webhooks.start();
+backlog.start();
 logger.info("status relay running", { group: config.kafka.relayGroup });
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
   process.on(signal, () => {
-    stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop()])
+    stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop(), backlog.stop()])
       .then(() => producer.close())
       .then(() => {
         redis.close();

@@ -40,7 +40,7 @@ beforeAll(async () => {
 afterAll(() => deleteTestTopics(kafka));
 
 describe.each([
-  ["worker/relay/main.ts", { KAFKA_RELAY_GROUP: `${run}relay`, WEBHOOK_SECRET: "w".repeat(40) }],
+  ["worker/relay/main.ts", { KAFKA_RELAY_GROUP: `${run}relay` }],
   ["worker/history/main.ts", { KAFKA_HISTORY_GROUP: `${run}history` }],
 ])("%s with HEALTH_PORT", (script, roleEnv) => {
   test("serves /readyz: 200 once its consumer joined the group; stops cleanly on SIGTERM", async () => {

@@ -10,8 +10,10 @@ import { createEdgeApp } from "../../edge/app.ts";
 import { mintApiToken } from "../../edge/auth.ts";
 import { buildEdgeDeps } from "../../edge/build-deps.ts";
 import type { SectionConfig } from "../../shared/config/parse-config.ts";
+import type { WebhookPolicy } from "../../shared/net/webhook-url.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import { createBacklogReporter } from "../backlog/backlog-reporter.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createKafkaRestGateway } from "../gateway/gateway-app.ts";
 import { generateNow } from "../generation/generate-now.ts";
@@ -34,6 +36,7 @@ import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
+import type { Resolve } from "../webhooks/destination.ts";
 import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
@@ -57,6 +60,17 @@ export interface PipelineOptions {
   live?: { maxSocketsPerUser?: number; maxSocketsPerAddress?: number; leaseMs?: number; maxBufferedBytes?: number };
   /** Also run the history writer (complete/failed → a fresh SQLite file). */
   history?: boolean;
+  /** The webhook dispatcher's destination policy (default: public addresses only), resolver, CA and lease. */
+  webhooks?: {
+    /** False: no in-process dispatcher (a test runs its own, e.g. as a process it kills). */
+    enabled?: boolean;
+    policy?: WebhookPolicy & { timeoutMs?: number };
+    resolve?: Resolve;
+    ca?: string;
+    leaseMs?: number;
+  };
+  /** BACKLOG_REPORT_INTERVAL_MS of the relay's backlog reporter (default 100). */
+  backlogIntervalMs?: number;
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
@@ -137,17 +151,29 @@ export async function startPipeline(options: PipelineOptions = {}) {
       })
     : null;
   await historyWriter?.start();
-  const webhookSecret = secret();
   const webhooks = createWebhookDispatcher({
     redis,
     prefix,
-    secret: webhookSecret,
+    policy: options.webhooks?.policy ?? { allowPrivate: false, allowHttp: false },
     deadLetters: deadLetters(WEBHOOK_DISPATCHER),
     logger: silentLogger,
     schedule: [50, 100, 200],
     pollMs: 20,
+    ...(options.webhooks?.resolve ? { resolve: options.webhooks.resolve } : {}),
+    ...(options.webhooks?.ca ? { ca: options.webhooks.ca } : {}),
+    ...(options.webhooks?.leaseMs ? { leaseMs: options.webhooks.leaseMs } : {}),
   });
-  webhooks.start();
+  if (options.webhooks?.enabled !== false) webhooks.start();
+  const backlog = createBacklogReporter({
+    admin: kafka.admin(),
+    redis,
+    prefix,
+    topic: topics.requests.name,
+    groupId: kafkaConfig.consumerGroup,
+    intervalMs: options.backlogIntervalMs ?? 100,
+    logger: silentLogger,
+  });
+  backlog.start();
 
   const imageServer = serve(createWorkerApp({ images: imageRoutes(store) }).fetch);
   // The worker's internal port, which the edge's synchronous path calls.
@@ -158,7 +184,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
       internal: {
         secret: jwtSecret,
         generateNow: (request) =>
-          generateNow(request, { provider, store, imageUrl, timeoutMs: options.timeoutMs ?? 30_000 }),
+          generateNow(request, {
+            provider,
+            store,
+            imageUrl,
+            timeoutMs: options.timeoutMs ?? 30_000,
+            logger: silentLogger,
+          }),
       },
     }),
     { host: "127.0.0.1", port: 0 },
@@ -252,17 +284,27 @@ export async function startPipeline(options: PipelineOptions = {}) {
     PUBLIC_WS_URL: liveServers[0]?.url ?? "ws://127.0.0.1:1",
     STUDIO_ORIGIN: studioOrigin,
     LOG_LEVEL: "error",
+    // Every test client shares 127.0.0.1: per-address limits are tested on their own.
+    SESSIONS_PER_IP_PER_HOUR: "1000000",
+    ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE: "1000000",
+    READS_PER_IP_PER_MINUTE: "10000000",
     ...options.edgeEnv,
   };
-  const edgeDeps = buildEdgeDeps(edgeEnv);
-  const edge = Bun.serve({
-    port: edgePort,
-    hostname: "127.0.0.1",
-    fetch: createEdgeApp({ ...edgeDeps, logger: silentLogger }).fetch,
-  });
+  /** An edge on `port` (any free one by default) over this pipeline's gateway and bridge. */
+  const serveEdge = (env: Record<string, string>, port = 0) =>
+    Bun.serve({
+      port,
+      hostname: "127.0.0.1",
+      fetch: createEdgeApp({ ...buildEdgeDeps({ ...edgeEnv, ...env }), logger: silentLogger }).fetch,
+    });
+  const edge = serveEdge({}, edgePort);
   const edgeUrl = `http://127.0.0.1:${edge.port}`;
 
+  const extraEdges: ReturnType<typeof serveEdge>[] = [];
   stops.push(
+    async () => {
+      for (const extra of extraEdges) await extra.stop(true);
+    },
     () => edge.stop(true),
     async () => {
       for (const live of liveServers) await live.stop().catch(() => {});
@@ -274,6 +316,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     () => historyWriter?.stop(),
     () => history?.close(),
     () => webhooks.stop(),
+    () => backlog.stop(),
     () => imageServer.stop(true),
     () => internalServer.stop(true),
     () => gateway.stop(true),
@@ -310,9 +353,16 @@ export async function startPipeline(options: PipelineOptions = {}) {
     groups: { relay: relayGroup, history: historyGroup, workers: kafkaConfig.consumerGroup },
     liveServers,
     studioOrigin,
-    webhookSecret,
+    /** Another edge over the same pipeline with `env` on top of this one's (e.g. other limits); stopped with it. */
+    startEdge(env: Record<string, string>): string {
+      const extra = serveEdge(env);
+      extraEdges.push(extra);
+      return `http://127.0.0.1:${extra.port}`;
+    },
     /** The environment the edge runs with, for starting it elsewhere (another runtime, another process). */
     edgeEnv,
+    /** The relay's backlog reporter (the figure the edge's backlog guard reads). */
+    backlog,
     /** Starts another live server (e.g. on the port of one that was stopped: a restart). */
     async startLive(port?: number) {
       const live = await startLive(port);
@@ -320,6 +370,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
       return live;
     },
     token: (userId: string) => mintApiToken(userId, jwtSecret),
+    /** Creates (or rotates) the user's webhook signing secret through the API; returns the `whsec_…` secret. */
+    async webhookSecret(userId: string): Promise<string> {
+      const response = await pipeline.api("/api/webhook-secret", { method: "POST", user: userId });
+      if (response.status !== 201) throw new Error(`webhook secret: HTTP ${response.status}`);
+      return ((await response.json()) as { secret: string }).secret;
+    },
     async api(path: string, init: RequestInit & { user?: string } = {}) {
       const headers = new Headers(init.headers);
       if (init.user && !headers.has("authorization"))

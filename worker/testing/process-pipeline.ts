@@ -87,7 +87,6 @@ export async function startProcessPipeline(options: { workers?: number; env?: Re
     REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
     AUTH_JWT_SECRET: jwtSecret,
-    WEBHOOK_SECRET: secret(),
     KAFKA_REST_PASSWORD: secret(),
     KAFKA_REST_PORT: String(ports.rest),
     KAFKA_REST_URL: `http://127.0.0.1:${ports.rest}`,

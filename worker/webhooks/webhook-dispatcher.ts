@@ -1,10 +1,16 @@
-import { signWebhook, webhookDeliveryId } from "../../shared/auth/webhook-signature.ts";
-import { isRetryable } from "../../shared/errors.ts";
+import { sha256Hex } from "../../shared/digest.ts";
+import { errorMessage, isRetryable } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
+import type { WebhookPolicy } from "../../shared/net/webhook-url.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { type StoredSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
+import { type StoredWebhookSecrets, signingSecrets } from "../../shared/webhook-secret.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
+import { luaScript } from "../redis/lua-script.ts";
 import type { Redis } from "../redis/redis-client.ts";
+import { postPinned, REFUSED, type Resolve, resolveDestination, systemResolve } from "./destination.ts";
+import { CLAIM_DUE, SETTLE } from "./lease-scripts.ts";
+import { signDelivery } from "./standard-webhooks.ts";
 
 /** Delays before each retry, in ms: ten attempts over about two hours, as fal's queue does. */
 export const WEBHOOK_RETRY_SCHEDULE_MS = [
@@ -17,14 +23,18 @@ export const WEBHOOK_DISPATCHER = "webhook-dispatcher";
 export interface WebhookDispatcherOptions {
   redis: Redis;
   prefix: string;
-  secret: string;
+  /** ALLOW_PRIVATE_WEBHOOKS, WEBHOOK_ALLOW_HTTP and WEBHOOK_TIMEOUT_MS (the deadline of one attempt). */
+  policy: WebhookPolicy & { timeoutMs?: number };
   /** Where a delivery that cannot even be attempted (its stored state does not parse) is parked. */
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   schedule?: number[];
   pollMs?: number;
-  timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** How long a claimed delivery is held before another dispatcher may take it (default twice the timeout). */
+  leaseMs?: number;
+  resolve?: Resolve;
+  /** Extra trusted CA certificates (PEM), for tests with their own CA. */
+  ca?: string;
   observe?: WebhookObserver;
 }
 
@@ -34,114 +44,148 @@ export interface WebhookObserver {
   backlog(count: number): void;
 }
 
-export type DeliveryResult = { ok: true; status: number } | { ok: false; reason: string };
+type Result = { ok: true; status: number } | { ok: false; reason: string; permanent: boolean };
+
+const claimDue = luaScript(CLAIM_DUE);
+const settle = luaScript(SETTLE);
+
+/** A delivery id stable across retries of one event, so receivers can drop duplicates. */
+export const webhookDeliveryId = (generationId: string, status: string): string => `msg_${generationId}_${status}`;
+
+const asObject = (flat: unknown): Record<string, string> => {
+  const out: Record<string, string> = {};
+  const list = Array.isArray(flat) ? (flat as string[]) : [];
+  for (let i = 0; i + 1 < list.length; i += 2) out[list[i] as string] = list[i + 1] as string;
+  return out;
+};
 
 /**
  * Delivers terminal generations to their `webhookUrl`, durably: due deliveries live in a Redis
- * sorted set (queued by the relay's Lua in the same step that applies the terminal event), one
- * dispatcher claims each by ZREM, and a failure is put back with the next delay. The body is
- * the generation as `GET /api/generations/{id}` shows it, signed per Standard Webhooks.
+ * sorted set (queued by the relay's Lua in the same step that applies the terminal event) and are
+ * claimed with a lease (`lease-scripts.ts`), so a dispatcher dying mid-delivery loses nothing.
+ * Each attempt checks the destination anew and connects to the checked address
+ * (`destination.ts`); the body is the generation as `GET /api/generations/{id}` shows it, signed
+ * with the owner's secrets per Standard Webhooks.
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const { redis, logger } = options;
   const keys = redisKeys(options.prefix);
   const schedule = options.schedule ?? WEBHOOK_RETRY_SCHEDULE_MS;
-  const doFetch = options.fetch ?? fetch;
+  const timeoutMs = options.policy.timeoutMs ?? 10_000;
+  const leaseMs = options.leaseMs ?? 2 * timeoutMs;
+  const resolve = options.resolve ?? systemResolve;
+  const scriptKeys = [keys.webhooksDue(), keys.webhookLeases(), keys.webhookAttempts()];
   let timer: ReturnType<typeof setTimeout> | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
   const delivered: string[] = [];
 
-  async function deliver(snapshot: StoredSnapshot): Promise<DeliveryResult> {
+  async function secretsOf(userId: string): Promise<string[]> {
+    const raw = await redis.send("HGETALL", [keys.webhookSecret(await sha256Hex(userId))]);
+    return signingSecrets(asObject(raw) as StoredWebhookSecrets, Date.now());
+  }
+
+  async function deliver(snapshot: StoredSnapshot): Promise<Result> {
+    const secrets = await secretsOf(snapshot.userId);
+    if (secrets.length === 0) return { ok: false, reason: "the user has no webhook secret", permanent: true };
     const body = JSON.stringify(toPublicSnapshot(snapshot));
     const id = webhookDeliveryId(snapshot.id, snapshot.status);
-    const timestamp = Math.floor(Date.now() / 1000);
+    const timestamp = new Date();
     try {
-      const response = await doFetch(snapshot.webhookUrl ?? "", {
-        method: "POST",
-        redirect: "manual",
+      const deadline = Date.now() + timeoutMs;
+      const destination = await resolveDestination(snapshot.webhookUrl ?? "", options.policy, resolve, timeoutMs);
+      const status = await postPinned(destination, {
         headers: {
           "content-type": "application/json",
+          "user-agent": "pixel-studio-webhooks",
           "webhook-id": id,
-          "webhook-timestamp": String(timestamp),
-          "webhook-signature": await signWebhook(options.secret, id, timestamp, body),
+          "webhook-timestamp": String(Math.floor(timestamp.getTime() / 1000)),
+          "webhook-signature": signDelivery(secrets, id, timestamp, body),
         },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs ?? 10_000),
+        timeoutMs: Math.max(1, deadline - Date.now()),
+        ...(options.ca ? { ca: options.ca } : {}),
       });
-      await response.body?.cancel();
-      if (response.status >= 200 && response.status < 300) return { ok: true, status: response.status };
+      if (status >= 200 && status < 300) return { ok: true, status };
       // Redirects are not followed: a moved endpoint must be updated, not silently chased.
-      return { ok: false, reason: `HTTP ${response.status}` };
+      return { ok: false, reason: `HTTP ${status}`, permanent: false };
     } catch (error) {
-      return { ok: false, reason: (error as Error).message };
+      // A refused destination is final; DNS, connection and timeout failures are tried again.
+      return { ok: false, reason: errorMessage(error), permanent: (error as { code?: string }).code === REFUSED };
     }
   }
 
-  async function handle(id: string): Promise<void> {
+  async function handle(id: string, attempt: number, token: string): Promise<void> {
+    const done = async (outcome: "done" | "retry", delay = 0) => {
+      const settled = await settle(redis, scriptKeys, [id, token, outcome, delay]);
+      if (settled !== 1) logger.warn("webhook lease ran out before the delivery settled", { generation: id });
+    };
     const raw = await redis.send("GET", [keys.snapshot(id)]);
     const snapshot = typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
-    if (!snapshot?.webhookUrl) return;
+    if (!snapshot?.webhookUrl) return done("done");
+    if (attempt > schedule.length + 1) {
+      logger.error("webhook given up", { generation: id, attempts: attempt - 1, reason: "attempts exhausted" });
+      return done("done");
+    }
     const began = performance.now();
     const result = await deliver(snapshot);
     const seconds = (performance.now() - began) / 1000;
-    const attempts = Number(await redis.send("HINCRBY", [keys.webhookAttempts(), id, "1"]));
     if (result.ok) {
-      await redis.send("HDEL", [keys.webhookAttempts(), id]);
       delivered.push(id);
       options.observe?.attempt("delivered", seconds);
-      logger.info("webhook delivered", { generation: id, status: result.status, attempts });
-      return;
+      logger.info("webhook delivered", { generation: id, status: result.status, attempts: attempt });
+      return done("done");
     }
-    const delay = schedule[attempts - 1];
-    if (delay === undefined) {
-      await redis.send("HDEL", [keys.webhookAttempts(), id]);
+    const delay = schedule[attempt - 1];
+    if (result.permanent || delay === undefined) {
       options.observe?.attempt("given_up", seconds);
-      logger.error("webhook given up", { generation: id, attempts, reason: result.reason });
-      return;
+      logger.error("webhook given up", { generation: id, attempts: attempt, reason: result.reason });
+      return done("done");
     }
-    await redis.send("ZADD", [keys.webhooksDue(), String(Date.now() + delay), id]);
     options.observe?.attempt("retry", seconds);
-    logger.warn("webhook failed; will retry", { generation: id, attempts, reason: result.reason, retryInMs: delay });
+    logger.warn("webhook failed; will retry", {
+      generation: id,
+      attempts: attempt,
+      reason: result.reason,
+      retryInMs: delay,
+    });
+    return done("retry", delay);
   }
 
   async function tick(): Promise<void> {
-    const due = (await redis.send("ZRANGEBYSCORE", [
-      keys.webhooksDue(),
-      "-inf",
-      String(Date.now()),
-      "LIMIT",
-      "0",
-      "20",
-    ])) as string[];
-    await Promise.all(
-      due.map(async (id) => {
-        // ZREM decides which dispatcher owns the delivery when several run.
-        if (Number(await redis.send("ZREM", [keys.webhooksDue(), id])) === 1) await handleOrPark(id);
-      }),
-    );
+    const token = crypto.randomUUID();
+    const claimed = (await claimDue(redis, scriptKeys, [leaseMs, 20, token])) as (string | number)[];
+    const work: Promise<void>[] = [];
+    for (let i = 0; i + 1 < claimed.length; i += 2)
+      work.push(handleOrPark(String(claimed[i]), Number(claimed[i + 1]), token));
+    await Promise.all(work);
+    // Due and leased deliveries alike: what is still to be delivered.
     if (options.observe) options.observe.backlog(Number(await redis.send("ZCARD", [keys.webhooksDue()])));
   }
 
-  /** A delivery failing on its own data is parked; one failing on an outage goes back in the set. */
-  async function handleOrPark(id: string): Promise<void> {
+  /**
+   * A delivery failing on its own data (its stored state does not parse) is parked and settled;
+   * one failing on an outage is left leased, so it is due again when the lease runs out.
+   */
+  async function handleOrPark(id: string, attempt: number, token: string): Promise<void> {
     try {
-      await handle(id);
-      return;
+      await handle(id, attempt, token);
     } catch (error) {
-      if (!isRetryable(error)) {
-        const raw = await redis.send("GET", [keys.snapshot(id)]).catch(() => null);
-        const value = typeof raw === "string" ? raw : null;
-        const source = { kind: "redis" as const, redisKey: keys.webhooksDue(), member: id };
-        try {
-          await options.deadLetters.park({ source, key: id, value, error });
-          return;
-        } catch (parkError) {
-          logger.warn("could not park a webhook delivery; will try again", { generation: id, error: parkError });
-        }
+      if (isRetryable(error)) {
+        logger.warn("webhook delivery step failed; the lease will bring it back", { generation: id, error });
+        return;
       }
-      await redis.send("ZADD", [keys.webhooksDue(), String(Date.now() + (schedule[0] ?? 5_000)), id]);
-      throw error;
+      try {
+        const raw = await redis.send("GET", [keys.snapshot(id)]);
+        const source = { kind: "redis" as const, redisKey: keys.webhooksDue(), member: id };
+        await options.deadLetters.park({ source, key: id, value: typeof raw === "string" ? raw : null, error });
+        await settle(redis, scriptKeys, [id, token, "done", 0]);
+      } catch (parkError) {
+        logger.warn("could not park a webhook delivery; the lease will bring it back", {
+          generation: id,
+          error: parkError,
+        });
+      }
     }
   }
 

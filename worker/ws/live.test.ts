@@ -87,8 +87,9 @@ describe("GET /ws/generations/{id}", () => {
     const other = await submit("eve");
     const base = `${p.liveServers[1]?.url?.replace("ws:", "http:")}/ws/generations/${g.id}?token=`;
     const expired = await signJwt(
-      { sub: "dan", gen: g.id, aud: "generation-events", exp: Math.floor(Date.now() / 1000) - 1 },
+      { sub: "dan", gen: g.id, exp: Math.floor(Date.now() / 1000) - 1 },
       p.jwtSecret,
+      "generation-events",
     );
     for (const token of ["garbage", expired, tokenOf(other.links.events), await p.token("dan")]) {
       const response = await fetch(`${base}${token}`, { headers: { upgrade: "websocket", connection: "Upgrade" } });

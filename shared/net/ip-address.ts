@@ -1,0 +1,49 @@
+/**
+ * IP address rules, through `ipaddr.js` (the one module importing it): which addresses are
+ * public unicast (the only ones a webhook may reach), and how client addresses are grouped for
+ * rate limits. Pure JavaScript, so the edge bundles it on every runtime.
+ */
+import ipaddr from "ipaddr.js";
+
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+
+/** An IPv4 or IPv6 literal (brackets allowed) as one address; IPv4-mapped IPv6 becomes IPv4. Else null. */
+function parse(text: string): Address | null {
+  const bare = text.startsWith("[") && text.endsWith("]") ? text.slice(1, -1) : text;
+  // Only canonical forms: `ipaddr.isValid` also takes "0x7f.1"-style IPv4, which no resolver returns.
+  if (!ipaddr.IPv4.isValidFourPartDecimal(bare) && !ipaddr.IPv6.isValid(bare)) return null;
+  try {
+    return ipaddr.process(bare);
+  } catch {
+    return null;
+  }
+}
+
+export const isIpLiteral = (text: string): boolean => parse(text) !== null;
+
+const GLOBAL_UNICAST_V6 = ipaddr.IPv6.parseCIDR("2000::/3");
+
+/**
+ * True only for addresses on the public internet: not loopback, private, link-local, CGNAT,
+ * unspecified, multicast, reserved, documentation, or IPv6 transition ranges (NAT64, 6to4,
+ * Teredo) that can reach an IPv4 address inside. IPv4-mapped IPv6 is judged as its IPv4.
+ */
+export function isPublicUnicast(text: string): boolean {
+  const address = parse(text);
+  if (!address) return false;
+  if (address.range() !== "unicast") return false;
+  // IPv6 outside the allocated global unicast block (e.g. IPv4-compatible ::7f00:1) is refused too.
+  return address.kind() === "ipv4" || (address as ipaddr.IPv6).match(GLOBAL_UNICAST_V6);
+}
+
+/**
+ * The rate-limit bucket of a client address: an IPv4 address itself, an IPv6 address by its
+ * /64 (one subscriber usually holds a whole /64). Null when `text` is not an address.
+ */
+export function clientBucket(text: string): string | null {
+  const address = parse(text.trim());
+  if (!address) return null;
+  if (address.kind() === "ipv4") return address.toString();
+  const parts = (address as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
+  return `${parts.join(":")}::/64`;
+}

@@ -1,0 +1,39 @@
+/**
+ * Delivery leases, as Lua so each step is atomic. A due delivery is never removed to be
+ * claimed: claiming moves its due time one lease ahead and records who holds it, so if the
+ * holder dies mid-delivery the lease runs out, the delivery is due again and another
+ * dispatcher sends it (at least once, with the same webhook-id). Only the holder settles it.
+ * Times come from Redis (TIME), the same clock the relay queues deliveries with.
+ */
+
+/** KEYS: due set, leases, attempts. ARGV: lease ms, max count, token. Returns [id, attempt, id, attempt, …]. */
+export const CLAIM_DUE = `
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, id in ipairs(due) do
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
+  redis.call('HSET', KEYS[2], id, ARGV[3])
+  out[#out + 1] = id
+  out[#out + 1] = redis.call('HINCRBY', KEYS[3], id, 1)
+end
+return out
+`;
+
+/**
+ * KEYS: due set, leases, attempts. ARGV: id, token, "done" or "retry", retry delay ms.
+ * Returns 1 when settled, 0 when the lease was no longer this holder's (it ran out and another took it).
+ */
+export const SETTLE = `
+if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
+redis.call('HDEL', KEYS[2], ARGV[1])
+if ARGV[3] == 'retry' then
+  local t = redis.call('TIME')
+  redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[4]), ARGV[1])
+else
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+end
+return 1
+`;
