@@ -124,14 +124,22 @@ if snap.webhookUrl ~= nil then
   for _, name in ipairs(snap.webhookEvents or {}) do wanted[name] = true end
   local t = redis.call('TIME')
   local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  -- One pending delivery carries the latest state, so a queued one absorbs a later event;
+  -- webhookQueuedSeq tells a dispatcher holding an older state to queue it again when it settles.
   if ended[ev.status] then
-    if wanted.completed then redis.call('ZADD', KEYS[4], now, ev.id) end
+    if wanted.completed then
+      redis.call('ZADD', KEYS[4], now, ev.id)
+      snap.webhookQueuedSeq = snap.seq
+    end
   elseif started then
-    if wanted.start then redis.call('ZADD', KEYS[4], 'NX', now, ev.id) end
+    if wanted.start then
+      redis.call('ZADD', KEYS[4], 'NX', now, ev.id)
+      snap.webhookQueuedSeq = snap.seq
+    end
   elseif wanted.progress then
-    -- One pending delivery carries the latest state, so a queued one absorbs this event.
     local due = math.max(now, (snap.webhookProgressAt or 0) + tonumber(ARGV[5]))
     if redis.call('ZADD', KEYS[4], 'NX', due, ev.id) == 1 then snap.webhookProgressAt = due end
+    snap.webhookQueuedSeq = snap.seq
   end
 end
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[3])

@@ -118,6 +118,8 @@ export interface StoredSnapshot extends GenerationSnapshot {
   webhookEvents?: WebhookEvent[];
   /** When the last `progress` webhook was queued (Unix ms), for the throttle. */
   webhookProgressAt?: number;
+  /** `seq` of the latest event the webhook asked for (worker/webhooks/lease-scripts.ts's SETTLE). */
+  webhookQueuedSeq?: number;
   /** Store keys of the image and thumbnail, so a deletion removes the files. */
   imageKey?: string;
   thumbnailKey?: string;

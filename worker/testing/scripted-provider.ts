@@ -29,12 +29,20 @@ export function scriptedProvider(script: Step[]) {
   let gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  const provider: GenerationProvider & { readonly calls: number; script: Step[]; release(): void } = {
+  const prompts: string[] = [];
+  const provider: GenerationProvider & {
+    readonly calls: number;
+    /** The prompt of each call, in the order generations started. */
+    readonly prompts: string[];
+    script: Step[];
+    release(): void;
+  } = {
     name: "scripted",
     script,
     get calls() {
       return calls;
     },
+    prompts,
     release() {
       open();
       gate = new Promise<void>((resolve) => {
@@ -43,6 +51,7 @@ export function scriptedProvider(script: Step[]) {
     },
     async generate(input: GenerationInput) {
       calls++;
+      prompts.push(input.params.prompt);
       const step = script.shift() ?? { kind: "ok" };
       if (step.kind === "transient")
         throw new PipelineError("provider_unavailable", "model busy (503)", { retryable: true });
