@@ -30,7 +30,6 @@ const receiver = Bun.serve({
 beforeAll(async () => {
   p = await startPipeline({
     workers: 2,
-    history: true,
     maxConcurrent: 4,
     edgeEnv: { ALLOW_PRIVATE_WEBHOOKS: "true" },
     // The receiver is on loopback: the dispatcher may deliver there (local development's policy).
