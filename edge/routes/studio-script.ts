@@ -20,7 +20,7 @@ function card(id) {
   return li;
 }
 
-const ENDED = ["completed", "failed", "canceled"];
+const ENDED = ["completed", "failed", "canceled", "expired"];
 
 function render(id, g) {
   const li = card(id);
@@ -45,7 +45,7 @@ function follow(id, eventsUrl) {
     const m = JSON.parse(e.data);
     if (m.type === "completed") { ended = true; render(id, { image: m.image }); }
     else if (m.type === "failed") { ended = true; render(id, { status: "failed", error: m.error }); }
-    else if (m.type === "canceled") { ended = true; render(id, { status: "canceled", stage: "done" }); }
+    else if (m.type === "canceled" || m.type === "expired") { ended = true; render(id, { status: m.type, stage: "done" }); }
     else render(id, m);
   };
   ws.onclose = () => { if (!ended) poll(id); };
