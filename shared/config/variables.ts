@@ -136,7 +136,7 @@ export const sections = {
     historyGroup: def(
       "KAFKA_HISTORY_GROUP",
       "pixel-studio-history",
-      "Consumer group of the history writer (complete/failed → DATABASE_URL).",
+      "Consumer group of the history writer (complete/failed/status → DATABASE_URL).",
       nonEmpty,
     ),
     sessionTimeoutMs: def(
@@ -367,7 +367,7 @@ export const sections = {
     workerUrl: def(
       "WORKER_URL",
       "http://127.0.0.1:3002",
-      "Worker internal URL (WORKER_INTERNAL_PORT) the synchronous path calls.",
+      "Worker internal URL (WORKER_INTERNAL_PORT) the edge calls for the history, deletions and the synchronous path.",
       urlOf(["http:", "https:"]),
     ),
     rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
