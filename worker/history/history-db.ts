@@ -27,6 +27,9 @@ import type { RowQuery, RowStore } from "./row-store.ts";
 import { sqliteRows } from "./sqlite-rows.ts";
 
 export type ListOptions = RowQuery;
+/** The drizzle databases the dialect query modules run on (the drivers stay imported here only). */
+export type SqliteDb = ReturnType<typeof drizzleSqlite>;
+export type PostgresDb = ReturnType<typeof drizzlePostgres>;
 type StatusEvent = Extract<TerminalEvent, { seq: number }>;
 
 export interface HistoryDb {

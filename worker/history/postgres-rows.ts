@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, or } from "drizzle-orm";
-import type { BunSQLDatabase } from "drizzle-orm/bun-sql";
+import type { PostgresDb } from "./history-db.ts";
 import { pgGenerationLogs as logs, pgGenerations as t } from "./history-schema.ts";
 import type { RowQuery, RowStore } from "./row-store.ts";
 
 /** The history's queries on PostgreSQL (drizzle over Bun's SQL client, opened in history-db.ts). */
-export function postgresRows(db: BunSQLDatabase, close: () => Promise<void>): RowStore {
+export function postgresRows(db: PostgresDb, close: () => Promise<void>): RowStore {
   const ofUser = (userId: string, q: RowQuery) =>
     and(
       eq(t.userId, userId),

@@ -1,10 +1,10 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, or } from "drizzle-orm";
-import type { BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
+import type { SqliteDb } from "./history-db.ts";
 import { sqliteGenerationLogs as logs, sqliteGenerations as t } from "./history-schema.ts";
 import type { RowQuery, RowStore } from "./row-store.ts";
 
 /** The history's queries on SQLite (drizzle over bun:sqlite; the client is opened in history-db.ts). */
-export function sqliteRows(db: BunSQLiteDatabase, close: () => void): RowStore {
+export function sqliteRows(db: SqliteDb, close: () => void): RowStore {
   const ofUser = (userId: string, q: RowQuery) =>
     and(
       eq(t.userId, userId),
