@@ -171,26 +171,36 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       priorityRank(request.priority),
       deadline,
     );
+    // One that is still waiting when its deadline passes ends then, not when a slot frees.
+    if (deadline !== undefined && deadline >= Date.now())
+      setTimeout(pump, Math.min(deadline - Date.now() + 1, 2 ** 31 - 1)).unref();
     pump();
   }
 
-  /** Starts buffered requests, most urgent first, while slots are free. */
+  /** Ends buffered requests past their deadline, then starts the most urgent ones while slots are free. */
   function pump(): void {
-    while (!draining && buffer.size > 0 && slots.tryAcquire()) {
+    if (draining) return;
+    // Expiring runs no provider: it needs no slot, so a full instance still ends them on time.
+    for (const expired of buffer.takeExpired()) start(expired, false);
+    while (buffer.size > 0 && slots.tryAcquire()) {
       const next = buffer.take();
-      if (next) start(next);
+      if (next) start(next, true);
       else slots.release();
     }
   }
 
-  function start(pending: Pending): void {
+  function start(pending: Pending, holdsSlot: boolean): void {
     const { partition, message, request } = pending;
     const done = finisher(partition, message.offset);
-    options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
+    const release = () => {
+      if (holdsSlot) slots.release();
+    };
+    // Queue latency is of requests that run; an expired one only ends.
+    if (holdsSlot) options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
     const running = inFlight.get(request.id);
     if (running) {
       // Redelivered while this instance still works on it (after a rebalance): wait, don't redo.
-      slots.release();
+      release();
       void running.then(done);
       return;
     }
@@ -198,7 +208,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     inFlight.set(request.id, work);
     void work.then((outcome) => {
       inFlight.delete(request.id);
-      slots.release();
+      release();
       done(outcome);
       pump();
     });

@@ -55,6 +55,18 @@ describe("priority buffer", () => {
     expect(drain(buffer)).toEqual(["low-with-deadline", "high", "normal"]);
   });
 
+  test("takeExpired removes exactly the requests past their deadline", () => {
+    let now = 1000;
+    const buffer = new PriorityBuffer<string>(5, 8, () => now);
+    buffer.push("soon", "a", 1, 1500);
+    buffer.push("later", "b", 1, 5000);
+    buffer.push("never", "c", 1);
+    expect(buffer.takeExpired()).toEqual([]);
+    now = 2000;
+    expect(buffer.takeExpired()).toEqual(["soon"]);
+    expect(drain(buffer)).toEqual(["later", "never"]);
+  });
+
   test("drop removes what a revoked partition had buffered and frees space", async () => {
     const buffer = new PriorityBuffer<{ partition: number }>(2, 8);
     buffer.push({ partition: 0 }, "0:1", 1);

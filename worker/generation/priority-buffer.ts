@@ -13,7 +13,7 @@ interface Entry<T> {
  * each time a request is passed over for one that arrived after it, it counts an overtake, and
  * every `aging` overtakes lift it one level, so a low request waits behind at most 2 × aging
  * later arrivals before it competes as high and wins by age. A request past its start deadline
- * goes first: it ends `expired` at once without running, so it frees its offset quickly.
+ * goes first (`takeExpired`): it ends `expired` without running, so it needs no slot.
  */
 export class PriorityBuffer<T> {
   private readonly entries: Entry<T>[] = [];
@@ -64,6 +64,14 @@ export class PriorityBuffer<T> {
     for (const waiting of this.entries) if (waiting.arrival < chosen.arrival) waiting.overtaken++;
     this.wake();
     return chosen.item;
+  }
+
+  /** Removes and returns the entries past their start deadline (they end at once, without a slot). */
+  takeExpired(): T[] {
+    const now = this.now();
+    const expired = this.entries.filter((e) => e.expiresAt < now);
+    if (expired.length === 0) return [];
+    return this.drop((item) => expired.some((e) => e.item === item));
   }
 
   /** Removes the entries `drop` selects (partitions this member lost) and returns them. */
