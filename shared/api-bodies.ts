@@ -4,6 +4,8 @@
  * generated from them, and the contract test checks real answers against them.
  */
 import { generationParams } from "./events/params.ts";
+import { generationLogEntry } from "./history.ts";
+import { PRIORITIES } from "./job-states.ts";
 import {
   array,
   described,
@@ -19,8 +21,6 @@ import {
   string,
   url,
 } from "./schema/schema.ts";
-import { generationLogEntry } from "./history.ts";
-import { PRIORITIES } from "./job-states.ts";
 import { generationId, snapshotShape } from "./snapshot.ts";
 import { PREVIOUS_SECRET_GRACE_MS, WEBHOOK_SECRET_PATTERN } from "./webhook-secret.ts";
 

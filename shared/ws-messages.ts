@@ -54,7 +54,10 @@ export const completedMessage = named(
     seq,
     image: publicImage,
     thumbnail: optional(
-      described(publicImage, "A WebP whose longest side is 256 px; absent only for generations completed before thumbnails were kept."),
+      described(
+        publicImage,
+        "A WebP whose longest side is 256 px; absent only for generations completed before thumbnails were kept.",
+      ),
     ),
     timings: publicTimings,
   }),

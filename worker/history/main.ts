@@ -19,7 +19,16 @@ import { serveReadiness } from "../runtime/readiness-server.ts";
 import { openHistoryDb } from "./history-db.ts";
 import { createHistoryWriter } from "./history-writer.ts";
 
-const config = configOrExit(process.env, ["kafka", "database", "redis", "keys", "worker", "listen", "health", "metrics"]);
+const config = configOrExit(process.env, [
+  "kafka",
+  "database",
+  "redis",
+  "keys",
+  "worker",
+  "listen",
+  "health",
+  "metrics",
+]);
 const logger = loggerFor(config, "history-writer");
 const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "history-writer", logger);
 const groupId = config.kafka.historyGroup;

@@ -193,7 +193,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
         const raw = await redis.send("GET", [keys.snapshot(id)]);
         const source = { kind: "redis" as const, redisKey: keys.webhooksDue(), member: id };
         await options.deadLetters.park({ source, key: id, value: typeof raw === "string" ? raw : null, error });
-        await settle(redis, [...scriptKeys, keys.snapshot(id)], [id, token, "done", 0, "", WEBHOOK_PROGRESS_INTERVAL_MS]);
+        await settle(
+          redis,
+          [...scriptKeys, keys.snapshot(id)],
+          [id, token, "done", 0, "", WEBHOOK_PROGRESS_INTERVAL_MS],
+        );
       } catch (parkError) {
         logger.warn("could not park a webhook delivery; the lease will bring it back", {
           generation: id,
