@@ -61,6 +61,7 @@ const topics = topicSpecs(config.kafka);
 const state = createGenerationState(redis, config.keys.redisPrefix);
 
 let inFlight = () => 0;
+let buffered = () => 0;
 const stats = createMinuteStats(redis, config.keys.redisPrefix);
 const heartbeat = startWorkerHeartbeat({
   redis,
@@ -78,7 +79,7 @@ const heartbeat = startWorkerHeartbeat({
 });
 const metrics = createWorkerMetrics(
   processMetrics.metrics,
-  { inFlight: () => inFlight(), requestsTopic: topics.requests.name },
+  { inFlight: () => inFlight(), buffered: () => buffered(), requestsTopic: topics.requests.name },
   stats.record,
 );
 const consumer = createGenerationWorker({
@@ -118,6 +119,7 @@ const consumer = createGenerationWorker({
   onRunning: heartbeat.running,
 });
 inFlight = () => consumer.inFlight;
+buffered = () => consumer.buffered;
 
 const live = await createLiveService(config, redis, logger, liveMetrics(processMetrics.metrics));
 const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
