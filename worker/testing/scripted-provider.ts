@@ -13,7 +13,7 @@ export type Step =
   | { kind: "transient" }
   | { kind: "permanent" }
   | { kind: "hang" }
-  /** Reports "rendering", then waits for `release()` before finishing. */
+  /** Reports "rendering" and shows a preview (a flat grey square), then waits for `release()` before finishing. */
   | { kind: "gate" };
 
 const untilAborted = (signal: AbortSignal) =>
@@ -60,6 +60,9 @@ export function scriptedProvider(script: Step[]) {
       if (step.kind === "hang") return untilAborted(input.signal);
       if (step.kind === "gate") {
         input.onStage("rendering", 30);
+        input.onPreview?.({
+          pixels: { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32, channels: 3 },
+        });
         await Promise.race([gate, untilAborted(input.signal)]);
         input.onStage("rendering", 60);
       }
