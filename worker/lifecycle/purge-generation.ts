@@ -68,6 +68,7 @@ export function createPurger(deps: PurgerDeps) {
           keys.userGenerations(userId),
           keys.webhooksDue(),
           keys.webhookAttempts(),
+          keys.webhookLeases(),
         ],
         [id, TOMBSTONE_TTL_SECONDS, deps.prefix],
       );
