@@ -54,7 +54,7 @@ describe("procedural provider", () => {
     expect(done.thumbnail).toEqual((completed as { thumbnail: unknown }).thumbnail as GenerationSnapshot["thumbnail"]);
   });
 
-  test("the log tells each attempt, the retry with its error, the worker and the timings", async () => {
+  test("the log tells each attempt, the retry with its error code, the worker and the timings", async () => {
     provider.script.push({ kind: "transient" }, { kind: "ok" });
     const g = await submit(p, "lou");
     await p.waitFor("lou", g.id);
@@ -63,7 +63,13 @@ describe("procedural provider", () => {
     };
     const lines = entries.map((e) => [e.attempt, e.level, e.message.replace(/\d+ (ms|bytes)/g, "N $1")]);
     expect(lines[0]).toEqual([1, "info", "attempt 1 of 3 started"]);
-    expect(lines[1]).toEqual([1, "warn", "attempt 1 failed: provider_unavailable: model busy (503); retrying in N ms"]);
+    // The user reads the code and its fixed message; the provider's own words stay in the worker's log.
+    expect(lines[1]).toEqual([
+      1,
+      "warn",
+      "attempt 1 failed: provider_unavailable: The image provider is unavailable; try again later; retrying in N ms",
+    ]);
+    expect(entries.some((e) => e.message.includes("model busy"))).toBe(false);
     expect(lines[2]).toEqual([2, "info", "attempt 2 of 3 started"]);
     expect(lines.map((l) => l[2])).toEqual(expect.arrayContaining(["rendering", "encoding", "storing"]));
     expect(String(lines.at(-1)?.[2])).toMatch(
