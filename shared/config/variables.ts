@@ -201,7 +201,7 @@ export const sections = {
     internalPort: def(
       "WORKER_INTERNAL_PORT",
       "3002",
-      "Worker internal port: /metrics, /readyz and the synchronous path's route; never publish it.",
+      "Worker internal port: /metrics, /readyz, the synchronous path's route and the history routes the edge calls; never publish it.",
       int(1, 65535),
     ),
     maxSocketsPerUser: def(
