@@ -136,6 +136,9 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     const raw = await redis.send("GET", [keys.snapshot(id)]);
     const snapshot = typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
     if (!snapshot?.webhookUrl) return done("done");
+    // Queued for progress and ended since: the ending goes out only if the submit asked for it.
+    if (isTerminal(snapshot.status) && snapshot.webhookEvents && !snapshot.webhookEvents.includes("completed"))
+      return done("done");
     sentSeq = String(snapshot.seq);
     if (attempt > schedule.length + 1) {
       logger.error("webhook given up", { generation: id, attempts: attempt - 1, reason: "attempts exhausted" });
