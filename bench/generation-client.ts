@@ -8,7 +8,8 @@
  * Modes: `burst` sends every submission at once; `paced` sends one every `intervalMs`;
  * `sequential` sends the next only after the previous ended (and a short pause).
  */
-import type { CompletedMessage, ServerMessage } from "../shared/ws-messages.ts";
+import { isTerminal } from "../shared/job-states.ts";
+import { type CompletedMessage, isTerminalMessage, type ServerMessage } from "../shared/ws-messages.ts";
 import { planArgument, runInChild } from "./child.ts";
 import { epochClock } from "./stats.ts";
 
@@ -77,12 +78,8 @@ async function follow(plan: GenerationPlan, index: number, now: () => number): P
       if (message.type === "snapshot" && message.startedAt) startedAt = Date.parse(message.startedAt);
       if (message.type === "status" && message.status === "processing" && Number.isNaN(startedAt))
         startedAt = Date.parse(message.at);
-      if (
-        message.type === "snapshot"
-          ? !["completed", "failed", "canceled"].includes(message.status)
-          : message.type === "status"
-      )
-        return;
+      // Status and preview messages come before the end; a terminal snapshot (opened late) is the end.
+      if (message.type === "snapshot" ? !isTerminal(message.status) : !isTerminalMessage(message)) return;
       clearTimeout(timer);
       socket.close();
       // A socket opened after the end gets a terminal snapshot: its completedAt is the worker's stamp.

@@ -4,6 +4,7 @@ import { redisKeys } from "../shared/redis-keys.ts";
 import { topicSpecs } from "../shared/topics.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
 import { createGenerationStore } from "./generation-store.ts";
+import { createHistoryClient } from "./history-client.ts";
 import { createRestProducer } from "./kafka-rest-producer.ts";
 import { syncGenerator } from "./sync-generation.ts";
 import { createRateLimiter, createUpstashRedis } from "./upstash-clients.ts";
@@ -46,6 +47,7 @@ export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): Ed
       secret: config.auth.jwtSecret,
       maxInFlight: config.edge.syncMaxInFlight,
     }),
+    history: createHistoryClient({ workerUrl: config.edge.workerUrl, secret: config.auth.jwtSecret }),
     logger: createLogger({
       level: config.log.level,
       format: resolveLogFormat(config.log.format, { isTTY: output.terminal === true, noColor: Boolean(env.NO_COLOR) }),

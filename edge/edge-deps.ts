@@ -4,6 +4,7 @@ import type { Logger } from "../shared/logger.ts";
 import type { GenerationSnapshot } from "../shared/snapshot.ts";
 import type { AbuseLimiters } from "./abuse-limits.ts";
 import type { GenerationStore } from "./generation-store.ts";
+import type { HistoryClient } from "./history-client.ts";
 import type { RestProducer } from "./kafka-rest-producer.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 import type { WebhookSecrets } from "./webhook-secrets.ts";
@@ -18,6 +19,8 @@ export interface EdgeDeps {
   producer: RestProducer;
   limiters: AbuseLimiters;
   webhookSecrets: WebhookSecrets;
+  /** The durable history and deletion, in the container tier. */
+  history: HistoryClient;
   /** The pre-Kafka synchronous path (ENABLE_KAFKA_IMAGE_GENERATION=false). */
   generateNow(request: RequestEvent): Promise<GenerationSnapshot>;
   logger: Logger;

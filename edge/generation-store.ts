@@ -1,7 +1,8 @@
 import { sha256Hex } from "../shared/digest.ts";
+import type { GenerationLogEntry } from "../shared/history.ts";
 import { GENERATION_TTL_SECONDS, redisKeys } from "../shared/redis-keys.ts";
 import { APPLY_REQUEST } from "../shared/redis-scripts.ts";
-import type { StoredSnapshot } from "../shared/snapshot.ts";
+import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
@@ -32,8 +33,18 @@ export function createGenerationStore(redis: Redis, prefix: string) {
     async recordSubmitted(snapshot: StoredSnapshot): Promise<void> {
       await redis.eval(
         APPLY_REQUEST,
-        [keys.snapshot(snapshot.id), keys.userGenerations(snapshot.userId), keys.queue(snapshot.partition ?? 0)],
-        [JSON.stringify(snapshot), snapshot.id, snapshot.offset ?? "0", String(GENERATION_TTL_SECONDS)],
+        [
+          keys.snapshot(snapshot.id),
+          keys.userGenerations(snapshot.userId),
+          keys.queue(snapshot.partition ?? 0),
+          keys.deleted(snapshot.id),
+        ],
+        [
+          JSON.stringify(snapshot),
+          snapshot.id,
+          String(queueScore(snapshot.priority, snapshot.offset ?? "0")),
+          String(GENERATION_TTL_SECONDS),
+        ],
       );
     },
     /** Takes back a recorded submit whose request never reached Kafka. */
@@ -43,14 +54,27 @@ export function createGenerationStore(redis: Redis, prefix: string) {
         redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
       ]);
     },
-    /** The user's generation ids, newest first (UUIDv7 sorts by time). */
-    async listIds(userId: string, limit: number, cursor?: string): Promise<string[]> {
-      return redis.zrange<string[]>(keys.userGenerations(userId), cursor ? `(${cursor}` : "+", "-", {
-        byLex: true,
-        rev: true,
-        offset: 0,
-        count: limit,
-      });
+    /**
+     * The user's generation ids, newest first (UUIDv7 sorts by time): below `before` (exclusive)
+     * and from `from` (inclusive) when given.
+     */
+    async listIds(userId: string, limit: number, before?: string, from?: string): Promise<string[]> {
+      return redis.zrange<string[]>(
+        keys.userGenerations(userId),
+        before ? `(${before}` : "+",
+        from ? `[${from}` : "-",
+        {
+          byLex: true,
+          rev: true,
+          offset: 0,
+          count: limit,
+        },
+      );
+    },
+    /** The generation's log, oldest first. */
+    async logs(id: string): Promise<GenerationLogEntry[]> {
+      const lines = await redis.lrange<string>(keys.logs(id), 0, -1);
+      return lines.map((line) => JSON.parse(line) as GenerationLogEntry);
     },
     async requestCancel(id: string): Promise<void> {
       await redis.set(keys.cancel(id), "1", { ex: GENERATION_TTL_SECONDS });
@@ -66,8 +90,16 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       if (raw === null || raw === PENDING) return PENDING;
       return JSON.parse(raw) as { status: number; body: unknown };
     },
-    async saveIdempotent(userId: string, key: string, response: { status: number; body: unknown }): Promise<void> {
-      await redis.set(await idempotencyKey(userId, key), JSON.stringify(response), { xx: true, keepTtl: true });
+    /** Stores the answer to replay, and which generation it is for, so deleting that generation removes it. */
+    async saveIdempotent(
+      userId: string,
+      key: string,
+      response: { status: number; body: unknown },
+      generationId: string,
+    ): Promise<void> {
+      const record = await idempotencyKey(userId, key);
+      await redis.set(record, JSON.stringify(response), { xx: true, keepTtl: true });
+      await redis.set(keys.idempotencyOf(generationId), record, { ex: IDEMPOTENCY_TTL_SECONDS });
     },
     async releaseIdempotency(userId: string, key: string): Promise<void> {
       await redis.del(await idempotencyKey(userId, key));

@@ -6,19 +6,27 @@
 import {
   acceptedGeneration,
   edgeHealth,
+  generationLogs,
   generationPage,
+  generationResource,
   webhookSecretCreated,
   webhookSecretRequest,
 } from "../shared/api-bodies.ts";
 import type { Config } from "../shared/config/parse-config.ts";
+import { JOB_STATUSES } from "../shared/job-states.ts";
 import { createOpenApiBuilder, type OpenApiDocument, parameter } from "../shared/openapi/openapi-builder.ts";
+import { WEBHOOK_PROGRESS_INTERVAL_MS } from "../shared/redis-keys.ts";
 import { described, integer, named, string } from "../shared/schema/schema.ts";
 import { generationId, generationSnapshot } from "../shared/snapshot.ts";
 import { SESSION_TTL_SECONDS, sessionCookie } from "./auth.ts";
-import { IDEMPOTENCY_KEY, MAX_BODY_BYTES, submitSchema } from "./submit-body.ts";
+import { IDEMPOTENCY_KEY, MAX_BODY_BYTES, MAX_CANCEL_AFTER_SECONDS, submitSchema } from "./submit-body.ts";
 
-/** 2.0.0: tokens keyed by HKDF-derived keys with a required `aud`, per-user webhook secrets. */
-export const API_VERSION = "2.0.0";
+/**
+ * 3.0.0: the `expired` state and message (a closed set grew), `links` on every generation, the
+ * history behind list and get, logs, delete, priority, start deadlines, previews, thumbnails,
+ * webhook events. 2.0.0: tokens keyed by HKDF-derived keys with a required `aud`, per-user webhook secrets.
+ */
+export const API_VERSION = "3.0.0";
 const API_SECURITY = [{ bearerToken: [] }, { sessionCookie: [] }];
 
 export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks">): OpenApiDocument {
@@ -26,19 +34,37 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
   const submit = schema(named("SubmitGeneration", submitSchema(config.webhooks)));
   const cookie = sessionCookie(config.public.studioOrigin).name;
   const idParameter = parameter("id", "path", schema(generationId), "The generation's id.");
+  // Every webhook delivery carries these beside its webhook-id (Standard Webhooks).
+  const signatureHeaders = [
+    parameter(
+      "webhook-timestamp",
+      "header",
+      { type: "string", pattern: "^\\d+$" },
+      "Unix seconds of this attempt.",
+      true,
+    ),
+    parameter(
+      "webhook-signature",
+      "header",
+      { type: "string", pattern: "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)?$" },
+      "`v1,<base64 signature>`; during a rotation's grace two, space-separated (new secret first): " +
+        "accept the delivery when one matches.",
+      true,
+    ),
+  ];
 
   return document({
     info: {
       title: "Pixel Studio generation API (edge)",
       version: API_VERSION,
       description:
-        "Submit image generations, read and cancel them. Generated from the code's validators; " +
+        "Submit image generations, read, list, cancel and delete them, and read their logs. Generated from the code's validators; " +
         "docs/api.md is the prose contract. Live progress comes from the workers' API (docs/openapi.worker.json).",
       license: { name: "Proprietary", identifier: "LicenseRef-Proprietary" },
     },
     servers: [{ url: config.public.studioOrigin, description: "The edge (STUDIO_ORIGIN: it serves the studio page)" }],
     tags: [
-      { name: "generations", description: "Submit, read, list and cancel generations." },
+      { name: "generations", description: "Submit, read, list, cancel and delete generations; their logs." },
       { name: "webhooks", description: "The signing secret of the caller's webhook deliveries." },
       { name: "studio", description: "The browser studio page and this document." },
       { name: "operations", description: "Probes for load balancers and orchestrators." },
@@ -115,7 +141,10 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
             "users also to ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE per client address. `503` while more than " +
             "BACKLOG_MAX_REQUESTS requests wait for the workers. A `webhookUrl` needs the caller's webhook " +
             "secret first (`POST /api/webhook-secret`). A form post riding the session cookie must come from " +
-            "STUDIO_ORIGIN. Form fields of digits are read as numbers; empty fields other than prompt are left out.",
+            "STUDIO_ORIGIN. Form fields of digits are read as numbers; empty fields other than prompt are left out, " +
+            "and `webhookEventsFilter` is a comma-separated list. `priority` orders the start among waiting " +
+            "requests; `Cancel-After` (or `cancelAfter`) sets a start deadline, after which a request no worker " +
+            "has started ends `expired` without running.",
           tags: ["generations"],
           parameters: [
             parameter(
@@ -124,6 +153,14 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
               schema(string({ pattern: IDEMPOTENCY_KEY })),
               "The same key from the same user within 24 hours answers the first response again (with " +
                 "`Idempotent-Replayed: true`) and produces nothing new; `409` while the first is in progress.",
+            ),
+            parameter(
+              "Cancel-After",
+              "header",
+              { type: "string", pattern: "^(\\d{1,9}|(\\d{1,5}h)?(\\d{1,7}m)?(\\d{1,9}s)?)$", maxLength: 32 },
+              `A start deadline from now: \`90s\`, \`5m\`, \`1h30m\` or plain seconds, from 1 s to ` +
+                `${MAX_CANCEL_AFTER_SECONDS / 3600} h (or the \`cancelAfter\` field, not both). Not started by ` +
+                "then, the generation ends `expired` without running; a started one is not stopped by it.",
             ),
           ],
           requestBody: {
@@ -162,9 +199,32 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
           operationId: "listGenerations",
           summary: "The caller's generations, newest first",
           tags: ["generations"],
+          description:
+            "Every generation the caller made: recent ones from Redis (live state), older ones from the durable " +
+            "history, merged by id with one cursor. Filters: `status` (comma-separated), `since` (inclusive) and " +
+            "`until` (exclusive), each an ISO 8601 date or UTC instant. Generations served from the history have " +
+            "`seq` 0 and no `priority`. `503` when the history cannot answer.",
           parameters: [
             parameter("limit", "query", schema(described(integer({ min: 1, max: 100 }), "Default 20.")), "Page size."),
             parameter("cursor", "query", schema(generationId), "`nextCursor` of the previous page."),
+            parameter(
+              "status",
+              "query",
+              { type: "string", pattern: `^ *(${JOB_STATUSES.join("|")}) *(, *(${JOB_STATUSES.join("|")}) *)*$` },
+              "Only these statuses, comma-separated.",
+            ),
+            parameter(
+              "since",
+              "query",
+              { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$" },
+              "Created at or after this date or UTC instant.",
+            ),
+            parameter(
+              "until",
+              "query",
+              { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,3})?)?Z)?$" },
+              "Created before this date or UTC instant.",
+            ),
           ],
           responses: {
             "200": json(generationPage, "A page of generations."),
@@ -180,7 +240,38 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
           tags: ["generations"],
           parameters: [idParameter],
           responses: {
-            "200": json(generationSnapshot, "The generation; fields that do not apply yet are absent."),
+            "200": json(generationResource, "The generation; fields that do not apply yet are absent."),
+            ...errors("unauthorized", "not_found", "rate_limited", "internal", "unavailable"),
+          },
+        },
+        delete: {
+          operationId: "deleteGeneration",
+          summary: "Delete a generation and everything of it",
+          description:
+            "A running generation is canceled; then its Redis state, its history row and log, and its image and " +
+            "thumbnail files are removed (a file another generation stored with the same bytes stays). Nothing " +
+            "written about it later — by a worker still running it, or Kafka redelivering — brings it back. " +
+            "Afterwards the id answers `404`. A delete riding the session cookie must come from STUDIO_ORIGIN.",
+          tags: ["generations"],
+          parameters: [idParameter],
+          responses: {
+            "204": { description: "Deleted everywhere." },
+            ...errors("unauthorized", "forbidden", "not_found", "rate_limited", "internal", "unavailable"),
+          },
+        },
+      },
+      "/api/generations/{id}/logs": {
+        get: {
+          operationId: "getGenerationLogs",
+          summary: "A generation's log",
+          description:
+            "What happened, oldest first: attempts (and on which worker), stages, previews, retries with the error " +
+            "code and its fixed message, hand-backs, the outcome with its timings. From Redis while it holds the " +
+            "generation, then from the history.",
+          tags: ["generations"],
+          parameters: [idParameter],
+          responses: {
+            "200": json(generationLogs, "The log."),
             ...errors("unauthorized", "not_found", "rate_limited", "internal", "unavailable"),
           },
         },
@@ -195,7 +286,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
           tags: ["generations"],
           parameters: [idParameter],
           responses: {
-            "202": json(generationSnapshot, "Cancel recorded."),
+            "202": json(generationResource, "Cancel recorded."),
             ...errors("unauthorized", "forbidden", "not_found", "conflict", "rate_limited", "internal", "unavailable"),
           },
         },
@@ -240,7 +331,8 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
           operationId: "generationEnded",
           summary: "A generation with a webhookUrl ended",
           description:
-            "POSTed to the submit's `webhookUrl` once, when the generation ends: the body is the generation as " +
+            "POSTed to the submit's `webhookUrl` once, when the generation ends (`completed`, `failed`, " +
+            "`canceled` or `expired`; unless `webhookEventsFilter` leaves out `completed`): the body is the generation as " +
             "`GET /api/generations/{id}` shows it. Signed per Standard Webhooks with the owner's secret from " +
             "`POST /api/webhook-secret` (`v1,` + base64 HMAC-SHA256, keyed with the secret's base64-decoded bytes " +
             "after `whsec_`, of `<webhook-id>.<webhook-timestamp>.<body>`); any Standard Webhooks library " +
@@ -255,27 +347,41 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
             parameter(
               "webhook-id",
               "header",
-              { type: "string", pattern: "^msg_[0-9a-f-]{36}_(completed|failed|canceled)$" },
+              { type: "string", pattern: "^msg_[0-9a-f-]{36}_(completed|failed|canceled|expired)$" },
               "`msg_<generation id>_<status>`: the same on every attempt of the delivery, so drop duplicates.",
               true,
             ),
-            parameter(
-              "webhook-timestamp",
-              "header",
-              { type: "string", pattern: "^\\d+$" },
-              "Unix seconds of this attempt.",
-              true,
-            ),
-            parameter(
-              "webhook-signature",
-              "header",
-              { type: "string", pattern: "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)?$" },
-              "`v1,<base64 signature>`; during a rotation's grace two, space-separated (new secret first): " +
-                "accept the delivery when one matches.",
-              true,
-            ),
+            ...signatureHeaders,
           ],
           requestBody: json(generationSnapshot, "The ended generation.", { required: true }),
+          responses: { "200": { description: "Delivered (any 2xx)." } },
+        },
+      },
+      generationProgress: {
+        post: {
+          operationId: "generationProgress",
+          summary: "A generation with a webhookUrl started or progressed (webhookEventsFilter)",
+          description:
+            "Only when the submit's `webhookEventsFilter` asks: `start` POSTs once when a worker starts the " +
+            "generation, `progress` while it runs, at most every " +
+            `${WEBHOOK_PROGRESS_INTERVAL_MS} ms per generation: progress reported meanwhile is coalesced, and ` +
+            "each delivery carries the latest state (status `processing`). Signed, checked, retried and leased " +
+            "like the ending's delivery; one delivery per generation is pending at a time, and the ending is " +
+            "never lost behind a progress delivery in flight.",
+          tags: ["generations"],
+          security: [],
+          parameters: [
+            parameter(
+              "webhook-id",
+              "header",
+              { type: "string", pattern: "^msg_[0-9a-f-]{36}_processing_\\d+$" },
+              "`msg_<generation id>_processing_<seq>`: the state's `seq`; a retry after newer progress carries the " +
+                "newer state and its id.",
+              true,
+            ),
+            ...signatureHeaders,
+          ],
+          requestBody: json(generationSnapshot, "The generation, running.", { required: true }),
           responses: { "200": { description: "Delivered (any 2xx)." } },
         },
       },

@@ -1,7 +1,18 @@
 import type { Context } from "hono";
 import { paramRules } from "../shared/events/params.ts";
+import { PRIORITIES, WEBHOOK_EVENTS, type WebhookEvent } from "../shared/job-states.ts";
 import { checkWebhookUrl, type WebhookPolicy } from "../shared/net/webhook-url.ts";
-import { described, formatIssues, object, optional, type Schema, withDefault } from "../shared/schema/schema.ts";
+import {
+  described,
+  formatIssues,
+  type Issue,
+  object,
+  oneOf,
+  optional,
+  type Schema,
+  string,
+  withDefault,
+} from "../shared/schema/schema.ts";
 import { ApiError } from "./api-error.ts";
 
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -30,6 +41,52 @@ function webhookUrl(policy: WebhookPolicy): Schema<string> {
   };
 }
 
+/** Replicate's `webhook_events_filter`: a non-empty list of distinct event names. */
+const webhookEvents: Schema<WebhookEvent[]> = {
+  parse(input, path = "") {
+    const fail = (message: string) => ({ ok: false as const, issues: [{ path, message }] });
+    const one = oneOf(WEBHOOK_EVENTS);
+    if (!Array.isArray(input) || input.length === 0)
+      return fail(`must be a non-empty array of ${WEBHOOK_EVENTS.join(", ")}`);
+    const out: WebhookEvent[] = [];
+    for (const value of input) {
+      const r = one.parse(value, path);
+      if (!r.ok) return r;
+      if (out.includes(r.value)) return fail(`lists ${r.value} twice`);
+      out.push(r.value);
+    }
+    return { ok: true, value: out };
+  },
+  jsonSchema: () => ({
+    type: "array",
+    items: { type: "string", enum: [...WEBHOOK_EVENTS] },
+    minItems: 1,
+    maxItems: WEBHOOK_EVENTS.length,
+    uniqueItems: true,
+    description:
+      "Which events POST to webhookUrl (needs webhookUrl): `start` (a worker started it), `progress` (at most " +
+      "every 500 ms while it runs), `completed` (any ending). Default: `completed` only.",
+  }),
+};
+
+/** Longest start deadline: the request topic keeps a request 7 days, a deadline of a day is plenty. */
+export const MAX_CANCEL_AFTER_SECONDS = 24 * 60 * 60;
+const DURATION = /^(?:(\d{1,5})h)?(?:(\d{1,7})m)?(?:(\d{1,9})s)?$/;
+
+/**
+ * `Cancel-After` (Replicate's header) or the `cancelAfter` field: a duration like `90s`, `5m`,
+ * `1h30m`, or plain seconds; 1 s to 24 h. Returns seconds, or an issue.
+ */
+export function parseCancelAfter(text: string, path: string): { seconds: number } | { issue: Issue } {
+  const trimmed = text.trim();
+  const match = /^\d{1,9}$/.test(trimmed) ? [trimmed, undefined, undefined, trimmed] : DURATION.exec(trimmed);
+  const [, h, m, sec] = match ?? [];
+  const seconds = Number(h ?? 0) * 3600 + Number(m ?? 0) * 60 + Number(sec ?? 0);
+  if (!match || trimmed === "" || seconds < 1 || seconds > MAX_CANCEL_AFTER_SECONDS)
+    return { issue: { path, message: "must be a duration from 1s to 24h, like 90s, 5m or 1h30m" } };
+  return { seconds };
+}
+
 const randomSeed = () => crypto.getRandomValues(new Uint32Array(1))[0] ?? 0;
 
 export function submitSchema(webhooks: WebhookPolicy) {
@@ -40,7 +97,20 @@ export function submitSchema(webhooks: WebhookPolicy) {
     height: withDefault(paramRules.height, 1024),
     format: withDefault(paramRules.format, "webp"),
     seed: described(withDefault(paramRules.seed, randomSeed), "Random when absent; the seed used is returned."),
+    priority: described(
+      withDefault(oneOf(PRIORITIES), "normal"),
+      "Which waiting requests a worker starts first: high, then normal, then low; a request passed over " +
+        "GENERATION_PRIORITY_AGING times moves up a level, so none waits forever.",
+    ),
+    cancelAfter: optional(
+      described(
+        string({ min: 1, max: 32 }),
+        "The `Cancel-After` header as a field (not both): a duration from 1s to 24h (`90s`, `5m`, `1h30m`, or " +
+          "plain seconds). A request no worker has started by then ends `expired` without running.",
+      ),
+    ),
     webhookUrl: optional(webhookUrl(webhooks)),
+    webhookEventsFilter: optional(webhookEvents),
   });
 }
 
@@ -54,7 +124,9 @@ function fromForm(form: Record<string, unknown>): Record<string, unknown> {
     if (typeof value !== "string")
       throw new ApiError("invalid_request", "Invalid request", [{ path: key, message: "must be a text field" }]);
     if (value === "" && key !== "prompt") continue;
-    out[key] = NUMERIC_FIELDS.includes(key) && /^\d+$/.test(value) ? Number(value) : value;
+    // A form lists webhook events as one comma-separated field.
+    if (key === "webhookEventsFilter") out[key] = value.split(",").map((v) => v.trim());
+    else out[key] = NUMERIC_FIELDS.includes(key) && /^\d+$/.test(value) ? Number(value) : value;
   }
   return out;
 }
@@ -87,11 +159,39 @@ export async function readSubmitBody(c: Context): Promise<unknown> {
   );
 }
 
-export function validateSubmit(body: unknown, webhooks: WebhookPolicy) {
+const invalid = (issues: Issue[]) =>
+  new ApiError("invalid_request", `Invalid request: ${formatIssues(issues)}`, issues);
+
+/**
+ * The submitted fields, checked, with defaults; `cancelAfterHeader` is the `Cancel-After` header.
+ * `startDeadline` is `now` plus the Cancel-After duration, when one was given.
+ */
+export function validateSubmit(
+  body: unknown,
+  webhooks: WebhookPolicy,
+  cancelAfterHeader?: string,
+  now: number = Date.now(),
+) {
   const result = submitSchema(webhooks).parse(body);
-  if (!result.ok)
-    throw new ApiError("invalid_request", `Invalid request: ${formatIssues(result.issues)}`, result.issues);
-  return result.value;
+  if (!result.ok) throw invalid(result.issues);
+  const { cancelAfter, webhookEventsFilter, ...fields } = result.value;
+  if (webhookEventsFilter && !fields.webhookUrl)
+    throw invalid([{ path: "webhookEventsFilter", message: "needs a webhookUrl" }]);
+  if (cancelAfter !== undefined && cancelAfterHeader !== undefined)
+    throw invalid([{ path: "Cancel-After", message: "give the header or the cancelAfter field, not both" }]);
+  const [duration, path] =
+    cancelAfterHeader !== undefined ? [cancelAfterHeader, "Cancel-After"] : [cancelAfter, "cancelAfter"];
+  let startDeadline: string | undefined;
+  if (duration !== undefined) {
+    const parsed = parseCancelAfter(duration, path);
+    if ("issue" in parsed) throw invalid([parsed.issue]);
+    startDeadline = new Date(now + parsed.seconds * 1000).toISOString();
+  }
+  return {
+    ...fields,
+    ...(webhookEventsFilter ? { webhookEvents: webhookEventsFilter } : {}),
+    ...(startDeadline ? { startDeadline } : {}),
+  };
 }
 
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;

@@ -4,6 +4,8 @@
  * generated from them, and the contract test checks real answers against them.
  */
 import { generationParams } from "./events/params.ts";
+import { generationLogEntry } from "./history.ts";
+import { PRIORITIES } from "./job-states.ts";
 import {
   array,
   described,
@@ -19,8 +21,16 @@ import {
   string,
   url,
 } from "./schema/schema.ts";
-import { generationId, generationSnapshot } from "./snapshot.ts";
+import { generationId, snapshotShape } from "./snapshot.ts";
 import { PREVIOUS_SECRET_GRACE_MS, WEBHOOK_SECRET_PATTERN } from "./webhook-secret.ts";
+
+const selfLink = described(string({ min: 1 }), "This generation: `/api/generations/{id}`.");
+const logsLink = described(string({ min: 1 }), "Its log: `/api/generations/{id}/logs`.");
+const eventsLink = described(
+  url({ protocols: ["ws:", "wss:"] }),
+  "Its live WebSocket on PUBLIC_WS_URL, with a 15-minute token for this user and generation.",
+);
+const cancelLink = described(string({ min: 1 }), "`POST` here to cancel: `/api/generations/{id}/cancel`.");
 
 /** The `202` of `POST /api/generations`. */
 export const acceptedGeneration = named(
@@ -29,28 +39,54 @@ export const acceptedGeneration = named(
     id: generationId,
     status: literal("queued"),
     createdAt: isoDate(),
+    priority: oneOf(PRIORITIES),
+    startDeadline: optional(
+      described(isoDate(), "From `Cancel-After`: not started by then, it ends `expired` without running."),
+    ),
     params: named("GenerationParams", generationParams),
-    links: object({
-      self: described(string({ min: 1 }), "This generation: `/api/generations/{id}`."),
-      events: described(
-        url({ protocols: ["ws:", "wss:"] }),
-        "Its live WebSocket on PUBLIC_WS_URL, with a 15-minute token for this user and generation.",
-      ),
-      cancel: described(string({ min: 1 }), "`POST` here to cancel: `/api/generations/{id}/cancel`."),
-    }),
+    links: object({ self: selfLink, logs: logsLink, events: eventsLink, cancel: cancelLink }),
   }),
 );
 export type AcceptedGeneration = Infer<typeof acceptedGeneration>;
 
-/** `GET /api/generations`: the caller's generations, newest first. */
+/** Where to go from a generation: `events` and `cancel` only while it has not ended. */
+export const generationLinks = named(
+  "GenerationLinks",
+  object({
+    self: selfLink,
+    logs: logsLink,
+    events: optional(described(eventsLink, "While it has not ended: its live WebSocket, with a fresh token.")),
+    cancel: optional(described(cancelLink, "While it has not ended.")),
+  }),
+);
+export type GenerationLinks = Infer<typeof generationLinks>;
+
+/** `GET /api/generations/{id}` (and the list's items, and a cancel's `202`): the generation and its links. */
+export const generationResource = named("GenerationResource", object({ ...snapshotShape, links: generationLinks }));
+export type GenerationResource = Infer<typeof generationResource>;
+
+/** `GET /api/generations`: the caller's generations, newest first, live and from the history alike. */
 export const generationPage = named(
   "GenerationPage",
   object({
-    items: array(generationSnapshot, { max: 100 }),
+    items: array(generationResource, { max: 100 }),
     nextCursor: described(nullable(generationId), "Pass as `cursor` for the next page; null on the last page."),
   }),
 );
 export type GenerationPage = Infer<typeof generationPage>;
+
+/** `GET /api/generations/{id}/logs`: the generation's log, oldest first. */
+export const generationLogs = named(
+  "GenerationLogs",
+  object({
+    id: generationId,
+    entries: described(
+      array(generationLogEntry),
+      "Oldest first: the last 200 lines while Redis holds the generation (7 days), every line from the history after.",
+    ),
+  }),
+);
+export type GenerationLogs = Infer<typeof generationLogs>;
 
 /** The edge's `GET /healthz`. */
 export const edgeHealth = named(

@@ -1,8 +1,11 @@
 /** The closed set of generation states and stages (docs/api.md); nothing else is ever written. */
-export const JOB_STATUSES = ["queued", "processing", "completed", "failed", "canceled"] as const;
+export const JOB_STATUSES = ["queued", "processing", "completed", "failed", "canceled", "expired"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(["completed", "failed", "canceled"]);
+/** How a generation can end. `expired`: not started before its start deadline (`Cancel-After`), so it never ran. */
+export const ENDINGS = ["completed", "failed", "canceled", "expired"] as const satisfies readonly JobStatus[];
+export type Ending = (typeof ENDINGS)[number];
+export const TERMINAL_STATUSES: ReadonlySet<JobStatus> = new Set(ENDINGS);
 export const isTerminal = (status: JobStatus): boolean => TERMINAL_STATUSES.has(status);
 
 export const STAGES = ["queued", "started", "rendering", "encoding", "storing", "done"] as const;
@@ -50,3 +53,15 @@ export const GENERATION_ERROR_MESSAGES: Record<GenerationErrorCode, string> = {
   storage_error: "The image could not be stored",
   internal: "Internal error",
 };
+
+/** Request priorities, most urgent first; `normal` unless the client asks otherwise. */
+export const PRIORITIES = ["high", "normal", "low"] as const;
+export type Priority = (typeof PRIORITIES)[number];
+export const priorityRank = (priority: Priority | undefined): number => PRIORITIES.indexOf(priority ?? "normal");
+
+/** Webhook events a client may ask for (Replicate's `webhook_events_filter`); `completed` means any end. */
+export const WEBHOOK_EVENTS = ["start", "progress", "completed"] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+export const GENERATION_LOG_LEVELS = ["info", "warn", "error"] as const;
+export type GenerationLogLevel = (typeof GENERATION_LOG_LEVELS)[number];

@@ -9,6 +9,16 @@ export function redisKeys(prefix: string) {
     producerSeq: (id: string) => `${prefix}gen:${id}:kseq`,
     cancel: (id: string) => `${prefix}gen:${id}:cancel`,
     terminal: (id: string) => `${prefix}gen:${id}:terminal`,
+    /** The generation's log (attempts, worker, retries, errors, timings), oldest first. */
+    logs: (id: string) => `${prefix}gen:${id}:logs`,
+    /** Which Idempotency-Key record answers for this generation, so deleting it removes that too. */
+    idempotencyOf: (id: string) => `${prefix}gen:${id}:idem`,
+    /**
+     * A deleted generation's tombstone: holds no data, only makes every later writer (relay,
+     * worker, history writer) drop what Kafka still delivers about the id. Lives past the
+     * topics' retention, so no record of the id can arrive after it expires.
+     */
+    deleted: (id: string) => `${prefix}deleted:${id}`,
     userGenerations: (userId: string) => `${prefix}user:${userId}:gens`,
     queue: (partition: number) => `${prefix}queue:${partition}`,
     /**
@@ -41,5 +51,9 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 
 /** How long generation data stays in Redis: as long as the request topic keeps the request. */
 export const GENERATION_TTL_SECONDS = 7 * 24 * 60 * 60;
-/** Events kept per generation for replay (`after=<seq>`); a generation emits about ten. */
+/** How long a tombstone lives: longer than the longest topic retention (7 days). */
+export const TOMBSTONE_TTL_SECONDS = 8 * 24 * 60 * 60;
+/** Events kept per generation for replay (`after=<seq>`), and lines of its log; a generation emits about ten. */
 export const EVENT_LOG_MAX = 200;
+/** Least time between two `progress` webhook deliveries of one generation (Replicate's is 500 ms too). */
+export const WEBHOOK_PROGRESS_INTERVAL_MS = 500;

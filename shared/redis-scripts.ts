@@ -1,18 +1,22 @@
 /**
  * Writes of generation state to Redis, as Lua so each is atomic: a status event is applied only
- * if it is newer than what the snapshot holds (`kseq`), and the snapshot, the replay log and
- * the live publish then move together; a terminal event of a generation with a webhook queues
- * its delivery in the same step, so it is queued exactly once. `seq` on the client side counts applied events, so it
- * has no gaps even when a crashed worker reserved a producer sequence it never used.
+ * if it is newer than what the snapshot holds (`kseq`), and the snapshot, the replay log, the
+ * generation log and the live publish then move together; an event a generation's webhook asked
+ * for queues its delivery in the same step, so it is queued exactly once. `seq` on the client
+ * side counts applied events, so it has no gaps even when a crashed worker reserved a producer
+ * sequence it never used. A deleted generation's tombstone makes every write here a no-op.
  */
 
 /**
- * KEYS: snapshot, user index, queue of the request's partition. ARGV: snapshot JSON, id, offset,
- * ttl. The edge runs it before producing (no partition or offset yet: the snapshot is recorded,
- * the queue is left alone) and again after; the relay runs it for every request event. Whatever
- * came first, the snapshot ends up with the params and the Kafka position, written once each.
+ * KEYS: snapshot, user index, queue of the request's partition, tombstone.
+ * ARGV: snapshot JSON, id, queue score (see `queueScore`), ttl.
+ * The edge runs it before producing (no partition or offset yet: the snapshot is recorded, the
+ * queue is left alone) and again after; the relay runs it for every request event. Whatever came
+ * first, the snapshot ends up with the params and the Kafka position, written once each. Returns
+ * -1 (and writes nothing) for a deleted generation.
  */
 export const APPLY_REQUEST = `
+if redis.call('EXISTS', KEYS[4]) == 1 then return -1 end
 local raw = redis.call('GET', KEYS[1])
 local incoming = cjson.decode(ARGV[1])
 local queued = true
@@ -24,7 +28,10 @@ else
   if snap.params == nil then
     snap.params = incoming.params
     snap.createdAt = incoming.createdAt
+    snap.priority = incoming.priority
+    snap.startDeadline = incoming.startDeadline
     snap.webhookUrl = incoming.webhookUrl
+    snap.webhookEvents = incoming.webhookEvents
     changed = true
   end
   if snap.partition == nil and incoming.partition ~= nil then
@@ -45,11 +52,14 @@ return queued and 1 or 0
 `;
 
 /**
- * KEYS: snapshot, event log, channel, webhooks due. ARGV: status event JSON, key prefix (for the
- * partition's queue, known only from the snapshot), ttl, log max.
- * Returns the client message JSON, or nil when the event is stale, a duplicate or after the end.
+ * KEYS: snapshot, event log, channel, webhooks due, tombstone, generation log.
+ * ARGV: status event JSON, key prefix (for the partition's queue, known only from the snapshot),
+ * ttl, log max, least ms between two queued `progress` webhooks.
+ * Returns the client message JSON, or nil when the event is stale, a duplicate, after the end or
+ * about a deleted generation.
  */
 export const APPLY_STATUS = `
+if redis.call('EXISTS', KEYS[5]) == 1 then return nil end
 local ev = cjson.decode(ARGV[1])
 local raw = redis.call('GET', KEYS[1])
 local snap
@@ -59,20 +69,30 @@ else
   snap = { id = ev.id, userId = ev.userId, seq = 0, kseq = 0, attempts = 0 }
 end
 if ev.seq <= (snap.kseq or 0) then return nil end
-if snap.status == 'completed' or snap.status == 'failed' or snap.status == 'canceled' then return nil end
+local ended = { completed = true, failed = true, canceled = true, expired = true }
+if ended[snap.status or ''] then return nil end
+local started = ev.status == 'processing' and snap.startedAt == nil
 snap.kseq = ev.seq
 snap.seq = (snap.seq or 0) + 1
 snap.status = ev.status
 snap.progress = ev.progress
 snap.stage = ev.stage
 snap.attempts = ev.attempt
-if ev.status == 'processing' and snap.startedAt == nil then snap.startedAt = ev.at end
+if started then snap.startedAt = ev.at end
+if ended[ev.status] or ev.status == 'queued' then snap.preview = nil end
 local msg
 if ev.status == 'completed' then
   local img = ev.image
   snap.image = { url = img.url, width = img.width, height = img.height, format = img.format, bytes = img.bytes }
+  snap.imageKey = img.key
+  local th = ev.thumbnail
+  if th then
+    snap.thumbnail = { url = th.url, width = th.width, height = th.height, format = th.format, bytes = th.bytes }
+    snap.thumbnailKey = th.key
+  end
+  snap.timings = ev.timings
   snap.completedAt = ev.at
-  msg = { type = 'completed', id = ev.id, seq = snap.seq, image = snap.image, timings = ev.timings }
+  msg = { type = 'completed', id = ev.id, seq = snap.seq, image = snap.image, thumbnail = snap.thumbnail, timings = ev.timings }
 elseif ev.status == 'failed' then
   snap.error = ev.error
   snap.completedAt = ev.at
@@ -80,21 +100,54 @@ elseif ev.status == 'failed' then
 elseif ev.status == 'canceled' then
   snap.completedAt = ev.at
   msg = { type = 'canceled', id = ev.id, seq = snap.seq }
+elseif ev.status == 'expired' then
+  snap.completedAt = ev.at
+  msg = { type = 'expired', id = ev.id, seq = snap.seq, startDeadline = snap.startDeadline or ev.at }
+elseif ev.preview then
+  local p = ev.preview
+  snap.preview = { url = 'data:image/webp;base64,' .. p.data, width = p.width, height = p.height }
+  msg = { type = 'preview', id = ev.id, seq = snap.seq, preview = snap.preview, progress = ev.progress, stage = ev.stage, at = ev.at }
 else
   msg = { type = 'status', id = ev.id, seq = snap.seq, status = ev.status, progress = ev.progress, stage = ev.stage, at = ev.at }
 end
 if snap.partition ~= nil then
   local queue = ARGV[2] .. 'queue:' .. snap.partition
   if ev.status == 'queued' then
-    redis.call('ZADD', queue, snap.offset, ev.id)
+    local rank = ({ high = 0, normal = 1, low = 2 })[snap.priority or 'normal'] or 1
+    redis.call('ZADD', queue, string.format('%.0f', rank * 1e15 + tonumber(snap.offset)), ev.id)
   else
     redis.call('ZREM', queue, ev.id)
   end
 end
+if snap.webhookUrl ~= nil then
+  local wanted = { completed = snap.webhookEvents == nil }
+  for _, name in ipairs(snap.webhookEvents or {}) do wanted[name] = true end
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
+  -- One pending delivery carries the latest state, so a queued one absorbs a later event;
+  -- webhookQueuedSeq tells a dispatcher holding an older state to queue it again when it settles.
+  if ended[ev.status] then
+    if wanted.completed then
+      redis.call('ZADD', KEYS[4], now, ev.id)
+      snap.webhookQueuedSeq = snap.seq
+    end
+  elseif started then
+    if wanted.start then
+      redis.call('ZADD', KEYS[4], 'NX', now, ev.id)
+      snap.webhookQueuedSeq = snap.seq
+    end
+  elseif wanted.progress then
+    local due = math.max(now, (snap.webhookProgressAt or 0) + tonumber(ARGV[5]))
+    if redis.call('ZADD', KEYS[4], 'NX', due, ev.id) == 1 then snap.webhookProgressAt = due end
+    snap.webhookQueuedSeq = snap.seq
+  end
+end
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[3])
-if snap.webhookUrl ~= nil and msg.type ~= 'status' then
-  local now = redis.call('TIME')
-  redis.call('ZADD', KEYS[4], now[1] * 1000 + math.floor(now[2] / 1000), ev.id)
+if ev.log then
+  local line = { at = ev.at, level = ev.log.level, message = ev.log.message, attempt = ev.attempt, worker = ev.workerId }
+  redis.call('RPUSH', KEYS[6], cjson.encode(line))
+  redis.call('LTRIM', KEYS[6], -tonumber(ARGV[4]), -1)
+  redis.call('EXPIRE', KEYS[6], ARGV[3])
 end
 local out = cjson.encode(msg)
 redis.call('RPUSH', KEYS[2], out)
@@ -177,4 +230,28 @@ if current then
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
 return current and 1 or 0
+`;
+
+/**
+ * Deletes a generation from Redis in one step and leaves its tombstone, so nothing written about
+ * it later (by a worker still running it, the relay, a redelivery) brings it back.
+ * KEYS: tombstone, snapshot, event log, producer seq, cancel, terminal, generation log,
+ * idempotency pointer, user index, webhooks due, webhook attempts, webhook leases.
+ * ARGV: id, tombstone ttl, key prefix. Returns the snapshot JSON it removed, or nil.
+ */
+export const PURGE_GENERATION = `
+local raw = redis.call('GET', KEYS[2])
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
+if raw then
+  local snap = cjson.decode(raw)
+  if snap.partition ~= nil then redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1]) end
+end
+local idem = redis.call('GET', KEYS[8])
+if idem then redis.call('DEL', idem) end
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+redis.call('ZREM', KEYS[9], ARGV[1])
+redis.call('ZREM', KEYS[10], ARGV[1])
+redis.call('HDEL', KEYS[11], ARGV[1])
+redis.call('HDEL', KEYS[12], ARGV[1])
+return raw
 `;

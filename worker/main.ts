@@ -11,12 +11,15 @@ import { createGenerationState } from "./generation/generation-state.ts";
 import { createGenerationWorker } from "./generation/generation-worker.ts";
 import { createProvider } from "./generation/provider-factory.ts";
 import { createWorkerMetrics } from "./generation/worker-metrics.ts";
+import { openHistoryDb } from "./history/history-db.ts";
+import { historyRoutes } from "./http/history-routes.ts";
 import { serveInternal } from "./http/internal-server.ts";
 import { createInternalApp, createWorkerApp } from "./http/worker-app.ts";
 import { imageRoutes } from "./images/image-routes.ts";
 import { createImageStore } from "./images/image-store-factory.ts";
 import { createDeadLetters } from "./kafka/dead-letters.ts";
 import { createKafka } from "./kafka/kafka-client.ts";
+import { createPurger } from "./lifecycle/purge-generation.ts";
 import { createMinuteStats } from "./ops/minute-stats.ts";
 import { startWorkerHeartbeat } from "./ops/worker-heartbeat.ts";
 import { createRedis } from "./redis/redis-client.ts";
@@ -26,7 +29,17 @@ import { startProcessMetrics } from "./runtime/metrics-server.ts";
 import { producerMetrics } from "./runtime/producer-metrics.ts";
 import { createLiveService, serveWithWebSockets } from "./ws/live-service.ts";
 
-const config = configOrExit(process.env, ["kafka", "worker", "redis", "keys", "auth", "public", "listen", "metrics"]);
+const config = configOrExit(process.env, [
+  "kafka",
+  "worker",
+  "redis",
+  "keys",
+  "auth",
+  "public",
+  "listen",
+  "metrics",
+  "database",
+]);
 const instance = process.env.WORKER_INSTANCE ?? "1";
 const workerId = `${hostname()}-${instance}-${process.pid}`;
 const logger = loggerFor(config, "worker").child({ workerId });
@@ -36,6 +49,11 @@ const store = orExit(() => createImageStore(config.worker));
 const imageUrl = (key: string) => `${config.public.imageUrl}/${key}`;
 
 const redis = await createRedis(config.redis.url, { name: `worker-${process.pid}` });
+const history = await openHistoryDb(config.database.url).catch((error) => {
+  logger.error("cannot open DATABASE_URL", { error });
+  process.exit(1);
+});
+const purger = createPurger({ redis, prefix: config.keys.redisPrefix, history, store, logger });
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "worker" });
 const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(processMetrics.metrics) });
 await producer.start();
@@ -43,6 +61,7 @@ const topics = topicSpecs(config.kafka);
 const state = createGenerationState(redis, config.keys.redisPrefix);
 
 let inFlight = () => 0;
+let buffered = () => 0;
 const stats = createMinuteStats(redis, config.keys.redisPrefix);
 const heartbeat = startWorkerHeartbeat({
   redis,
@@ -60,7 +79,7 @@ const heartbeat = startWorkerHeartbeat({
 });
 const metrics = createWorkerMetrics(
   processMetrics.metrics,
-  { inFlight: () => inFlight(), requestsTopic: topics.requests.name },
+  { inFlight: () => inFlight(), buffered: () => buffered(), requestsTopic: topics.requests.name },
   stats.record,
 );
 const consumer = createGenerationWorker({
@@ -76,6 +95,8 @@ const consumer = createGenerationWorker({
   topics,
   groupId: config.kafka.consumerGroup,
   maxConcurrent: config.worker.maxConcurrent,
+  lookahead: config.worker.lookahead,
+  priorityAging: config.worker.priorityAging,
   sessionTimeoutMs: config.kafka.sessionTimeoutMs,
   provider,
   store,
@@ -83,6 +104,7 @@ const consumer = createGenerationWorker({
   workerId,
   policy: config.worker,
   imageUrl,
+  discardImages: purger.discardImages,
   logger,
   onRetry: () => {
     metrics.retry();
@@ -97,6 +119,7 @@ const consumer = createGenerationWorker({
   onRunning: heartbeat.running,
 });
 inFlight = () => consumer.inFlight;
+buffered = () => consumer.buffered;
 
 const live = await createLiveService(config, redis, logger, liveMetrics(processMetrics.metrics));
 const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
@@ -115,6 +138,7 @@ const internalApp = createInternalApp({
       failing.push("redis");
     return failing;
   },
+  history: historyRoutes({ secret: config.auth.jwtSecret, history, purger }),
   internal: {
     secret: config.auth.jwtSecret,
     generateNow: (request) =>
@@ -132,7 +156,7 @@ logger.info("worker ready", {
 });
 
 let stopping: Promise<void> | null = null;
-/** Fixed order: send live clients elsewhere, drain generations, flush events, close HTTP, close Redis. */
+/** Fixed order: send live clients elsewhere, drain generations, flush events, close HTTP, the database, Redis. */
 function shutdown(signal: string): Promise<void> {
   stopping ??= (async () => {
     logger.info("shutting down", { signal, inFlight: consumer.inFlight });
@@ -143,6 +167,7 @@ function shutdown(signal: string): Promise<void> {
     await server.stop();
     await internalServer.stop();
     processMetrics.stop();
+    await history.close();
     redis.close();
     logger.info("stopped");
   })();

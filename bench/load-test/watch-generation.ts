@@ -3,7 +3,7 @@
  * WebSocket the 202 names, and, should the socket end early, poll the API until it ends.
  */
 import { isTerminal, type JobStatus } from "../../shared/job-states.ts";
-import type { ServerMessage } from "../../shared/ws-messages.ts";
+import { isTerminalMessage, type ServerMessage } from "../../shared/ws-messages.ts";
 
 export interface GenerationRecord {
   /** ms from the run's start. */
@@ -82,7 +82,7 @@ function follow(context: WatchContext, url: string, record: GenerationRecord): P
     socket.onmessage = (event) => {
       const message = JSON.parse(String(event.data)) as ServerMessage;
       record.firstEventAt ??= context.now();
-      if (message.type === "completed" || message.type === "failed" || message.type === "canceled") {
+      if (message.type !== "snapshot" && isTerminalMessage(message)) {
         record.terminalMessages++;
         if (record.endedAt === undefined) {
           record.endedAt = context.now();

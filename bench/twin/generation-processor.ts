@@ -78,14 +78,23 @@ export function generationProcessor(deps: ProcessorDeps) {
       });
       const generationMs = ms(began, Date.now());
       status("storing", 95);
-      const { url, width, height, format, bytes } = await storeImage(deps.store, image, deps.imageUrl);
+      // Thumbnails too, as the product stores them.
+      const stored = await storeImage(deps.store, image, deps.imageUrl);
+      const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
+        url,
+        width,
+        height,
+        format,
+        bytes,
+      });
       await chain;
       const now = Date.now();
       return {
         type: "completed",
         id: request.id,
         seq: ++seq,
-        image: { url, width, height, format, bytes },
+        image: pick(stored.image),
+        thumbnail: pick(stored.thumbnail),
         timings: { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) },
       };
     } catch (error) {

@@ -1,16 +1,19 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import type { AcceptedGeneration } from "../../shared/api-bodies.ts";
+import type { AcceptedGeneration, GenerationLinks, GenerationResource } from "../../shared/api-bodies.ts";
 import { mintEventToken } from "../../shared/auth/event-token.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
-import { isTerminal } from "../../shared/job-states.ts";
-import { queuedSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
-import { UUID_V7, uuidv7 } from "../../shared/uuid7.ts";
+import { type GenerationRecord, recordToSnapshot } from "../../shared/history.ts";
+import { isTerminal, type JobStatus } from "../../shared/job-states.ts";
+import { queuedSnapshot, type StoredSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
+import { UUID_V7, uuidv7, uuidv7Time } from "../../shared/uuid7.ts";
 import type { AbuseLimits } from "../abuse-limits.ts";
 import { ApiError } from "../api-error.ts";
 import type { AuthEnv } from "../auth.ts";
 import type { EdgeDeps } from "../edge-deps.ts";
+import { type Listed, listGenerations } from "../generation-list.ts";
+import { readListQuery } from "../list-query.ts";
 import { readIdempotencyKey, readSubmitBody, validateSubmit } from "../submit-body.ts";
 import { SYNC_BUSY } from "../sync-generation.ts";
 
@@ -19,8 +22,10 @@ const BUSY_RETRY_AFTER_SECONDS = 10;
 const busy = (detail: string) =>
   new ApiError("unavailable", detail, undefined, { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) });
 
+type Found = { live: StoredSnapshot } | { record: GenerationRecord };
+
 export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
-  const { config, store, producer, logger } = deps;
+  const { config, store, producer, history, logger } = deps;
   const app = new Hono<AuthEnv>();
 
   // Every call but a submission counts against the client address's read limit.
@@ -40,17 +45,51 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       throw busy(`backlog of ${backlog} requests is over ${config.edge.backlogMaxRequests}`);
   };
 
-  const own = async (id: string, userId: string) => {
-    const snapshot = UUID_V7.test(id) ? await store.get(id) : null;
-    // Another user's generation answers exactly like an unknown one.
-    if (!snapshot || snapshot.userId !== userId) throw new ApiError("not_found", `No generation ${id}`);
-    return snapshot;
+  /** The history is another service: when it cannot answer, say so (503), never guess. */
+  const fromHistory = <T>(promise: Promise<T>): Promise<T> =>
+    promise.catch((error) => {
+      logger.error("the history did not answer", { error });
+      throw new ApiError("unavailable", "Generation history is unavailable", undefined, { "Retry-After": "2" });
+    });
+
+  /** The caller's generation, live (Redis) or ended long ago (history); another user's is unknown. */
+  const find = async (id: string, userId: string): Promise<Found> => {
+    if (!UUID_V7.test(id)) throw new ApiError("not_found", `No generation ${id}`);
+    const live = await store.get(id);
+    if (live) {
+      // Another user's generation answers exactly like an unknown one.
+      if (live.userId === userId) return { live };
+      throw new ApiError("not_found", `No generation ${id}`);
+    }
+    const record = await fromHistory(history.get(userId, id));
+    if (!record) throw new ApiError("not_found", `No generation ${id}`);
+    return { record };
+  };
+
+  /** What a generation that has not ended offers: its live events (with a fresh token) and cancel. */
+  const liveLinks = async (id: string, userId: string) => ({
+    events: `${config.public.wsUrl}/ws/generations/${id}?token=${await mintEventToken(userId, id, config.auth.jwtSecret)}`,
+    cancel: `/api/generations/${id}/cancel`,
+  });
+  const links = async (id: string, userId: string, status: JobStatus): Promise<GenerationLinks> => ({
+    self: `/api/generations/${id}`,
+    logs: `/api/generations/${id}/logs`,
+    ...(isTerminal(status) ? {} : await liveLinks(id, userId)),
+  });
+
+  /** The public body of a generation, with its links (`events`/`cancel` while it has not ended). */
+  const present = async (found: Found, userId: string): Promise<GenerationResource> => {
+    const snapshot =
+      "live" in found
+        ? toPublicSnapshot(found.live, await store.queuePosition(found.live))
+        : recordToSnapshot(found.record);
+    return { ...snapshot, links: await links(snapshot.id, userId, snapshot.status) };
   };
 
   app.post("/", async (c) => {
     const userId = c.get("userId");
     const idempotencyKey = readIdempotencyKey(c);
-    const input = validateSubmit(await readSubmitBody(c), config.webhooks);
+    const input = validateSubmit(await readSubmitBody(c), config.webhooks, c.req.header("cancel-after"));
 
     await limits.submit(userId);
     if (c.get("authenticatedBy") === "cookie") await limits.anonymousSubmit(c.get("clientIp"));
@@ -72,14 +111,19 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       }
     }
 
-    const { webhookUrl, ...params } = input;
+    const { webhookUrl, webhookEvents, priority, startDeadline, ...params } = input;
+    const id = uuidv7();
     const request = RequestEvent.create({
-      id: uuidv7(),
+      id,
       userId,
       params,
-      createdAt: new Date().toISOString(),
+      // The id's own time, so date filters (on ids) and createdAt always agree.
+      createdAt: new Date(uuidv7Time(id)).toISOString(),
       attempt: 1,
+      priority,
+      ...(startDeadline ? { startDeadline } : {}),
       ...(webhookUrl ? { webhookUrl } : {}),
+      ...(webhookEvents ? { webhookEvents } : {}),
     });
 
     if (!config.edge.kafkaEnabled) {
@@ -91,7 +135,7 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
           "Retry-After": "2",
         });
       });
-      if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 200, body: result });
+      if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 200, body: result }, request.id);
       return c.json(result, 200);
     }
 
@@ -115,54 +159,65 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       .recordSubmitted(queuedSnapshot(request, { partition: written.partition, offset: String(written.offset) }))
       .catch((error) => logger.warn("could not record the request's Kafka position", { error }));
 
-    const events = `${config.public.wsUrl}/ws/generations/${request.id}?token=${await mintEventToken(userId, request.id, config.auth.jwtSecret)}`;
     const body: AcceptedGeneration = {
       id: request.id,
       status: "queued" as const,
       createdAt: request.createdAt,
+      priority,
+      ...(startDeadline ? { startDeadline } : {}),
       params: request.params,
       links: {
         self: `/api/generations/${request.id}`,
-        events,
-        cancel: `/api/generations/${request.id}/cancel`,
+        logs: `/api/generations/${request.id}/logs`,
+        ...(await liveLinks(request.id, userId)),
       },
     };
-    if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 202, body });
+    if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 202, body }, request.id);
     c.header("Location", body.links.self);
     return c.json(body, 202);
   });
 
   app.get("/", read, async (c) => {
-    const limitText = c.req.query("limit") ?? "20";
-    const limit = Number(limitText);
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > 100)
-      throw new ApiError("invalid_request", "Invalid request: limit must be an integer from 1 to 100", [
-        { path: "limit", message: "must be an integer from 1 to 100" },
-      ]);
-    const cursor = c.req.query("cursor");
-    if (cursor !== undefined && !UUID_V7.test(cursor))
-      throw new ApiError("invalid_request", "Invalid request: cursor is not one this API returned", [
-        { path: "cursor", message: "is not a valid cursor" },
-      ]);
-    const ids = await store.listIds(c.get("userId"), limit + 1, cursor);
-    const page = ids.slice(0, limit);
-    const snapshots = await store.getMany(page);
+    const userId = c.get("userId");
+    const page = await fromHistory(listGenerations(store, history, userId, readListQuery(c)));
     const items = await Promise.all(
-      snapshots.flatMap((s) => (s ? [store.queuePosition(s).then((position) => toPublicSnapshot(s, position))] : [])),
+      page.items.map((item: Listed) => present("live" in item ? { live: item.live } : { record: item.record }, userId)),
     );
-    return c.json({ items, nextCursor: ids.length > limit ? (page.at(-1) ?? null) : null });
+    return c.json({ items, nextCursor: page.nextCursor });
   });
 
   app.get("/:id", read, async (c) => {
-    const snapshot = await own(c.req.param("id"), c.get("userId"));
-    return c.json(toPublicSnapshot(snapshot, await store.queuePosition(snapshot)));
+    const userId = c.get("userId");
+    return c.json(await present(await find(c.req.param("id"), userId), userId));
+  });
+
+  app.get("/:id/logs", read, async (c) => {
+    const userId = c.get("userId");
+    const found = await find(c.req.param("id"), userId);
+    const id = "live" in found ? found.live.id : found.record.id;
+    const entries = "live" in found ? await store.logs(id) : await fromHistory(history.logs(userId, id));
+    if (entries === null) throw new ApiError("not_found", `No generation ${id}`);
+    return c.json({ id, entries });
   });
 
   app.post("/:id/cancel", read, async (c) => {
-    const snapshot = await own(c.req.param("id"), c.get("userId"));
-    if (isTerminal(snapshot.status)) throw new ApiError("conflict", `Generation already ended: ${snapshot.status}`);
-    await store.requestCancel(snapshot.id);
-    return c.json(toPublicSnapshot(snapshot, await store.queuePosition(snapshot)), 202);
+    const userId = c.get("userId");
+    const found = await find(c.req.param("id"), userId);
+    if (!("live" in found) || isTerminal(found.live.status)) {
+      const status = "live" in found ? found.live.status : found.record.status;
+      throw new ApiError("conflict", `Generation already ended: ${status}`);
+    }
+    await store.requestCancel(found.live.id);
+    return c.json(await present(found, userId), 202);
+  });
+
+  /** Deletes the images and every trace of the generation; one still running is canceled first. */
+  app.delete("/:id", read, async (c) => {
+    const userId = c.get("userId");
+    const id = c.req.param("id");
+    await find(id, userId);
+    if (!(await fromHistory(history.delete(userId, id)))) throw new ApiError("not_found", `No generation ${id}`);
+    return c.body(null, 204);
   });
 
   return app;

@@ -20,7 +20,7 @@ function card(id) {
   return li;
 }
 
-const ENDED = ["completed", "failed", "canceled"];
+const ENDED = ["completed", "failed", "canceled", "expired"];
 
 function render(id, g) {
   const li = card(id);
@@ -29,11 +29,20 @@ function render(id, g) {
   if (typeof g.progress === "number") li.querySelector("progress").value = g.progress;
   const state = g.status ? g.status + (g.stage ? " · " + g.stage : "") + (typeof g.queuePosition === "number" ? " · " + g.queuePosition + " ahead" : "") : "";
   if (state) li.querySelector(".state").textContent = state;
+  // A preview only stands in for an image to come: an ending without one takes it away.
+  if (ENDED.includes(g.status) && !g.image && li.querySelector("img.preview")) li.querySelector("img.preview").remove();
+  if (g.preview && !g.image) {
+    // A data: URL of a small WebP while it renders; the image replaces it.
+    if (!li.querySelector("img.preview")) li.querySelector(".out").innerHTML = '<img class="preview" alt="preview">';
+    li.querySelector("img.preview").src = g.preview.url;
+  }
   if (g.image) {
     li.querySelector("progress").value = 100;
     li.querySelector(".state").textContent = "completed";
-    li.querySelector(".out").innerHTML = '<img alt="generated image">';
-    li.querySelector("img").src = g.image.url;
+    li.querySelector(".out").innerHTML = '<a><img class="image" alt="generated image"></a>';
+    li.querySelector(".out a").href = g.image.url;
+    // The list shows the thumbnail where there is one; the link opens the image itself.
+    li.querySelector("img.image").src = (g.thumbnail || g.image).url;
   }
   if (g.error) li.querySelector(".out").innerHTML = '<span class="error"></span>', li.querySelector(".error").textContent = g.error.code + ": " + g.error.message;
 }
@@ -44,8 +53,9 @@ function follow(id, eventsUrl) {
   ws.onmessage = (e) => {
     const m = JSON.parse(e.data);
     if (m.type === "completed") { ended = true; render(id, { image: m.image }); }
+    else if (m.type === "preview") render(id, { status: "processing", stage: m.stage, progress: m.progress, preview: m.preview });
     else if (m.type === "failed") { ended = true; render(id, { status: "failed", error: m.error }); }
-    else if (m.type === "canceled") { ended = true; render(id, { status: "canceled", stage: "done" }); }
+    else if (m.type === "canceled" || m.type === "expired") { ended = true; render(id, { status: m.type, stage: "done" }); }
     else render(id, m);
   };
   ws.onclose = () => { if (!ended) poll(id); };

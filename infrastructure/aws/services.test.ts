@@ -232,7 +232,14 @@ describe("the container tier", () => {
         .filter((op) => op.servers?.some((s) => s.url.includes("{port}")))
         .map((op) => ({ path, op })),
     );
-    expect(internalRoutes.map((r) => r.path).sort()).toEqual(["/internal/generations", "/metrics", "/readyz"]);
+    expect([...new Set(internalRoutes.map((r) => r.path))].sort()).toEqual([
+      "/internal/generations",
+      "/internal/users/{user}/generations",
+      "/internal/users/{user}/generations/{id}",
+      "/internal/users/{user}/generations/{id}/logs",
+      "/metrics",
+      "/readyz",
+    ]);
     for (const { path, op } of internalRoutes.filter((r) => r.path.startsWith("/internal/"))) {
       expect(op.security, path).toEqual([{ serviceToken: [] }]);
       expect(

@@ -136,7 +136,7 @@ export const sections = {
     historyGroup: def(
       "KAFKA_HISTORY_GROUP",
       "pixel-studio-history",
-      "Consumer group of the history writer (complete/failed → DATABASE_URL).",
+      "Consumer group of the history writer (complete/failed/status → DATABASE_URL).",
       nonEmpty,
     ),
     sessionTimeoutMs: def(
@@ -179,6 +179,18 @@ export const sections = {
       "Least time between progress events within one stage (stage changes always go out).",
       int(0, 60000),
     ),
+    lookahead: def(
+      "GENERATION_LOOKAHEAD",
+      "32",
+      "Requests a worker instance reads ahead of its free slots, to start them by priority.",
+      int(1, 10000),
+    ),
+    priorityAging: def(
+      "GENERATION_PRIORITY_AGING",
+      "8",
+      "Times a waiting request may be overtaken by more urgent ones before it moves up a priority level.",
+      int(1, 100000),
+    ),
     shutdownGraceMs: def(
       "SHUTDOWN_GRACE_MS",
       "15000",
@@ -189,7 +201,7 @@ export const sections = {
     internalPort: def(
       "WORKER_INTERNAL_PORT",
       "3002",
-      "Worker internal port: /metrics, /readyz and the synchronous path's route; never publish it.",
+      "Worker internal port: /metrics, /readyz, the synchronous path's route and the history routes the edge calls; never publish it.",
       int(1, 65535),
     ),
     maxSocketsPerUser: def(
@@ -230,6 +242,12 @@ export const sections = {
     ),
     openaiApiKey: def("OPENAI_API_KEY", "", "Bearer key for the OpenAI-compatible API.", text, true),
     openaiModel: def("OPENAI_MODEL", "gpt-image-1", "Model name sent to the OpenAI-compatible API.", nonEmpty),
+    openaiPartialImages: def(
+      "OPENAI_PARTIAL_IMAGES",
+      "1",
+      "Partial images streamed as previews by GPT image models (0–3; 0 turns streaming off).",
+      int(0, 3),
+    ),
     imageStore: def("IMAGE_STORE", "local", "Where images go: local (a folder) or s3.", choice(["local", "s3"])),
     imageDir: def("IMAGE_STORE_DIR", ".data/images", "Folder of the local image store.", nonEmpty),
     s3Bucket: def("S3_BUCKET", "", "Bucket of the S3-compatible image store.", text),
@@ -349,7 +367,7 @@ export const sections = {
     workerUrl: def(
       "WORKER_URL",
       "http://127.0.0.1:3002",
-      "Worker internal URL (WORKER_INTERNAL_PORT) the synchronous path calls.",
+      "Worker internal URL (WORKER_INTERNAL_PORT) the edge calls for the history, deletions and the synchronous path.",
       urlOf(["http:", "https:"]),
     ),
     rateLimitPerMinute: def("RATE_LIMIT_PER_MINUTE", "60", "Submissions per user per minute.", int(1, 1000000)),
@@ -440,6 +458,12 @@ export const sections = {
       "file:.data/pixel-studio.sqlite",
       "SQLite file (file:…) locally, postgres://… in production.",
       urlOf(["file:", "postgres:", "postgresql:"]),
+    ),
+    retentionDays: def(
+      "RETENTION_DAYS",
+      "0",
+      "Generations (history, logs, images) older than this many days are deleted; 0 keeps them forever.",
+      int(0, 36500),
     ),
   },
 } as const;

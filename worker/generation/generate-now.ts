@@ -29,14 +29,22 @@ export async function generateNow(
       signal: AbortSignal.timeout(deps.timeoutMs),
       onStage: () => {},
     });
-    const { url, width, height, format, bytes } = await storeImage(deps.store, image, deps.imageUrl);
+    const stored = await storeImage(deps.store, image, deps.imageUrl);
+    const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
+      url,
+      width,
+      height,
+      format,
+      bytes,
+    });
     return {
       ...base,
       status: "completed",
       progress: 100,
       stage: "done",
       completedAt: new Date().toISOString(),
-      image: { url, width, height, format, bytes },
+      image: pick(stored.image),
+      thumbnail: pick(stored.thumbnail),
     };
   } catch (error) {
     const timedOut = (error as { name?: string }).name === "TimeoutError";

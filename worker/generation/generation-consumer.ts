@@ -1,10 +1,12 @@
 import { isRetryable } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
+import { priorityRank } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Consumer, Kafka, KafkaMessage } from "../kafka/kafka-client.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
+import { PriorityBuffer } from "./priority-buffer.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
 import type { GenerationOutcome } from "./run-generation.ts";
 import { Slots } from "./slots.ts";
@@ -14,13 +16,17 @@ export interface GenerationConsumerOptions {
   groupId: string;
   topic: string;
   maxConcurrent: number;
+  /** Requests read ahead of free slots and started by priority (GENERATION_LOOKAHEAD). */
+  lookahead?: number;
+  /** Overtakes before a waiting request moves up a priority level (GENERATION_PRIORITY_AGING). */
+  priorityAging?: number;
   sessionTimeoutMs?: number;
   logger: Logger;
   run(request: RequestEvent, traceparent: string | undefined, shutdown: AbortSignal): Promise<GenerationOutcome>;
   /** Where a request that fails the same way every time is parked, so its offset can move on. */
   deadLetters: Pick<DeadLetters, "park">;
   onLag?(partition: number, lag: number): void;
-  /** A request was picked up: ms since its record was written (the queue latency). */
+  /** A request was started: ms since its record was written (the queue latency, buffering included). */
   onPickup?(queuedMs: number): void;
 }
 
@@ -32,16 +38,36 @@ const header = (message: KafkaMessage, name: string): string | undefined => {
   return value === undefined ? undefined : String(Array.isArray(value) ? value[0] : value);
 };
 
+interface Pending {
+  partition: number;
+  message: KafkaMessage;
+  request: RequestEvent;
+}
+
 /**
  * The kafkajs consumer of image.generation.requests with more generations in flight than
- * partitions: messages are dispatched into `maxConcurrent` slots as they arrive, and offsets
- * are committed only up to the lowest unfinished one.
+ * partitions, started by priority: each partition's records go, in order, into one bounded
+ * buffer (`lookahead`) shared by all partitions this member owns, and whenever one of the
+ * `maxConcurrent` slots is free the most urgent buffered request starts (see PriorityBuffer:
+ * high before normal before low, with aging so low is never starved).
+ *
+ * The request topic stays the record and nothing else is written to Kafka for priority: a
+ * buffered request counts as unfinished, so offsets are committed only up to the lowest one
+ * not yet finished, started or not. A record that can never succeed (it does not decode, or its
+ * run fails with an error that is not retryable) is parked on the dead-letter topic and then
+ * counts as finished; an outage is retried in place. A crash or a rebalance therefore
+ * redelivers everything buffered or running; a redelivered record already buffered is not
+ * buffered twice, one already running is awaited, and one that finished meets its terminal
+ * claim in Redis and ends `duplicate` — exactly one outcome per generation, whichever order
+ * requests start in.
  */
 export function createGenerationConsumer(options: GenerationConsumerOptions) {
   const { kafka, groupId, topic, logger } = options;
   const tracker = new OffsetTracker();
   const slots = new Slots(options.maxConcurrent);
+  const buffer = new PriorityBuffer<Pending>(options.lookahead ?? 32, options.priorityAging ?? 8);
   const inFlight = new Map<string, Promise<ConsumerOutcome>>();
+  const parking = new Set<Promise<ConsumerOutcome>>();
   const shutdown = new AbortController();
   let consumer: Consumer | null = null;
   let joined = false;
@@ -105,7 +131,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
    * is not retryable fails the same way every time (a bug, or data Redis refuses), so the
    * request is parked instead of holding a slot and its partition's offset forever.
    */
-  async function runToOutcome(request: RequestEvent, message: KafkaMessage, partition: number) {
+  async function runToOutcome({ request, message, partition }: Pending): Promise<ConsumerOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await options.run(request, header(message, "traceparent"), shutdown.signal);
@@ -118,35 +144,73 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     }
   }
 
-  function dispatch(message: KafkaMessage, partition: number): void {
+  /** Parked and finished records count as done for commits; handed-back ones are read again. */
+  const finisher = (partition: number, offset: string) => (outcome: ConsumerOutcome) => {
+    if (outcome !== "handed-back") tracker.finish(partition, offset);
+    void commitSoon();
+  };
+
+  /** Reads a record into the buffer; an invalid one is parked (and then its offset finished), unbuffered. */
+  function accept(message: KafkaMessage, partition: number): void {
     tracker.start(partition, message.offset);
-    const done = (outcome: ConsumerOutcome) => {
-      if (outcome !== "handed-back") tracker.finish(partition, message.offset);
-      void commitSoon();
-    };
     const parsed = RequestEvent.decode(message.value);
     if (!parsed.ok) {
-      void park(message, partition, invalidEvent(RequestEvent, parsed.issues)).then((outcome) => {
-        slots.release();
-        done(outcome);
+      const parked = park(message, partition, invalidEvent(RequestEvent, parsed.issues));
+      parking.add(parked);
+      void parked.then((outcome) => {
+        parking.delete(parked);
+        finisher(partition, message.offset)(outcome);
       });
       return;
     }
     const request = parsed.value;
-    options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
+    const deadline = request.startDeadline ? Date.parse(request.startDeadline) : undefined;
+    buffer.push(
+      { partition, message, request },
+      `${partition}:${message.offset}`,
+      priorityRank(request.priority),
+      deadline,
+    );
+    // One that is still waiting when its deadline passes ends then, not when a slot frees.
+    if (deadline !== undefined && deadline >= Date.now())
+      setTimeout(pump, Math.min(deadline - Date.now() + 1, 2 ** 31 - 1)).unref();
+    pump();
+  }
+
+  /** Ends buffered requests past their deadline, then starts the most urgent ones while slots are free. */
+  function pump(): void {
+    if (draining) return;
+    // Expiring runs no provider: it needs no slot, so a full instance still ends them on time.
+    for (const expired of buffer.takeExpired()) start(expired, false);
+    while (buffer.size > 0 && slots.tryAcquire()) {
+      const next = buffer.take();
+      if (next) start(next, true);
+      else slots.release();
+    }
+  }
+
+  function start(pending: Pending, holdsSlot: boolean): void {
+    const { partition, message, request } = pending;
+    const done = finisher(partition, message.offset);
+    const release = () => {
+      if (holdsSlot) slots.release();
+    };
+    // Queue latency is of requests that run; an expired one only ends.
+    if (holdsSlot) options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
     const running = inFlight.get(request.id);
     if (running) {
       // Redelivered while this instance still works on it (after a rebalance): wait, don't redo.
-      slots.release();
+      release();
       void running.then(done);
       return;
     }
-    const work = runToOutcome(request, message, partition);
+    const work = runToOutcome(pending);
     inFlight.set(request.id, work);
     void work.then((outcome) => {
       inFlight.delete(request.id);
-      slots.release();
+      release();
       done(outcome);
+      pump();
     });
   }
 
@@ -162,7 +226,10 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         joined = true;
-        tracker.retain(payload.memberAssignment[topic] ?? []);
+        const owned = new Set(payload.memberAssignment[topic] ?? []);
+        // Requests of partitions now owned by another member are its to run; it re-reads them.
+        buffer.drop((pending) => !owned.has(pending.partition));
+        tracker.retain([...owned]);
       });
       consumer.on(consumer.events.CRASH, ({ payload }) => {
         crashes++;
@@ -179,12 +246,12 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
           const halted = () => draining || !isRunning() || isStale();
           for (const message of batch.messages) {
             if (halted()) return;
-            while (!slots.tryAcquire()) {
-              await Promise.race([slots.released(), Bun.sleep(2000)]);
+            while (buffer.full) {
+              await Promise.race([buffer.space(), Bun.sleep(2000)]);
               await heartbeat();
               if (halted()) return;
             }
-            dispatch(message, batch.partition);
+            accept(message, batch.partition);
             resolveOffset(message.offset);
           }
           await heartbeat();
@@ -197,18 +264,23 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     get inFlight(): number {
       return inFlight.size;
     },
+    /** Requests read but not started yet. */
+    get buffered(): number {
+      return buffer.size;
+    },
     /** How often kafkajs reported the consumer crashed (and restarted it); zero is the goal. */
     get crashes(): number {
       return crashes;
     },
     /**
      * Stops fetching, lets in-flight generations finish for up to `graceMs`, hands back the
-     * rest, commits, and leaves the group. Safe to call twice.
+     * rest (buffered ones included: their offsets stay uncommitted), commits, and leaves the
+     * group. Safe to call twice.
      */
     stop(graceMs: number): Promise<void> {
       stopping ??= (async () => {
         draining = true;
-        const pending = () => Promise.allSettled([...inFlight.values()]);
+        const pending = () => Promise.allSettled([...inFlight.values(), ...parking]);
         await Promise.race([pending(), Bun.sleep(graceMs)]);
         shutdown.abort(new Error("worker shutting down"));
         await pending();

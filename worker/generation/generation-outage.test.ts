@@ -13,8 +13,10 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics, endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
+import { type HistoryDb, openHistoryDb } from "../history/history-db.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
+import { createPurger } from "../lifecycle/purge-generation.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis.ts";
@@ -31,12 +33,16 @@ const imageDir = mkdtempSync(join(tmpdir(), "outage-images-"));
 let server: PrivateRedis;
 let redis: Redis;
 let worker: GenerationConsumer;
+let history: HistoryDb;
 
 beforeAll(async () => {
   await createFreshTopics(kafka, config);
   await producer.start();
   server = await startPrivateRedis();
   redis = await createRedis(server.url);
+  history = await openHistoryDb(`file:${join(imageDir, "history.sqlite")}`);
+  const store = createLocalImageStore(imageDir);
+  const purger = createPurger({ redis, prefix: "outage:", history, store, logger: silentLogger });
   worker = createGenerationWorker({
     kafka,
     producer,
@@ -50,11 +56,12 @@ beforeAll(async () => {
     groupId: config.consumerGroup,
     maxConcurrent: 2,
     provider: createProceduralProvider(),
-    store: createLocalImageStore(imageDir),
+    store,
     state: createGenerationState(redis, "outage:"),
     workerId: "outage-worker",
     policy: { timeoutMs: 30_000, maxAttempts: 3, retryBaseMs: 20, progressIntervalMs: 250 },
     imageUrl: (key) => `http://127.0.0.1/images/${key}`,
+    discardImages: purger.discardImages,
     logger: silentLogger,
   });
   await worker.start();
@@ -63,6 +70,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await worker.stop(1_000);
   await producer.close();
+  await history.close();
   redis.close();
   await server.stop();
   await deleteTestTopics(config);

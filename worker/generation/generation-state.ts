@@ -29,8 +29,19 @@ export function createGenerationState(redis: Redis, prefix: string) {
       ]);
       return Number(top) - count + 1;
     },
+    /** Canceled by its owner, or deleted (a deletion cancels what still runs). */
     async isCanceled(id: string): Promise<boolean> {
-      return Number(await redis.send("EXISTS", [keys.cancel(id)])) === 1;
+      return Number(await redis.send("EXISTS", [keys.cancel(id), keys.deleted(id)])) > 0;
+    },
+    async isDeleted(id: string): Promise<boolean> {
+      return Number(await redis.send("EXISTS", [keys.deleted(id)])) === 1;
+    },
+    /**
+     * Removes the keys this worker wrote for a generation deleted while it ran. Called after the
+     * worker's last write, so either the deletion already saw those keys or this removes them.
+     */
+    async forget(id: string): Promise<void> {
+      await redis.send("DEL", [keys.producerSeq(id), keys.terminal(id), keys.cancel(id)]);
     },
     /** True when this caller won the claim; false when another worker already ended it. */
     async claimTerminal(id: string, record: TerminalRecord): Promise<boolean> {

@@ -9,7 +9,7 @@ import { type GenerationDeps, type GenerationOutcome, runGeneration } from "./ru
 export interface GenerationWorkerOptions
   extends Pick<
     GenerationDeps,
-    "provider" | "store" | "state" | "workerId" | "policy" | "imageUrl" | "logger" | "onRetry"
+    "provider" | "store" | "state" | "workerId" | "policy" | "imageUrl" | "logger" | "onRetry" | "discardImages"
   > {
   kafka: Kafka;
   producer: BatchingProducer;
@@ -17,6 +17,8 @@ export interface GenerationWorkerOptions
   topics: Record<TopicKey, TopicSpec>;
   groupId: string;
   maxConcurrent: number;
+  lookahead?: number;
+  priorityAging?: number;
   sessionTimeoutMs?: number;
   onOutcome?(outcome: GenerationOutcome, elapsedMs: number): void;
   onLag?(partition: number, lag: number): void;
@@ -38,6 +40,8 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
     groupId: options.groupId,
     topic: topics.requests.name,
     maxConcurrent: options.maxConcurrent,
+    lookahead: options.lookahead,
+    priorityAging: options.priorityAging,
     sessionTimeoutMs: options.sessionTimeoutMs,
     logger: options.logger,
     onLag: options.onLag,
@@ -55,6 +59,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
         workerId: options.workerId,
         policy: options.policy,
         imageUrl: options.imageUrl,
+        discardImages: options.discardImages,
         shutdown,
         onRetry: options.onRetry,
         logger: options.logger,

@@ -4,7 +4,7 @@ import type { GenerationParams } from "../../shared/events/params.ts";
 import { readImageInfo, THUMBNAIL_SIZE } from "../imaging/sharp-image.ts";
 import { startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
 import { createOpenAICompatibleProvider } from "./openai-compatible-provider.ts";
-import type { ProviderStage } from "./provider.ts";
+import type { PreviewSource, ProviderStage } from "./provider.ts";
 
 const API_KEY = "sk-test-0123456789abcdef";
 const standIn = startOpenAIImagesStandIn({
@@ -26,21 +26,30 @@ const params: GenerationParams = {
 function generate(
   model: string,
   overrides: Partial<GenerationParams> = {},
-  options: { apiKey?: string; baseUrl?: string; fetch?: typeof fetch; signal?: AbortSignal } = {},
+  options: {
+    apiKey?: string;
+    baseUrl?: string;
+    fetch?: typeof fetch;
+    signal?: AbortSignal;
+    partialImages?: number;
+  } = {},
 ) {
   const provider = createOpenAICompatibleProvider({
     baseUrl: options.baseUrl ?? standIn.url,
     apiKey: options.apiKey ?? API_KEY,
     model,
+    partialImages: options.partialImages,
     fetch: options.fetch,
   });
   const stages: [ProviderStage, number][] = [];
+  const previews: PreviewSource[] = [];
   const result = provider.generate({
     params: { ...params, ...overrides },
     signal: options.signal ?? new AbortController().signal,
     onStage: (stage, progress) => stages.push([stage, progress]),
+    onPreview: (source) => previews.push(source),
   });
-  return { result, stages };
+  return { result, stages, previews };
 }
 
 async function failure(promise: Promise<unknown>): Promise<PipelineError> {
@@ -75,6 +84,44 @@ describe("OpenAI-compatible provider against the stand-in", () => {
       "encoding",
       "encoding",
     ]);
+  });
+
+  test("gpt-image with partial images: streams, each partial image becomes a preview, the completed one the image", async () => {
+    const { result, stages, previews } = generate("gpt-image-1", {}, { partialImages: 2 });
+    const image = await result;
+    expect(lastGeneration()?.body).toMatchObject({ model: "gpt-image-1", stream: true, partial_images: 2 });
+    expect(previews).toHaveLength(2);
+    for (const preview of previews) {
+      if (!("encoded" in preview)) throw new Error("expected the partial image's bytes");
+      // Partial images arrive full size (1536×1024 here): the worker makes them small.
+      expect(await readImageInfo(preview.encoded)).toEqual({ width: 1536, height: 1024, format: "png" });
+    }
+    expect(await readImageInfo(image.bytes)).toEqual({ width: 512, height: 384, format: "avif" });
+    const progress = stages.map(([, p]) => p);
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+  });
+
+  test("dall-e never streams, whatever partial images are configured", async () => {
+    const { result, previews } = generate("dall-e-2", { format: "png" }, { partialImages: 3 });
+    await result;
+    expect(lastGeneration()?.body).not.toHaveProperty("stream");
+    expect(lastGeneration()?.body).not.toHaveProperty("partial_images");
+    expect(previews).toEqual([]);
+  });
+
+  test("a stream that ends without image_generation.completed is a retryable provider_error", async () => {
+    const partial = JSON.stringify({
+      type: "image_generation.partial_image",
+      b64_json: "AAAA",
+      partial_image_index: 0,
+    });
+    const cut = (async () =>
+      new Response(`event: image_generation.partial_image\ndata: ${partial}\n\n`, {
+        headers: { "content-type": "text/event-stream" },
+      })) as unknown as typeof fetch;
+    const error = await failure(generate("gpt-image-1", {}, { fetch: cut, partialImages: 1 }).result);
+    expect(error).toMatchObject({ code: "provider_error", retryable: true });
+    expect(error.message).toContain("without image_generation.completed");
   });
 
   test("dall-e: asks for b64_json and a size the model supports", async () => {

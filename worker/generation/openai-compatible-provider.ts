@@ -1,14 +1,18 @@
 /**
  * Images from an OpenAI-compatible `POST /images/generations` (OpenAI itself, LocalAI, LiteLLM,
  * …). The answer is resized and re-encoded locally, so clients always get the size and format
- * they asked for whatever the model can produce.
+ * they asked for whatever the model can produce. GPT image models stream (`stream: true`,
+ * `partial_images`): each `image_generation.partial_image` event becomes a preview, and the
+ * `image_generation.completed` event carries the image. A server that ignores `stream` and
+ * answers JSON is read the plain way.
  */
 import { PipelineError } from "../../shared/errors.ts";
 import { type Pixels, rasterize } from "../imaging/sharp-image.ts";
 import { encodeGenerated } from "./encode-generated.ts";
-import { closestSize, isDallEModel } from "./openai/image-sizes.ts";
+import { closestSize, isDallEModel, isGptImageModel } from "./openai/image-sizes.ts";
 import { errorFromResponse } from "./openai/provider-errors.ts";
-import type { GenerationProvider } from "./provider.ts";
+import { readSseEvents, SseTooLarge } from "./openai/sse-events.ts";
+import type { GenerationInput, GenerationProvider } from "./provider.ts";
 
 export interface OpenAICompatibleOptions {
   /** Ends in `/v1`, e.g. `https://api.openai.com/v1`. */
@@ -16,8 +20,13 @@ export interface OpenAICompatibleOptions {
   /** Sent as a Bearer token; servers without auth (a local LocalAI) take an empty key. */
   apiKey: string;
   model: string;
+  /** Partial images to stream as previews (0–3; GPT image models only; 0 does not stream). */
+  partialImages?: number;
   fetch?: typeof fetch;
 }
+
+/** A partial or final image of a 1536×1024 PNG is a few MiB of base64; far more is not an image. */
+const MAX_STREAM_EVENT_BYTES = 64 * 1024 * 1024;
 
 export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions): GenerationProvider {
   const send = options.fetch ?? fetch;
@@ -39,9 +48,39 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
     }
   }
 
+  const partialImages = isGptImageModel(options.model) ? (options.partialImages ?? 0) : 0;
+
+  /** Reads the event stream: previews as partial images arrive, then the completed image. */
+  async function readStream(response: Response, { signal, onStage, onPreview }: GenerationInput) {
+    let completed: string | null = null;
+    const events = readSseEvents(response.body ?? new ReadableStream(), MAX_STREAM_EVENT_BYTES);
+    for await (const { event, data } of guardSize(events)) {
+      let payload: { type?: unknown; b64_json?: unknown; partial_image_index?: unknown; error?: { message?: unknown } };
+      try {
+        payload = JSON.parse(data);
+      } catch (error) {
+        throw malformed(`a streamed ${event} event is not JSON`, error);
+      }
+      const type = payload.type ?? event;
+      if (type === "image_generation.partial_image" && typeof payload.b64_json === "string") {
+        const index = typeof payload.partial_image_index === "number" ? payload.partial_image_index : 0;
+        onStage("rendering", Math.min(35, 15 + Math.round((20 * (index + 1)) / partialImages)));
+        onPreview?.({ encoded: new Uint8Array(Buffer.from(payload.b64_json, "base64")) });
+      } else if (type === "image_generation.completed" && typeof payload.b64_json === "string") {
+        completed = JSON.stringify({ data: [{ b64_json: payload.b64_json }] });
+      } else if (type === "error") {
+        throw malformed(`the stream reported an error: ${String(payload.error?.message ?? "unknown")}`);
+      }
+      signal.throwIfAborted();
+    }
+    if (completed === null) throw malformed("the stream ended without image_generation.completed");
+    return completed;
+  }
+
   return {
     name: "openai-compatible",
-    async generate({ params, signal, onStage }) {
+    async generate(input) {
+      const { params, signal, onStage } = input;
       signal.throwIfAborted();
       onStage("rendering", 10);
       const body = {
@@ -51,11 +90,13 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
         size: closestSize(options.model, params.width, params.height),
         // GPT image models always answer base64 and reject the field; DALL·E defaults to URLs.
         ...(isDallEModel(options.model) ? { response_format: "b64_json" } : {}),
+        ...(partialImages > 0 ? { stream: true, partial_images: partialImages } : {}),
       };
       const answer = await guarded(signal, async () => {
         const response = await send(endpoint, { method: "POST", headers, body: JSON.stringify(body), signal });
         if (!response.ok) throw await errorFromResponse(response);
-        return response.text();
+        const streamed = (response.headers.get("content-type") ?? "").startsWith("text/event-stream");
+        return streamed ? readStream(response, input) : response.text();
       });
       onStage("rendering", 40);
       const image = readImage(answer);
@@ -71,6 +112,14 @@ export function createOpenAICompatibleProvider(options: OpenAICompatibleOptions)
       return encodeGenerated(pixels, params.format, "smooth", { signal, onStage });
     },
   };
+}
+
+async function* guardSize<T>(events: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    yield* events;
+  } catch (error) {
+    throw error instanceof SseTooLarge ? malformed(error.message, error) : error;
+  }
 }
 
 function malformed(message: string, cause?: unknown): PipelineError {

@@ -1,9 +1,10 @@
 import { describe, expect, test } from "bun:test";
 import type { GenerationParams } from "../../shared/events/params.ts";
 import { FORMATS, STYLES, type Style } from "../../shared/job-states.ts";
-import { rasterize, readImageInfo, THUMBNAIL_SIZE } from "../imaging/sharp-image.ts";
+import { PREVIEW_SIZE, rasterize, readImageInfo, THUMBNAIL_SIZE } from "../imaging/sharp-image.ts";
+import { encodePreview, MAX_PREVIEW_BYTES } from "./preview.ts";
 import { createProceduralProvider } from "./procedural-provider.ts";
-import type { ProviderStage } from "./provider.ts";
+import type { PreviewSource, ProviderStage } from "./provider.ts";
 
 const provider = createProceduralProvider();
 const base: GenerationParams = {
@@ -80,6 +81,39 @@ describe("procedural provider", () => {
     const progress = stages.map(([, p]) => p);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(new Set(progress).size).toBe(progress.length);
+  });
+
+  test("emits one coarse preview while rendering, before encoding; it encodes to a WebP of a few KiB", async () => {
+    const events: string[] = [];
+    const previews: PreviewSource[] = [];
+    const image = await provider.generate({
+      params: { ...base, width: 1024, height: 768, style: "geometric" },
+      signal: new AbortController().signal,
+      onStage: (stage) => events.push(stage),
+      onPreview: (source) => {
+        events.push("preview");
+        previews.push(source);
+      },
+    });
+    expect(previews).toHaveLength(1);
+    expect(events.indexOf("preview")).toBeLessThan(events.indexOf("encoding"));
+    expect(events.indexOf("preview")).toBeGreaterThan(events.indexOf("rendering"));
+    const [source] = previews;
+    if (!source || !("pixels" in source)) throw new Error("expected raw pixels");
+    expect(Math.max(source.pixels.width, source.pixels.height)).toBeLessThan(image.width);
+    const preview = await encodePreview(source);
+    expect(preview).toMatchObject({ format: "webp" });
+    expect(Math.max(preview?.width ?? 0, preview?.height ?? 0)).toBeLessThanOrEqual(PREVIEW_SIZE);
+    expect(Buffer.from(preview?.data ?? "", "base64").byteLength).toBeLessThanOrEqual(MAX_PREVIEW_BYTES);
+    expect(await readImageInfo(Buffer.from(preview?.data ?? "", "base64"))).toMatchObject({ format: "webp" });
+  });
+
+  test("a preview is made small from a full-size partial image, and garbage makes none", async () => {
+    const full = await run({ width: 1024, height: 1024, format: "png" }).result;
+    const preview = await encodePreview({ encoded: full.bytes });
+    expect(preview?.width).toBe(PREVIEW_SIZE);
+    expect(Buffer.from(preview?.data ?? "", "base64").byteLength).toBeLessThanOrEqual(MAX_PREVIEW_BYTES);
+    expect(await encodePreview({ encoded: new TextEncoder().encode("not an image") })).toBeNull();
   });
 
   test("an already-aborted signal stops it before any work, with the abort reason", async () => {

@@ -3,7 +3,7 @@
  * seed drive every random choice, so the same parameters always give byte-identical images.
  */
 import type { Style } from "../../shared/job-states.ts";
-import { rasterize } from "../imaging/sharp-image.ts";
+import { PREVIEW_SIZE, rasterize } from "../imaging/sharp-image.ts";
 import { encodeGenerated } from "./encode-generated.ts";
 import type { StyleRenderer } from "./procedural/artwork.ts";
 import { renderGeometric } from "./procedural/geometric.ts";
@@ -24,7 +24,7 @@ const RENDERERS: Record<Style, StyleRenderer> = {
 export function createProceduralProvider(): GenerationProvider {
   return {
     name: "procedural",
-    async generate({ params, signal, onStage }) {
+    async generate({ params, signal, onStage, onPreview }) {
       signal.throwIfAborted();
       onStage("rendering", 10);
       const { width, height } = params;
@@ -35,6 +35,17 @@ export function createProceduralProvider(): GenerationProvider {
         palette: paletteFor(params.prompt),
       });
       signal.throwIfAborted();
+      onStage("rendering", 30);
+      if (onPreview) {
+        // A coarse render first, as a diffusion model's early steps would show: cheap at this size.
+        const scale = Math.min(1, PREVIEW_SIZE / Math.max(width, height)) / 2;
+        const small = {
+          width: Math.max(8, Math.round(width * scale)),
+          height: Math.max(8, Math.round(height * scale)),
+        };
+        onPreview({ pixels: await rasterize(artwork.source, { ...small, fit: "fill", scaling: artwork.scaling }) });
+        signal.throwIfAborted();
+      }
       onStage("rendering", 40);
       const pixels = await rasterize(artwork.source, { width, height, fit: "fill", scaling: artwork.scaling });
       signal.throwIfAborted();

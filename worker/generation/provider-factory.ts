@@ -13,5 +13,6 @@ export function createProvider(worker: SectionConfig<"worker">): GenerationProvi
     baseUrl: worker.openaiBaseUrl,
     apiKey: worker.openaiApiKey,
     model: worker.openaiModel,
+    partialImages: worker.openaiPartialImages,
   });
 }

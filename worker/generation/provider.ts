@@ -1,5 +1,6 @@
 import type { GenerationParams } from "../../shared/events/params.ts";
 import type { ImageFormat } from "../../shared/job-states.ts";
+import type { Pixels } from "../imaging/sharp-image.ts";
 
 /** Stages a provider reports while it works; the worker maps them onto status events. */
 export type ProviderStage = "rendering" | "encoding";
@@ -10,7 +11,14 @@ export interface GenerationInput {
   signal: AbortSignal;
   /** `progress` is 0–100 within the whole generation. */
   onStage(stage: ProviderStage, progress: number): void;
+  /**
+   * A low-resolution look at the image while it renders, as raw pixels or an encoded image of
+   * any size: the worker scales it down to a small WebP before it travels. Optional to call.
+   */
+  onPreview?(source: PreviewSource): void;
 }
+
+export type PreviewSource = { pixels: Pixels } | { encoded: Uint8Array };
 
 export interface GeneratedImage {
   bytes: Uint8Array;

@@ -1,23 +1,30 @@
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
-import { CompleteEvent, FailedEvent, type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
-import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { CompleteEvent, FailedEvent, type RequestEvent } from "../../shared/events/events.ts";
 import {
   GENERATION_ERROR_MESSAGES,
   type GenerationErrorCode,
-  type JobStatus,
   type Stage,
   toGenerationErrorCode,
 } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { ImageStore } from "../images/image-store.ts";
 import type { EventSink } from "./event-sink.ts";
+import { createReporter, logLine } from "./generation-reporter.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
-import type { GenerationProvider } from "./provider.ts";
+import { encodePreview } from "./preview.ts";
+import type { GenerationProvider, PreviewSource } from "./provider.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
-import { seqAllocator } from "./seq-allocator.ts";
 import { storeImage } from "./store-image.ts";
 
-export type GenerationOutcome = "completed" | "failed" | "canceled" | "handed-back" | "duplicate";
+export type GenerationOutcome =
+  | "completed"
+  | "failed"
+  | "canceled"
+  | "expired"
+  | "handed-back"
+  | "duplicate"
+  /** Deleted by its owner before this worker got to it: nothing to do, nothing written. */
+  | "deleted";
 
 export interface GenerationDeps {
   provider: GenerationProvider;
@@ -28,6 +35,8 @@ export interface GenerationDeps {
   workerId: string;
   policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; progressIntervalMs: number };
   imageUrl(key: string): string;
+  /** Removes stored images of a generation deleted while it ran (unless another generation uses them). */
+  discardImages(keys: string[], generationId: string): Promise<void>;
   /** Aborted when the worker shuts down: unfinished work is handed back, not failed. */
   shutdown: AbortSignal;
   onRetry?(error: unknown): void;
@@ -44,176 +53,191 @@ const ms = (from: string | number, to: number) =>
 
 /**
  * One request, start to end: status events in order, attempts with backoff for transient
- * errors, the timeout, cancel between stages, and exactly one terminal outcome across all
- * instances (claimed in Redis before it is published).
+ * errors, the timeout, cancel between stages, previews while rendering, a log line at each step,
+ * and exactly one terminal outcome across all instances (claimed in Redis before it is
+ * published). A request past its start deadline ends `expired` without running; one deleted by
+ * its owner is dropped, and whatever this worker wrote after the deletion is removed.
  */
 export async function runGeneration(
   request: RequestEvent,
   traceparent: string | undefined,
   deps: GenerationDeps,
 ): Promise<GenerationOutcome> {
-  const { state, sink, topics, logger } = deps;
+  const { state, logger } = deps;
   const id = request.id;
-  const trace = childTraceparent(traceparent);
   const log = logger.child({ generation: id });
+  const report = createReporter(request, traceparent, deps);
 
+  if (await state.isDeleted(id)) {
+    await state.forget(id);
+    return "deleted";
+  }
   const claimed = await state.terminal(id);
   if (claimed) {
-    if (!claimed.published) await publish(claimed);
+    if (!claimed.published) await report.publish(claimed);
     return "duplicate";
-  }
-
-  let chain: Promise<void> = Promise.resolve();
-  let attempt = 1;
-  const takeSeq = seqAllocator((count) => state.reserveSeqs(id, count));
-  /** Builds a status event; its seq and time are taken now, at the state change. */
-  const statusEvent = (status: JobStatus, stage: Stage, progress: number, extra: Partial<StatusEvent> = {}) => {
-    const seq = takeSeq();
-    const at = new Date().toISOString();
-    const eventAttempt = attempt;
-    return seq.then((n) =>
-      StatusEvent.create({
-        id,
-        userId: request.userId,
-        seq: n,
-        status,
-        stage,
-        progress,
-        at,
-        workerId: deps.workerId,
-        attempt: eventAttempt,
-        ...extra,
-      }),
-    );
-  };
-  // Status events are sent one after another so they reach Kafka in `seq` order.
-  const emit = (status: JobStatus, stage: Stage, progress: number): Promise<void> => {
-    const event = statusEvent(status, stage, progress);
-    chain = chain.then(async () => {
-      await sink.send([{ topic: topics.status, message: toKafkaMessage(StatusEvent, await event, trace) }]);
-    });
-    // Callers may fire and forget; a failure still surfaces where the chain is awaited.
-    chain.catch(() => {});
-    event.catch(() => {});
-    return chain;
-  };
-
-  /** The outcome event and the terminal status go out in one produce batch, outcome first. */
-  async function publish(record: TerminalRecord): Promise<void> {
-    const outcome =
-      record.outcome?.topic === "complete"
-        ? [{ topic: topics.complete, message: toKafkaMessage(CompleteEvent, record.outcome.event, trace) }]
-        : record.outcome?.topic === "failed"
-          ? [{ topic: topics.failed, message: toKafkaMessage(FailedEvent, record.outcome.event, trace) }]
-          : [];
-    await sink.send([...outcome, { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) }]);
-    await state.markPublished(id, record);
   }
 
   async function finish(record: TerminalRecord, outcome: GenerationOutcome): Promise<GenerationOutcome> {
     // The claim may overlap the last status sends; the terminal event is published after them.
     const won = await state.claimTerminal(id, record);
-    await chain;
+    await report.settled();
     if (!won) {
       const other = await state.terminal(id);
-      if (other && !other.published) await publish(other);
+      if (other && !other.published) await report.publish(other);
       return "duplicate";
     }
-    await publish(record);
+    await report.publish(record);
+    if (await state.isDeleted(id)) {
+      // Deleted while it ran: the relay and the history drop these events; what this worker stored goes too.
+      await state.forget(id);
+      if (record.outcome?.topic === "complete") {
+        const { image, thumbnail } = record.outcome.event;
+        await deps.discardImages([image.key, ...(thumbnail ? [thumbnail.key] : [])], id);
+      }
+      return "deleted";
+    }
     return outcome;
   }
 
   const cancel = async () =>
-    finish({ status: await statusEvent("canceled", "done", 100), published: false }, "canceled");
+    finish(
+      {
+        status: await report.statusEvent("canceled", "done", 100, { request, log: logLine("info", "canceled") }),
+        published: false,
+      },
+      "canceled",
+    );
   const fail = async (error: unknown, retryable: boolean) => {
     const code = codeOf(error);
-    // Users see the code's fixed message; the error itself (hosts, paths, provider text) is logged.
+    // Users see the code's fixed message, in the snapshot and in the generation's log alike; the
+    // error itself (hosts, paths, provider text) goes to the worker's log only.
     const detail = { code, message: GENERATION_ERROR_MESSAGES[code], retryable };
-    const status = await statusEvent("failed", "done", 100, { error: detail });
+    const attempts = report.attempt;
+    const status = await report.statusEvent("failed", "done", 100, {
+      error: detail,
+      log: logLine("error", `failed after ${attempts} attempt(s): ${detail.code}: ${detail.message}`),
+    });
     const event = FailedEvent.create({
       id,
       userId: request.userId,
       request,
       error: detail,
-      attempts: attempt,
+      attempts,
       failedAt: status.at,
     });
-    log.warn("generation failed", { code, attempts: attempt, retryable, error });
+    log.warn("generation failed", { code, attempts, retryable, error });
     return finish({ status, outcome: { topic: "failed", event }, published: false }, "failed");
+  };
+  const handBack = async (): Promise<GenerationOutcome> => {
+    // The offset stays uncommitted and another instance picks it up.
+    await report
+      .emit("queued", "queued", 0, { log: logLine("warn", "worker shutting down: handed back to the queue") })
+      .catch(() => {});
+    return "handed-back";
   };
 
   if (await state.isCanceled(id)) return cancel();
+  if (request.startDeadline && Date.now() > Date.parse(request.startDeadline)) {
+    const message = `expired: not started by its deadline ${request.startDeadline}`;
+    const status = await report.statusEvent("expired", "done", 100, { request, log: logLine("warn", message) });
+    return finish({ status, published: false }, "expired");
+  }
   const startedAt = Date.now();
 
-  for (; ; attempt++) {
+  for (; ; report.attempt++) {
+    const attempt = report.attempt;
     const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
     const canceled = new AbortController();
     const signal = AbortSignal.any([timeout, canceled.signal, deps.shutdown]);
     const checkCancel = async () => {
       if (await state.isCanceled(id)) canceled.abort(new Canceled("canceled"));
     };
+    // Previews and stages after the provider returned must not take a seq after the terminal event.
+    let rendering = true;
     try {
       // Not awaited: events stay in order on the chain, and `finish` waits for it.
-      void emit("processing", "started", 5);
+      const of = deps.policy.maxAttempts > 1 ? ` of ${deps.policy.maxAttempts}` : "";
+      void report.emit("processing", "started", 5, { log: logLine("info", `attempt ${attempt}${of} started`) });
       const began = Date.now();
       let lastStage: Stage | null = null;
       let lastProgressAt = 0;
+      let lastPreviewAt = 0;
+      const onPreview = (source: PreviewSource) => {
+        const now = Date.now();
+        if (signal.aborted || now - lastPreviewAt < deps.policy.progressIntervalMs) return;
+        lastPreviewAt = now;
+        void encodePreview(source).then((preview) => {
+          if (!preview || !rendering || signal.aborted) return;
+          const { stage, progress } = report.current;
+          const note = `preview ${preview.width}×${preview.height}, ${Math.ceil((preview.data.length * 3) / 4)} bytes`;
+          void report.emit("processing", stage, progress, { preview, log: logLine("info", note) });
+        });
+      };
       const image = await deps.provider.generate({
         params: request.params,
         signal,
+        onPreview,
         onStage: (stage, progress) => {
           // After an abort the outcome is being decided: a late stage must not take a later seq.
-          if (signal.aborted) return;
+          if (signal.aborted || !rendering) return;
           // A new stage always goes out; progress within a stage at most every progressIntervalMs
           // (each event costs a Kafka write and a relay step; Replicate throttles the same way).
           const now = Date.now();
           if (stage === lastStage && now - lastProgressAt < deps.policy.progressIntervalMs) return;
+          const extra = stage === lastStage ? {} : { log: logLine("info", stage) };
           lastStage = stage;
           lastProgressAt = now;
-          void emit("processing", stage, progress);
+          void report.emit("processing", stage, progress, extra);
           void checkCancel().catch(() => {});
         },
       });
+      rendering = false;
       const generationMs = ms(began, Date.now());
       await checkCancel();
       signal.throwIfAborted();
-      void emit("processing", "storing", 95);
-      const imageRef = await storeImage(deps.store, image, deps.imageUrl);
+      void report.emit("processing", "storing", 95, { log: logLine("info", "storing") });
+      const stored = await storeImage(deps.store, image, deps.imageUrl);
       const now = Date.now();
       const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
-      const status = await statusEvent("completed", "done", 100, { image: imageRef, timings });
+      const { width, height, format, bytes } = stored.image;
+      const done = `completed: ${width}×${height} ${format}, ${bytes} bytes; generation ${generationMs} ms, queued ${timings.queuedMs} ms, total ${timings.totalMs} ms`;
+      const status = await report.statusEvent("completed", "done", 100, {
+        ...stored,
+        timings,
+        log: logLine("info", done),
+      });
       const event = CompleteEvent.create({
         id,
         userId: request.userId,
         params: request.params,
-        image: imageRef,
+        ...stored,
         timings,
         attempts: attempt,
         completedAt: status.at,
       });
       return finish({ status, outcome: { topic: "complete", event }, published: false }, "completed");
     } catch (error) {
-      await chain.catch(() => {});
-      chain = Promise.resolve();
-      if (deps.shutdown.aborted) {
-        // Handed back: the offset stays uncommitted and another instance picks it up.
-        await emit("queued", "queued", 0).catch(() => {});
-        return "handed-back";
-      }
+      rendering = false;
+      await report.reset();
+      if (deps.shutdown.aborted) return handBack();
       if (canceled.signal.aborted) return cancel();
       if (timeout.aborted)
         return fail(new PipelineError("timeout", `generation exceeded ${deps.policy.timeoutMs} ms`), false);
       const retryable = isRetryable(error);
       if (!retryable || attempt >= deps.policy.maxAttempts) return fail(error, retryable);
       deps.onRetry?.(error);
+      const delay = backoffMs(attempt, deps.policy.retryBaseMs);
       log.info("retrying after a transient error", { attempt, error });
+      const { stage, progress } = report.current;
+      // The generation's log is the user's to read: the code and its fixed message, never the error's text.
+      const code = codeOf(error);
+      const why = `attempt ${attempt} failed: ${code}: ${GENERATION_ERROR_MESSAGES[code]}; retrying in ${delay} ms`;
+      void report.emit("processing", stage, progress, { log: logLine("warn", why) });
       try {
-        await sleep(backoffMs(attempt, deps.policy.retryBaseMs), AbortSignal.any([deps.shutdown, canceled.signal]));
+        await sleep(delay, AbortSignal.any([deps.shutdown, canceled.signal]));
       } catch {
-        if (deps.shutdown.aborted) {
-          await emit("queued", "queued", 0).catch(() => {});
-          return "handed-back";
-        }
+        if (deps.shutdown.aborted) return handBack();
       }
       if (await state.isCanceled(id)) return cancel();
     }

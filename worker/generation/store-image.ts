@@ -1,16 +1,50 @@
+import { PipelineError } from "../../shared/errors.ts";
+import type { ImageRef } from "../../shared/events/events.ts";
 import type { ImageStore } from "../images/image-store.ts";
+import { readImageInfo } from "../imaging/sharp-image.ts";
 import type { GeneratedImage } from "./provider.ts";
 
-/** Stores a generated image and describes it as the complete event's `image` field. */
-export async function storeImage(store: ImageStore, image: GeneratedImage, imageUrl: (key: string) => string) {
-  const stored = await store.put(image.bytes, image.format);
+export interface StoredGeneration {
+  image: ImageRef;
+  thumbnail: ImageRef;
+}
+
+/**
+ * Stores a generated image and its thumbnail beside it (both content-addressed) and describes
+ * them as the complete event's `image` and `thumbnail` fields.
+ */
+export async function storeImage(
+  store: ImageStore,
+  generated: GeneratedImage,
+  imageUrl: (key: string) => string,
+): Promise<StoredGeneration> {
+  const info = await readImageInfo(generated.thumbnail).catch((error) => {
+    throw new PipelineError("internal", `the provider made an unreadable thumbnail: ${String(error)}`, {
+      cause: error,
+    });
+  });
+  const [image, thumbnail] = await Promise.all([
+    store.put(generated.bytes, generated.format),
+    store.put(generated.thumbnail, "webp"),
+  ]);
   return {
-    key: stored.key,
-    url: imageUrl(stored.key),
-    width: image.width,
-    height: image.height,
-    format: image.format,
-    bytes: stored.bytes,
-    sha256: stored.sha256,
+    image: {
+      key: image.key,
+      url: imageUrl(image.key),
+      width: generated.width,
+      height: generated.height,
+      format: generated.format,
+      bytes: image.bytes,
+      sha256: image.sha256,
+    },
+    thumbnail: {
+      key: thumbnail.key,
+      url: imageUrl(thumbnail.key),
+      width: info.width,
+      height: info.height,
+      format: "webp",
+      bytes: thumbnail.bytes,
+      sha256: thumbnail.sha256,
+    },
   };
 }

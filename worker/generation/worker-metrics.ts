@@ -6,12 +6,12 @@ import type { GenerationOutcome } from "./run-generation.ts";
 const FINISHED = new Set<GenerationOutcome>(["completed", "failed", "canceled"]);
 
 /**
- * The worker's series: outcomes, generation and queue time, in-flight, retries, consumer lag.
+ * The worker's series: outcomes, generation and queue time, in-flight, buffered, retries, consumer lag.
  * Each observation also goes to `onSample` (the ops console's per-minute history).
  */
 export function createWorkerMetrics(
   metrics: Metrics,
-  read: { inFlight(): number; requestsTopic: string },
+  read: { inFlight(): number; buffered(): number; requestsTopic: string },
   onSample?: (sample: { outcome?: GenerationOutcome; generationSeconds?: number; queueSeconds?: number }) => void,
 ) {
   const outcomes = metrics.counter(METRICS.generationOutcomes);
@@ -20,6 +20,7 @@ export function createWorkerMetrics(
   const queue = metrics.histogram(METRICS.queueSeconds);
   const lag = new Map<number, number>();
   metrics.gauge(METRICS.inFlight, () => [{ value: read.inFlight() }]);
+  metrics.gauge(METRICS.buffered, () => [{ value: read.buffered() }]);
   metrics.gauge(METRICS.consumerLag, () =>
     [...lag].map(([partition, value]) => ({
       labels: { topic: read.requestsTopic, partition: String(partition) },

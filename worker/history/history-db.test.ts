@@ -1,12 +1,21 @@
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { SQL } from "bun";
 import { dropDatabase, startPostgres } from "../../infrastructure/postgres/postgres-local.ts";
 import { PipelineError, ProgrammerError } from "../../shared/errors.ts";
-import { uuidv7Time } from "../../shared/uuid7.ts";
+import { uuidv7, uuidv7Floor, uuidv7Time } from "../../shared/uuid7.ts";
 import { type HistoryDb, openHistoryDb, sqlitePath } from "./history-db.ts";
-import { completeEvent, failedEvent, freshUser } from "./history-fixtures.ts";
+import {
+  completeEvent,
+  endedStatusEvent,
+  failedEvent,
+  freshUser,
+  idAt,
+  loggedStatusEvent,
+} from "./history-fixtures.ts";
 
 const run = crypto.randomUUID().slice(0, 8);
 const tmp = mkdtempSync(join(tmpdir(), "history-db-"));
@@ -14,11 +23,39 @@ const pgDatabase = `history_test_${run}`;
 
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+/** The table as the first version of the history created it, with one row in it. */
+const V1_TABLE = [
+  'CREATE TABLE "generations" ("id" text PRIMARY KEY NOT NULL, "user_id" text NOT NULL, "status" text NOT NULL, "params" text NOT NULL, "image" text, "error" text, "attempts" integer NOT NULL, "created_at" text NOT NULL, "completed_at" text NOT NULL)',
+  'CREATE INDEX "generations_user_id_id" ON "generations" ("user_id", "id")',
+];
+const v1Row = (id: string, userId: string) =>
+  `INSERT INTO "generations" VALUES ('${id}', '${userId}', 'failed', '{"prompt":"old","style":"noise","width":256,"height":256,"format":"png","seed":1}', NULL, '{"code":"timeout","message":"slow","retryable":false}', 2, '2026-01-01T00:00:00.000Z', '2026-01-01T00:01:00.000Z')`;
+
 const targets = {
-  sqlite: { url: async () => `file:${join(tmp, "nested", "history.sqlite")}`, drop: async () => {} },
+  sqlite: {
+    url: async () => `file:${join(tmp, "nested", "history.sqlite")}`,
+    drop: async () => {},
+    async v1(statements: string[]) {
+      const path = join(tmp, `v1-${crypto.randomUUID()}.sqlite`);
+      const db = new Database(path, { create: true });
+      for (const statement of statements) db.run(statement);
+      db.close();
+      return `file:${path}`;
+    },
+  },
   postgres: {
     url: () => startPostgres({ database: pgDatabase, log: () => {} }),
-    drop: () => dropDatabase(pgDatabase),
+    drop: async () => {
+      await dropDatabase(pgDatabase);
+      await dropDatabase(`${pgDatabase}_v1`);
+    },
+    async v1(statements: string[]) {
+      const url = await startPostgres({ database: `${pgDatabase}_v1`, log: () => {} });
+      const client = new SQL(url);
+      for (const statement of statements) await client.unsafe(statement);
+      await client.close();
+      return url;
+    },
   },
 };
 
@@ -55,7 +92,9 @@ for (const [dialect, target] of Object.entries(targets)) {
         status: "completed",
         params: event.params,
         image: event.image,
+        thumbnail: event.thumbnail ?? null,
         error: null,
+        timings: event.timings,
         attempts: 1,
         createdAt: new Date(uuidv7Time(event.id)).toISOString(),
         completedAt: event.completedAt,
@@ -71,7 +110,9 @@ for (const [dialect, target] of Object.entries(targets)) {
         status: "failed",
         params: event.request.params,
         image: null,
+        thumbnail: null,
         error: event.error,
+        timings: null,
         attempts: 3,
         createdAt: event.request.createdAt,
         completedAt: event.failedAt,
@@ -102,6 +143,120 @@ for (const [dialect, target] of Object.entries(targets)) {
       } else {
         expect(await db.record(event)).toBe(true);
       }
+    });
+
+    test("records canceled and expired generations from their terminal status events, nothing from others", async () => {
+      const user = freshUser();
+      for (const status of ["canceled", "expired"] as const) {
+        const event = endedStatusEvent(user, status);
+        expect(await db.record(event)).toBe(true);
+        expect(await db.get(event.id)).toMatchObject({
+          status,
+          params: event.request?.params,
+          image: null,
+          error: null,
+          createdAt: event.request?.createdAt,
+          completedAt: event.at,
+        });
+      }
+      const progress = loggedStatusEvent(uuidv7(), user, 2, { level: "info", message: "rendering" });
+      expect(await db.record(progress)).toBe(false);
+      expect(await db.get(progress.id)).toBeNull();
+    });
+
+    test("keeps each logged status event once, in seq order; events without a line add nothing", async () => {
+      const id = uuidv7();
+      const user = freshUser();
+      const lines = [
+        loggedStatusEvent(id, user, 3, { level: "warn", message: "attempt 1 failed: provider_unavailable; retrying" }),
+        loggedStatusEvent(id, user, 1, { level: "info", message: "attempt 1 started" }),
+        loggedStatusEvent(id, user, 5, { level: "info", message: "attempt 2 started" }),
+      ];
+      for (const line of lines) expect(await db.recordLog(line)).toBe(true);
+      expect(await db.recordLog(lines[0] as (typeof lines)[number])).toBe(false);
+      const { log: _unused, ...quiet } = loggedStatusEvent(id, user, 6, { level: "info", message: "x" });
+      expect(await db.recordLog(quiet)).toBe(false);
+      expect((await db.logs(id)).map((l) => [l.level, l.message, l.attempt, l.worker])).toEqual([
+        ["info", "attempt 1 started", 1, "test-worker"],
+        ["warn", "attempt 1 failed: provider_unavailable; retrying", 1, "test-worker"],
+        ["info", "attempt 2 started", 1, "test-worker"],
+      ]);
+      expect(await db.logs(uuidv7())).toEqual([]);
+    });
+
+    test("filters a user's list by status and by creation time (id bounds)", async () => {
+      const user = freshUser();
+      const day = 24 * 60 * 60 * 1000;
+      const now = Date.now();
+      const old = completeEvent(user, 1, idAt(now - 10 * day));
+      const middle = failedEvent(user, 2, idAt(now - 5 * day));
+      const recent = endedStatusEvent(user, "canceled", 3, idAt(now - day));
+      for (const event of [old, middle, recent]) await db.record(event);
+      const ids = async (options: Parameters<HistoryDb["listByUser"]>[1]) =>
+        (await db.listByUser(user, options)).map((r) => r.id);
+      expect(await ids({ limit: 10, statuses: ["failed", "canceled"] })).toEqual([recent.id, middle.id]);
+      expect(await ids({ limit: 10, from: uuidv7Floor(now - 6 * day) })).toEqual([recent.id, middle.id]);
+      expect(await ids({ limit: 10, before: uuidv7Floor(now - 2 * day) })).toEqual([middle.id, old.id]);
+      expect(
+        await ids({
+          limit: 10,
+          from: uuidv7Floor(now - 11 * day),
+          before: uuidv7Floor(now - 2 * day),
+          statuses: ["completed"],
+        }),
+      ).toEqual([old.id]);
+    });
+
+    test("remove deletes the row and its log; images shared by another generation are found", async () => {
+      const user = freshUser();
+      const first = completeEvent(user, 40);
+      const twin = completeEvent(freshUser(), 40);
+      await db.record(first);
+      await db.record(twin);
+      await db.recordLog(loggedStatusEvent(first.id, user, 1, { level: "info", message: "attempt 1 started" }));
+      expect(await db.isImageUsedElsewhere(first.image.key, first.id)).toBe(true);
+      expect(await db.isImageUsedElsewhere(first.thumbnail?.key ?? "", first.id)).toBe(true);
+      await db.remove(twin.id);
+      expect(await db.isImageUsedElsewhere(first.image.key, first.id)).toBe(false);
+      await db.remove(first.id);
+      await db.remove(first.id);
+      expect(await db.get(first.id)).toBeNull();
+      expect(await db.logs(first.id)).toEqual([]);
+    });
+
+    test("lists generations older than an id, oldest first", async () => {
+      const user = freshUser();
+      const day = 24 * 60 * 60 * 1000;
+      const ancient = [3000, 2000].map((days, i) => completeEvent(user, 50 + i, idAt(Date.now() - days * day)));
+      for (const event of ancient) await db.record(event);
+      const cutoff = uuidv7Floor(Date.now() - 1000 * day);
+      const older = await db.listOlderThan(cutoff, 1000);
+      expect(older.map((r) => r.id).filter((id) => ancient.some((e) => e.id === id))).toEqual(ancient.map((e) => e.id));
+      expect(older.every((r) => r.id < cutoff)).toBe(true);
+    });
+
+    test("a table of the first version is upgraded in place: its rows read back, new ones take the new columns", async () => {
+      const user = freshUser();
+      const oldId = uuidv7();
+      const url = await target.v1([...V1_TABLE, v1Row(oldId, user)]);
+      const upgraded = await openHistoryDb(url);
+      try {
+        expect(await upgraded.get(oldId)).toMatchObject({
+          status: "failed",
+          thumbnail: null,
+          timings: null,
+          attempts: 2,
+        });
+        const event = completeEvent(user, 60);
+        expect(await upgraded.record(event)).toBe(true);
+        expect((await upgraded.get(event.id))?.thumbnail).toEqual(event.thumbnail ?? null);
+        expect((await upgraded.listByUser(user, { limit: 10 })).map((r) => r.id)).toEqual([event.id, oldId]);
+      } finally {
+        await upgraded.close();
+      }
+      const again = await openHistoryDb(url);
+      expect(await again.get(oldId)).not.toBeNull();
+      await again.close();
     });
 
     test("get answers null for an unknown id", async () => {

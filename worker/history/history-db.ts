@@ -8,42 +8,51 @@ import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SQL } from "bun";
-import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { drizzle as drizzlePostgres } from "drizzle-orm/bun-sql";
 import { drizzle as drizzleSqlite } from "drizzle-orm/bun-sqlite";
 import { errorMessage, PipelineError, ProgrammerError } from "../../shared/errors.ts";
-import { type GenerationRecord, recordOf, rowOf, type TerminalEvent } from "./history-record.ts";
 import {
-  createStatements,
-  type GenerationRow,
-  pgGenerations,
-  pgShape,
-  sqliteGenerations,
-  sqliteShape,
-} from "./history-schema.ts";
+  type GenerationLogEntry,
+  type GenerationRecord,
+  logEntryOf,
+  logRowOf,
+  recordOf,
+  rowOf,
+  type TerminalEvent,
+} from "./history-record.ts";
+import { createStatements, pgShapes, sqliteShapes, type TableShape, upgradeStatements } from "./history-schema.ts";
+import { postgresRows } from "./postgres-rows.ts";
+import type { RowQuery, RowStore } from "./row-store.ts";
+import { sqliteRows } from "./sqlite-rows.ts";
 
-export interface ListOptions {
-  limit: number;
-  /** An id: only generations older than it (the previous page's last id). */
-  before?: string;
-}
+export type ListOptions = RowQuery;
+/** The drizzle databases the dialect query modules run on (the drivers stay imported here only). */
+export type SqliteDb = ReturnType<typeof drizzleSqlite>;
+export type PostgresDb = ReturnType<typeof drizzlePostgres>;
+type StatusEvent = Extract<TerminalEvent, { seq: number }>;
 
 export interface HistoryDb {
   readonly dialect: "sqlite" | "postgres";
-  /** Inserts the event's row; false when its id is already recorded, which then stays as it was. */
+  /**
+   * Inserts the row of the generation this event ends; false when its id is already recorded
+   * (the row then stays as it was) or the event ends nothing the history keeps.
+   */
   record(event: TerminalEvent): Promise<boolean>;
+  /** Inserts the log line a status event carries; false when it has none or it is recorded already. */
+  recordLog(event: StatusEvent): Promise<boolean>;
   get(id: string): Promise<GenerationRecord | null>;
   /** The user's generations, newest first (UUIDv7 ids sort by creation time). */
   listByUser(userId: string, options: ListOptions): Promise<GenerationRecord[]>;
+  /** The generation's log lines, oldest first. */
+  logs(id: string): Promise<GenerationLogEntry[]>;
+  /** Removes the generation's row and log lines; nothing happens when there are none. */
+  remove(id: string): Promise<void>;
+  /** Whether another generation's image or thumbnail is stored under `key` (stores share identical bytes). */
+  isImageUsedElsewhere(key: string, exceptId: string): Promise<boolean>;
+  /** Generations created before the generation id `beforeId` would be, oldest first. */
+  listOlderThan(beforeId: string, limit: number): Promise<GenerationRecord[]>;
   /** Safe to call twice. */
-  close(): Promise<void>;
-}
-
-/** What differs between the dialects: three queries and closing the client. */
-interface RowStore {
-  insertIgnore(row: GenerationRow): Promise<boolean>;
-  byId(id: string): Promise<GenerationRow | undefined>;
-  byUser(userId: string, limit: number, before: string | undefined): Promise<GenerationRow[]>;
   close(): Promise<void>;
 }
 
@@ -63,6 +72,11 @@ export function sqlitePath(databaseUrl: string): string {
   return resolve(path);
 }
 
+/** Creates missing tables, adds columns a table of an older version lacks, then creates indexes. */
+function migrationOf(shape: TableShape, existingColumns: ReadonlySet<string>): string[] {
+  return existingColumns.size === 0 ? createStatements(shape) : upgradeStatements(shape, existingColumns);
+}
+
 function openSqlite(path: string): RowStore {
   mkdirSync(dirname(path), { recursive: true });
   const client = new Database(path, { create: true, readwrite: true });
@@ -72,23 +86,12 @@ function openSqlite(path: string): RowStore {
     client.run(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     const db = drizzleSqlite({ client });
     db.transaction((tx) => {
-      for (const statement of createStatements(sqliteShape())) tx.run(sql.raw(statement));
+      for (const shape of sqliteShapes()) {
+        const columns = tx.all<{ name: string }>(sql.raw(`PRAGMA table_info("${shape.name}")`));
+        for (const statement of migrationOf(shape, new Set(columns.map((c) => c.name)))) tx.run(sql.raw(statement));
+      }
     });
-    const t = sqliteGenerations;
-    return {
-      insertIgnore: async (row) =>
-        db.insert(t).values(row).onConflictDoNothing({ target: t.id }).returning({ id: t.id }).all().length > 0,
-      byId: async (id) => db.select().from(t).where(eq(t.id, id)).get(),
-      byUser: async (userId, limit, before) =>
-        db
-          .select()
-          .from(t)
-          .where(and(eq(t.userId, userId), before === undefined ? undefined : lt(t.id, before)))
-          .orderBy(desc(t.id))
-          .limit(limit)
-          .all(),
-      close: async () => client.close(),
-    };
+    return sqliteRows(db, () => client.close());
   } catch (error) {
     client.close();
     throw error;
@@ -101,22 +104,15 @@ async function openPostgres(url: string): Promise<RowStore> {
     const db = drizzlePostgres({ client });
     await db.transaction(async (tx) => {
       await tx.execute(sql`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
-      for (const statement of createStatements(pgShape())) await tx.execute(sql.raw(statement));
+      for (const shape of pgShapes()) {
+        const columns = (await tx.execute(
+          sql`SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ${shape.name}`,
+        )) as unknown as { column_name: string }[];
+        for (const statement of migrationOf(shape, new Set(columns.map((c) => c.column_name))))
+          await tx.execute(sql.raw(statement));
+      }
     });
-    const t = pgGenerations;
-    return {
-      insertIgnore: async (row) =>
-        (await db.insert(t).values(row).onConflictDoNothing({ target: t.id }).returning({ id: t.id })).length > 0,
-      byId: async (id) => (await db.select().from(t).where(eq(t.id, id)))[0],
-      byUser: (userId, limit, before) =>
-        db
-          .select()
-          .from(t)
-          .where(and(eq(t.userId, userId), before === undefined ? undefined : lt(t.id, before)))
-          .orderBy(desc(t.id))
-          .limit(limit),
-      close: () => client.close(),
-    };
+    return postgresRows(db, () => client.close());
   } catch (error) {
     await client.close();
     throw error;
@@ -162,7 +158,12 @@ async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Opens (creating when missing) the database named by DATABASE_URL and its `generations` table. */
+const checkLimit = (limit: number) => {
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+    throw new ProgrammerError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`);
+};
+
+/** Opens (creating or upgrading when needed) the database named by DATABASE_URL and its tables. */
 export async function openHistoryDb(databaseUrl: string): Promise<HistoryDb> {
   const protocol = /^[a-z]+:/i.exec(databaseUrl)?.[0].toLowerCase();
   if (protocol !== "file:" && protocol !== "postgres:" && protocol !== "postgresql:") {
@@ -175,21 +176,31 @@ export async function openHistoryDb(databaseUrl: string): Promise<HistoryDb> {
   let closing: Promise<void> | null = null;
   return {
     dialect,
-    record: (event) => guarded(`recording generation ${event.id}`, () => store.insertIgnore(rowOf(event))),
+    record: async (event) => {
+      const row = rowOf(event);
+      return row ? guarded(`recording generation ${event.id}`, () => store.insertIgnore(row)) : false;
+    },
+    recordLog: async (event) => {
+      const row = logRowOf(event);
+      return row ? guarded(`recording a log line of ${event.id}`, () => store.insertLogIgnore(row)) : false;
+    },
     get: (id) =>
       guarded(`reading generation ${id}`, async () => {
         const row = await store.byId(id);
         return row ? recordOf(row) : null;
       }),
-    listByUser: (userId, { limit, before }) => {
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-        return Promise.reject(
-          new ProgrammerError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}, got ${limit}`),
-        );
-      }
+    listByUser: async (userId, options) => {
+      checkLimit(options.limit);
       return guarded(`listing the generations of ${userId}`, async () =>
-        (await store.byUser(userId, limit, before)).map(recordOf),
+        (await store.byUser(userId, options)).map(recordOf),
       );
+    },
+    logs: (id) => guarded(`reading the log of ${id}`, async () => (await store.logsOf(id)).map(logEntryOf)),
+    remove: (id) => guarded(`removing generation ${id}`, () => store.remove(id)),
+    isImageUsedElsewhere: (key, exceptId) => guarded(`looking up image ${key}`, () => store.referencing(key, exceptId)),
+    listOlderThan: async (beforeId, limit) => {
+      checkLimit(limit);
+      return guarded("listing old generations", async () => (await store.olderThan(beforeId, limit)).map(recordOf));
     },
     close() {
       closing ??= store.close();

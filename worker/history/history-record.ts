@@ -1,33 +1,31 @@
 /**
- * Terminal events → table rows and back. Dialect-free: both repositories in history-db.ts
- * store and read exactly these rows.
+ * Events → table rows and back. Dialect-free: both repositories in history-db.ts store and read
+ * exactly these rows.
  */
 import { PipelineError } from "../../shared/errors.ts";
-import { type CompleteEvent, type FailedEvent, generationError, imageRef } from "../../shared/events/events.ts";
-import { type GenerationParams, generationParams } from "../../shared/events/params.ts";
-import { formatIssues, type Infer, type Schema } from "../../shared/schema/schema.ts";
+import {
+  type CompleteEvent,
+  type FailedEvent,
+  generationError,
+  imageRef,
+  type StatusEvent,
+  timings as timingsSchema,
+} from "../../shared/events/events.ts";
+import { generationParams } from "../../shared/events/params.ts";
+import type { GenerationLogEntry, GenerationRecord } from "../../shared/history.ts";
+import { formatIssues, type Schema } from "../../shared/schema/schema.ts";
 import { uuidv7Time } from "../../shared/uuid7.ts";
-import type { GenerationRow, HistoryStatus } from "./history-schema.ts";
+import type { GenerationLogRow, GenerationRow } from "./history-schema.ts";
 
-export type ImageRef = Infer<typeof imageRef>;
-export type GenerationError = Infer<typeof generationError>;
+export type { GenerationLogEntry, GenerationRecord } from "../../shared/history.ts";
 
-export interface GenerationRecord {
-  id: string;
-  userId: string;
-  status: HistoryStatus;
-  params: GenerationParams;
-  image: ImageRef | null;
-  error: GenerationError | null;
-  attempts: number;
-  createdAt: string;
-  /** When the generation ended: `completedAt` of a complete event, `failedAt` of a failed one. */
-  completedAt: string;
-}
+/** Complete and failed events, and the `canceled`/`expired` status events (which carry their request). */
+export type TerminalEvent = CompleteEvent | FailedEvent | StatusEvent;
 
-export type TerminalEvent = CompleteEvent | FailedEvent;
+const json = (value: unknown) => (value === undefined || value === null ? null : JSON.stringify(value));
 
-export function rowOf(event: TerminalEvent): GenerationRow {
+/** The row an event ends a generation with, or null when the event does not end one the history keeps. */
+export function rowOf(event: TerminalEvent): GenerationRow | null {
   if ("failedAt" in event) {
     return {
       id: event.id,
@@ -39,21 +37,70 @@ export function rowOf(event: TerminalEvent): GenerationRow {
       attempts: event.attempts,
       createdAt: event.request.createdAt,
       completedAt: event.failedAt,
+      thumbnail: null,
+      timings: null,
+      imageKey: null,
+      thumbnailKey: null,
     };
   }
+  if ("completedAt" in event) {
+    return {
+      id: event.id,
+      userId: event.userId,
+      status: "completed",
+      params: JSON.stringify(event.params),
+      image: JSON.stringify(event.image),
+      error: null,
+      attempts: event.attempts,
+      // A complete event carries no createdAt; the edge mints the UUIDv7 id in the same moment.
+      createdAt: new Date(uuidv7Time(event.id)).toISOString(),
+      completedAt: event.completedAt,
+      thumbnail: json(event.thumbnail),
+      timings: JSON.stringify(event.timings),
+      imageKey: event.image.key,
+      thumbnailKey: event.thumbnail?.key ?? null,
+    };
+  }
+  if ((event.status !== "canceled" && event.status !== "expired") || !event.request) return null;
   return {
     id: event.id,
     userId: event.userId,
-    status: "completed",
-    params: JSON.stringify(event.params),
-    image: JSON.stringify(event.image),
+    status: event.status,
+    params: JSON.stringify(event.request.params),
+    image: null,
     error: null,
-    attempts: event.attempts,
-    // A complete event carries no createdAt; the edge mints the UUIDv7 id in the same moment.
-    createdAt: new Date(uuidv7Time(event.id)).toISOString(),
-    completedAt: event.completedAt,
+    attempts: event.attempt,
+    createdAt: event.request.createdAt,
+    completedAt: event.at,
+    thumbnail: null,
+    timings: null,
+    imageKey: null,
+    thumbnailKey: null,
   };
 }
+
+/** The log row of a status event that carries a log line, else null. */
+export function logRowOf(event: StatusEvent): GenerationLogRow | null {
+  if (!event.log) return null;
+  return {
+    id: `${event.id}:${event.seq}`,
+    generationId: event.id,
+    seq: event.seq,
+    at: event.at,
+    level: event.log.level,
+    message: event.log.message,
+    attempt: event.attempt,
+    worker: event.workerId,
+  };
+}
+
+export const logEntryOf = (row: GenerationLogRow): GenerationLogEntry => ({
+  at: row.at,
+  level: row.level,
+  message: row.message,
+  attempt: row.attempt,
+  worker: row.worker,
+});
 
 function column<T>(row: GenerationRow, name: string, text: string, schema: Schema<T>): T {
   let value: unknown;
@@ -70,14 +117,19 @@ function column<T>(row: GenerationRow, name: string, text: string, schema: Schem
   });
 }
 
+const optionalColumn = <T>(row: GenerationRow, name: string, text: string | null, schema: Schema<T>): T | null =>
+  text === null ? null : column(row, name, text, schema);
+
 export function recordOf(row: GenerationRow): GenerationRecord {
   return {
     id: row.id,
     userId: row.userId,
     status: row.status,
     params: column(row, "params", row.params, generationParams),
-    image: row.image === null ? null : column(row, "image", row.image, imageRef),
-    error: row.error === null ? null : column(row, "error", row.error, generationError),
+    image: optionalColumn(row, "image", row.image, imageRef),
+    thumbnail: optionalColumn(row, "thumbnail", row.thumbnail, imageRef),
+    error: optionalColumn(row, "error", row.error, generationError),
+    timings: optionalColumn(row, "timings", row.timings, timingsSchema),
     attempts: row.attempts,
     createdAt: row.createdAt,
     completedAt: row.completedAt,

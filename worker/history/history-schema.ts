@@ -21,9 +21,11 @@ import {
   text as sqliteText,
 } from "drizzle-orm/sqlite-core";
 import { ProgrammerError } from "../../shared/errors.ts";
+import { ENDINGS, type Ending, GENERATION_LOG_LEVELS } from "../../shared/job-states.ts";
 
-export const HISTORY_STATUSES = ["completed", "failed"] as const;
-export type HistoryStatus = (typeof HISTORY_STATUSES)[number];
+/** Every way a generation ends; the history keeps each ended generation until it is deleted. */
+export const HISTORY_STATUSES = ENDINGS;
+export type HistoryStatus = Ending;
 
 /*
  * Timestamps are ISO-8601 UTC text and JSON is text in both dialects, so a row reads back the
@@ -41,8 +43,16 @@ export const sqliteGenerations = sqliteTable(
     attempts: sqliteInteger("attempts").notNull(),
     createdAt: sqliteText("created_at").notNull(),
     completedAt: sqliteText("completed_at").notNull(),
+    thumbnail: sqliteText("thumbnail"),
+    timings: sqliteText("timings"),
+    imageKey: sqliteText("image_key"),
+    thumbnailKey: sqliteText("thumbnail_key"),
   },
-  (t) => [sqliteIndex("generations_user_id_id").on(t.userId, t.id)],
+  (t) => [
+    sqliteIndex("generations_user_id_id").on(t.userId, t.id),
+    sqliteIndex("generations_image_key").on(t.imageKey),
+    sqliteIndex("generations_thumbnail_key").on(t.thumbnailKey),
+  ],
 );
 
 export const pgGenerations = pgTable(
@@ -57,11 +67,51 @@ export const pgGenerations = pgTable(
     attempts: pgInteger("attempts").notNull(),
     createdAt: pgText("created_at").notNull(),
     completedAt: pgText("completed_at").notNull(),
+    thumbnail: pgText("thumbnail"),
+    timings: pgText("timings"),
+    imageKey: pgText("image_key"),
+    thumbnailKey: pgText("thumbnail_key"),
   },
-  (t) => [pgIndex("generations_user_id_id").on(t.userId, t.id)],
+  (t) => [
+    pgIndex("generations_user_id_id").on(t.userId, t.id),
+    pgIndex("generations_image_key").on(t.imageKey),
+    pgIndex("generations_thumbnail_key").on(t.thumbnailKey),
+  ],
+);
+
+/** One line of a generation's log; `id` is `<generation id>:<producer seq>`, so a redelivery inserts nothing. */
+export const sqliteGenerationLogs = sqliteTable(
+  "generation_logs",
+  {
+    id: sqliteText("id").primaryKey(),
+    generationId: sqliteText("generation_id").notNull(),
+    seq: sqliteInteger("seq").notNull(),
+    at: sqliteText("at").notNull(),
+    level: sqliteText("level", { enum: GENERATION_LOG_LEVELS }).notNull(),
+    message: sqliteText("message").notNull(),
+    attempt: sqliteInteger("attempt").notNull(),
+    worker: sqliteText("worker").notNull(),
+  },
+  (t) => [sqliteIndex("generation_logs_generation_id_seq").on(t.generationId, t.seq)],
+);
+
+export const pgGenerationLogs = pgTable(
+  "generation_logs",
+  {
+    id: pgText("id").primaryKey(),
+    generationId: pgText("generation_id").notNull(),
+    seq: pgInteger("seq").notNull(),
+    at: pgText("at").notNull(),
+    level: pgText("level", { enum: GENERATION_LOG_LEVELS }).notNull(),
+    message: pgText("message").notNull(),
+    attempt: pgInteger("attempt").notNull(),
+    worker: pgText("worker").notNull(),
+  },
+  (t) => [pgIndex("generation_logs_generation_id_seq").on(t.generationId, t.seq)],
 );
 
 export type GenerationRow = typeof sqliteGenerations.$inferSelect;
+export type GenerationLogRow = typeof sqliteGenerationLogs.$inferSelect;
 
 export interface TableShape {
   name: string;
@@ -92,21 +142,41 @@ function shapeOf(config: ReturnType<typeof sqliteConfig> | ReturnType<typeof pgC
   };
 }
 
-export const sqliteShape = (): TableShape => shapeOf(sqliteConfig(sqliteGenerations));
-export const pgShape = (): TableShape => shapeOf(pgConfig(pgGenerations));
+/** Both tables, in creation order, per dialect. */
+export const sqliteShapes = (): TableShape[] =>
+  [sqliteGenerations, sqliteGenerationLogs].map((t) => shapeOf(sqliteConfig(t)));
+export const pgShapes = (): TableShape[] => [pgGenerations, pgGenerationLogs].map((t) => shapeOf(pgConfig(t)));
 
 const quote = (name: string) => `"${name}"`;
 
+const columnDefinition = (c: TableShape["columns"][number]) =>
+  `${quote(c.name)} ${c.sqlType}${c.primaryKey ? " PRIMARY KEY" : ""}${c.notNull ? " NOT NULL" : ""}`;
+
 /** Idempotent DDL (drizzle-kit is not a dependency); the syntax used is common to SQLite and Postgres. */
 export function createStatements(shape: TableShape): string[] {
-  const columns = shape.columns.map(
-    (c) => `${quote(c.name)} ${c.sqlType}${c.primaryKey ? " PRIMARY KEY" : ""}${c.notNull ? " NOT NULL" : ""}`,
-  );
   return [
-    `CREATE TABLE IF NOT EXISTS ${quote(shape.name)} (${columns.join(", ")})`,
-    ...shape.indexes.map(
-      (i) =>
-        `CREATE ${i.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${quote(i.name)} ON ${quote(shape.name)} (${i.columns.map(quote).join(", ")})`,
-    ),
+    `CREATE TABLE IF NOT EXISTS ${quote(shape.name)} (${shape.columns.map(columnDefinition).join(", ")})`,
+    ...indexStatements(shape),
+  ];
+}
+
+export function indexStatements(shape: TableShape): string[] {
+  return shape.indexes.map(
+    (i) =>
+      `CREATE ${i.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${quote(i.name)} ON ${quote(shape.name)} (${i.columns.map(quote).join(", ")})`,
+  );
+}
+
+/**
+ * The migration of a table created by an older version: columns it lacks are added (new columns
+ * are nullable, so existing rows stay valid), then indexes are created as usual.
+ */
+export function upgradeStatements(shape: TableShape, existingColumns: ReadonlySet<string>): string[] {
+  const missing = shape.columns.filter((c) => !existingColumns.has(c.name));
+  const required = missing.find((c) => c.notNull);
+  if (required) throw new ProgrammerError(`column ${shape.name}.${required.name} is NOT NULL: it cannot be added`);
+  return [
+    ...missing.map((c) => `ALTER TABLE ${quote(shape.name)} ADD COLUMN ${columnDefinition(c)}`),
+    ...indexStatements(shape),
   ];
 }

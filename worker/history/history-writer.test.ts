@@ -4,40 +4,52 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PipelineError } from "../../shared/errors.ts";
 import { DeadLetterEvent } from "../../shared/events/dead-letter-event.ts";
-import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
+import { CompleteEvent, FailedEvent, StatusEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { createLogger } from "../../shared/logger.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics, readMessages } from "../gateway/gateway-fixtures.ts";
+import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import type { Message } from "../kafka/kafka-client.ts";
+import { createPurger } from "../lifecycle/purge-generation.ts";
+import { createTombstones } from "../lifecycle/tombstones.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type HistoryDb, openHistoryDb } from "./history-db.ts";
-import { completeEvent, failedEvent, freshUser } from "./history-fixtures.ts";
+import { completeEvent, endedStatusEvent, failedEvent, freshUser, loggedStatusEvent } from "./history-fixtures.ts";
 import type { TerminalEvent } from "./history-record.ts";
 import { createHistoryWriter, type HistoryWriter } from "./history-writer.ts";
 
 const config = freshKafkaConfig();
 const specs = topicSpecs(config);
-const topics = { complete: specs.complete.name, failed: specs.failed.name };
+const topics = { complete: specs.complete.name, failed: specs.failed.name, status: specs.status.name };
 const kafka = testKafka(config);
 const tmp = mkdtempSync(join(tmpdir(), "history-writer-"));
+const store = createLocalImageStore(join(tmp, "images"));
+const prefix = freshPrefix();
 const groups: string[] = [];
 const writers: HistoryWriter[] = [];
 const producer = createBatchingProducer({ kafka, logger: silentLogger });
 let history: HistoryDb;
+let redis: Redis;
 
 beforeAll(async () => {
   await createFreshTopics(kafka, config);
   await producer.start();
   history = await openHistoryDb(`file:${join(tmp, "history.sqlite")}`);
+  redis = await createRedis(TEST_REDIS_URL);
 });
 
 afterAll(async () => {
   await Promise.all(writers.map((w) => w.stop()));
   await producer.close();
   await history.close();
+  await deleteKeys(redis, prefix);
+  redis.close();
   const admin = kafka.admin();
   await admin.connect();
   await admin.deleteGroups(groups).catch(() => {});
@@ -51,20 +63,34 @@ function capture() {
   return { lines, logger: createLogger({ level: "warn", sink: (_level, line) => lines.push(JSON.parse(line)) }) };
 }
 
-async function startWriter(store: Pick<HistoryDb, "record">, logger = capture().logger) {
+async function startWriter(db: HistoryWriterDb, logger = capture().logger) {
   const groupId = `${config.topicPrefix}history-${groups.length}`;
   groups.push(groupId);
   const deadLetters = createDeadLetters({ producer, topic: specs.deadLetter.name, consumer: groupId, logger });
-  const writer = createHistoryWriter({ kafka, groupId, topics, history: store, deadLetters, logger });
+  const purger = createPurger({ redis, prefix, history, store, logger: silentLogger });
+  const writer = createHistoryWriter({
+    kafka,
+    groupId,
+    topics,
+    history: db,
+    tombstones: createTombstones(redis, prefix),
+    discardImages: purger.discardImages,
+    deadLetters,
+    logger,
+  });
   writers.push(writer);
   await writer.start();
   return { writer, groupId };
 }
 
+type HistoryWriterDb = Pick<HistoryDb, "record" | "recordLog" | "remove">;
+
 const message = (event: TerminalEvent): Message =>
   "failedAt" in event
     ? toKafkaMessage(FailedEvent, event, newTraceparent())
-    : toKafkaMessage(CompleteEvent, event, newTraceparent());
+    : "completedAt" in event
+      ? toKafkaMessage(CompleteEvent, event, newTraceparent())
+      : toKafkaMessage(StatusEvent, event, newTraceparent());
 
 async function produce(topic: string, messages: Message[]): Promise<void> {
   const producer = kafka.producer();
@@ -175,7 +201,7 @@ describe("history writer against the real broker", () => {
     const event = completeEvent(other, 9);
     let failures = 2;
     const attempts: string[] = [];
-    const flaky: Pick<HistoryDb, "record"> = {
+    const flaky: HistoryWriterDb = {
       record(e) {
         attempts.push(e.id);
         if (e.id === event.id && failures-- > 0) {
@@ -183,6 +209,8 @@ describe("history writer against the real broker", () => {
         }
         return history.record(e);
       },
+      recordLog: (e) => history.recordLog(e),
+      remove: (id) => history.remove(id),
     };
     await produce(topics.complete, [message(event)]);
     const { writer, groupId } = await startWriter(flaky);
@@ -191,5 +219,51 @@ describe("history writer against the real broker", () => {
     expect((await history.listByUser(other, { limit: 10 })).map((r) => r.id)).toEqual([event.id]);
     expect(writer.recorded).toBe(1);
     await writer.stop();
+  });
+
+  test("canceled and expired generations come from the status topic, with every log line; progress alone writes nothing", async () => {
+    const other = freshUser();
+    const canceled = endedStatusEvent(other, "canceled");
+    const expired = endedStatusEvent(other, "expired");
+    const line = loggedStatusEvent(canceled.id, other, 2, { level: "info", message: "attempt 1 started" });
+    const { log: _none, ...progress } = loggedStatusEvent(canceled.id, other, 3, { level: "info", message: "x" });
+    await produce(topics.status, [
+      message(line),
+      message(StatusEvent.create(progress)),
+      message(canceled),
+      message(expired),
+    ]);
+    const { writer, groupId } = await startWriter(history);
+    await committedToEnd(groupId);
+    expect((await history.listByUser(other, { limit: 10 })).map((r) => [r.id, r.status])).toEqual([
+      [expired.id, "expired"],
+      [canceled.id, "canceled"],
+    ]);
+    expect((await history.logs(canceled.id)).map((l) => l.message)).toEqual(["attempt 1 started", "canceled"]);
+    expect(writer.recorded).toBe(2);
+    await writer.stop();
+  });
+
+  test("a deleted generation's events are dropped and the images it stored are removed", async () => {
+    const owner = freshUser();
+    const event = completeEvent(owner, 77);
+    const image = await store.put(new TextEncoder().encode("pretend image 77"), "webp");
+    const thumb = await store.put(new TextEncoder().encode("pretend thumbnail 77"), "webp");
+    const stored = {
+      ...event,
+      image: { ...event.image, key: image.key, sha256: image.sha256 },
+      thumbnail: { ...(event.thumbnail ?? event.image), key: thumb.key, sha256: thumb.sha256 },
+    };
+    await redis.send("SET", [redisKeys(prefix).deleted(event.id), "1", "EX", "60"]);
+    await produce(topics.complete, [message(CompleteEvent.create(stored))]);
+    await produce(topics.status, [
+      message(loggedStatusEvent(event.id, owner, 1, { level: "info", message: "started" })),
+    ]);
+    const { groupId } = await startWriter(history);
+    await committedToEnd(groupId);
+    expect(await history.get(event.id)).toBeNull();
+    expect(await history.logs(event.id)).toEqual([]);
+    expect(await store.get(image.key)).toBeNull();
+    expect(await store.get(thumb.key)).toBeNull();
   });
 });

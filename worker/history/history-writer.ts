@@ -1,53 +1,79 @@
-import { CompleteEvent, FailedEvent } from "../../shared/events/events.ts";
+import { CompleteEvent, FailedEvent, StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
+import type { Tombstones } from "../lifecycle/tombstones.ts";
 import type { HistoryDb } from "./history-db.ts";
+import type { TerminalEvent } from "./history-record.ts";
 
 export interface HistoryWriterOptions {
   kafka: Kafka;
   /** KAFKA_HISTORY_GROUP: its own group, so history reads every terminal event independently of other consumers. */
   groupId: string;
-  topics: { complete: string; failed: string };
-  history: Pick<HistoryDb, "record">;
+  topics: { complete: string; failed: string; status: string };
+  history: Pick<HistoryDb, "record" | "recordLog" | "remove">;
+  tombstones: Pick<Tombstones, "isDeleted">;
+  /** Removes the images of a generation deleted before its complete event got here. */
+  discardImages(keys: string[], generationId: string): Promise<void>;
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   observe?(result: "inserted" | "duplicate" | "invalid", seconds: number): void;
   onLag?(topic: string, partition: number, lag: number): void;
 }
 
+const imagesOf = (event: TerminalEvent): string[] =>
+  "completedAt" in event ? [event.image.key, ...(event.thumbnail ? [event.thumbnail.key] : [])] : [];
+
 /**
- * Copies terminal events from Kafka (7 days' retention) into the durable history database.
- * An offset is resolved only after its row is written, and a redelivered event finds its id
- * already recorded and changes nothing: at least once in, exactly one row out. A database
- * outage is waited out before the offset moves; an event that is not valid is parked on the
- * dead-letter topic and passed.
+ * Copies how generations end from Kafka (7 days' retention) into the durable history database:
+ * complete and failed events, the `canceled`/`expired` status events, and every log line status
+ * events carry. An offset is resolved only after its row is written, and a redelivered event
+ * finds its id already recorded and changes nothing: at least once in, exactly one row out. A
+ * database outage is waited out before the offset moves; an event that is not valid is parked
+ * on the dead-letter topic and passed. A deleted generation's events are dropped; the tombstone
+ * is checked again after each write, so a deletion that ran in between is never undone.
  */
 export function createHistoryWriter(options: HistoryWriterOptions) {
-  const { topics, history, logger } = options;
+  const { topics, history, tombstones, logger } = options;
   let recorded = 0;
 
+  async function dropDeleted(event: TerminalEvent): Promise<boolean> {
+    if (!(await tombstones.isDeleted(event.id))) return false;
+    await history.remove(event.id);
+    await options.discardImages(imagesOf(event), event.id);
+    return true;
+  }
+
   async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
-    const definition = topic === topics.complete ? CompleteEvent : FailedEvent;
+    const definition = topic === topics.complete ? CompleteEvent : topic === topics.failed ? FailedEvent : StatusEvent;
     const parsed = definition.decode(value);
     if (!parsed.ok) {
       options.observe?.("invalid", 0);
       // Parked on the dead-letter topic by the consumer; a database outage is retried instead.
       throw invalidEvent(definition, parsed.issues);
     }
-    const began = performance.now();
-    const inserted = await history.record(parsed.value);
-    options.observe?.(inserted ? "inserted" : "duplicate", (performance.now() - began) / 1000);
-    if (inserted) recorded++;
-    else logger.debug("generation already recorded", { id: parsed.value.id, topic, partition, offset });
+    const event: TerminalEvent = parsed.value;
+    const ends = !("seq" in event) || event.status === "canceled" || event.status === "expired";
+    // Most status events are progress without a log line: nothing to write, no lookup.
+    if (!ends && !("seq" in event && event.log)) return;
+    if (await dropDeleted(event)) return;
+    if ("seq" in event) await history.recordLog(event);
+    if (ends) {
+      const began = performance.now();
+      const inserted = await history.record(event);
+      options.observe?.(inserted ? "inserted" : "duplicate", (performance.now() - began) / 1000);
+      if (inserted) recorded++;
+      else logger.debug("generation already recorded", { id: event.id, topic, partition, offset });
+    }
+    await dropDeleted(event);
   }
 
   const consumer = createInOrderConsumer({
     kafka: options.kafka,
     groupId: options.groupId,
-    topics: [topics.complete, topics.failed],
+    topics: [topics.complete, topics.failed, topics.status],
     handle,
     deadLetters: options.deadLetters,
     logger,

@@ -5,8 +5,10 @@ import { join } from "node:path";
 import { parseConfig } from "../../shared/config/parse-config.ts";
 import { generateNow } from "../generation/generate-now.ts";
 import { createProceduralProvider } from "../generation/procedural-provider.ts";
+import { openHistoryDb } from "../history/history-db.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
+import { createPurger } from "../lifecycle/purge-generation.ts";
 import { createRedis, createRedisSubscriber } from "../redis/redis-client.ts";
 import { freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { silentLogger } from "../testing/kafka-test-env.ts";
@@ -14,13 +16,16 @@ import { documentedOperations, servedOperations } from "../testing/openapi-contr
 import { createFanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
+import { historyRoutes } from "./history-routes.ts";
 import { workerOpenApiDocument } from "./openapi-document.ts";
 import { createInternalApp, createWorkerApp } from "./worker-app.ts";
 
 const imageDir = mkdtempSync(join(tmpdir(), "openapi-images-"));
 const redis = await createRedis(TEST_REDIS_URL);
 const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
-afterAll(() => {
+const history = await openHistoryDb(`file:${join(imageDir, "history.sqlite")}`);
+afterAll(async () => {
+  await history.close();
   subscriber.close();
   redis.close();
   rmSync(imageDir, { recursive: true, force: true });
@@ -45,6 +50,11 @@ test("every route a worker serves is documented, and the document lists no other
   const internal = createInternalApp({
     metrics: () => "",
     notReady: async () => [],
+    history: historyRoutes({
+      secret: "s".repeat(40),
+      history,
+      purger: createPurger({ redis, prefix, history, store, logger: silentLogger }),
+    }),
     internal: {
       secret: "s".repeat(40),
       generateNow: (request) =>

@@ -7,14 +7,16 @@ import { workerLiveness, workerReadiness } from "../../shared/api-bodies.ts";
 import { EVENT_TOKEN_TTL_SECONDS } from "../../shared/auth/event-token.ts";
 import type { Config } from "../../shared/config/parse-config.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
-import { CONTENT_TYPES } from "../../shared/job-states.ts";
+import { generationRecord, historyLogs, historyPage } from "../../shared/history.ts";
+import { CONTENT_TYPES, ENDINGS } from "../../shared/job-states.ts";
 import { createOpenApiBuilder, type OpenApiDocument, parameter } from "../../shared/openapi/openapi-builder.ts";
-import { named, string } from "../../shared/schema/schema.ts";
+import { described, integer, named, string } from "../../shared/schema/schema.ts";
 import { generationId, generationSnapshot } from "../../shared/snapshot.ts";
 import { serverMessage } from "../../shared/ws-messages.ts";
 import { IMAGE_KEY } from "../images/image-key.ts";
 
-const VERSION = "1.0.0";
+/** 1.1.0: the internal history and deletion routes; `preview` and `expired` messages; thumbnails. */
+const VERSION = "1.1.0";
 
 export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument {
   const { schema, json, errors, document } = createOpenApiBuilder();
@@ -40,7 +42,14 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
     ],
     refusals: errors("invalid_request", "unauthorized", "forbidden", "not_found", "rate_limited", "unavailable"),
   };
-  // Probes, metrics and the synchronous route are on the worker's internal port, never published.
+  const idParameter = parameter("id", "path", schema(generationId), "The generation's id.");
+  const userParameter = parameter(
+    "user",
+    "path",
+    schema(string({ min: 1, max: 128 })),
+    "The user id (the `sub` of the caller's token), URL-encoded.",
+  );
+  // Probes, metrics and the internal routes are on the worker's internal port, never published.
   const internalServers = [
     {
       url: "http://{host}:{port}",
@@ -207,6 +216,79 @@ export function workerOpenApiDocument(config: Config<"public">): OpenApiDocument
           responses: {
             "200": json(generationSnapshot, "The finished generation: completed or failed."),
             ...errors("invalid_request", "unauthorized"),
+          },
+        },
+      },
+      "/internal/users/{user}/generations": {
+        get: {
+          servers: internalRouteServers,
+          operationId: "listHistory",
+          summary: "A user's ended generations from the durable history, newest first (for the edge's list)",
+          description:
+            "`before` (exclusive) and `from` (inclusive) are generation ids, as cursors and as time bounds " +
+            "(ids are UUIDv7: creation time). Only the history: the edge merges what Redis holds.",
+          tags: ["internal"],
+          security: [{ serviceToken: [] }],
+          parameters: [
+            userParameter,
+            parameter("before", "query", schema(generationId), "Only ids below this one."),
+            parameter("from", "query", schema(generationId), "Only ids from this one on."),
+            parameter(
+              "status",
+              "query",
+              { type: "string", pattern: `^(${ENDINGS.join("|")})(,(${ENDINGS.join("|")}))*$` },
+              "Comma-separated endings to keep.",
+            ),
+            parameter("limit", "query", schema(described(integer({ min: 1, max: 1000 }), "Default 20.")), "Rows."),
+          ],
+          responses: {
+            "200": json(historyPage, "The rows."),
+            ...errors("invalid_request", "unauthorized", "internal", "unavailable"),
+          },
+        },
+      },
+      "/internal/users/{user}/generations/{id}": {
+        get: {
+          servers: internalRouteServers,
+          operationId: "getHistoryRecord",
+          summary: "One ended generation of the user from the durable history",
+          tags: ["internal"],
+          security: [{ serviceToken: [] }],
+          parameters: [userParameter, idParameter],
+          responses: {
+            "200": json(generationRecord, "The record."),
+            ...errors("invalid_request", "unauthorized", "not_found", "internal", "unavailable"),
+          },
+        },
+        delete: {
+          servers: internalRouteServers,
+          operationId: "deleteGeneration",
+          summary: "Delete every trace of the user's generation (the edge's DELETE /api/generations/{id})",
+          description:
+            "In order: a data-free tombstone and every Redis key in one step (a running generation is thereby " +
+            "canceled and what Kafka still delivers about it is dropped), the history row and its log lines, then " +
+            "the image and thumbnail files unless another generation stored the same bytes. `404` when the user " +
+            "has nothing by this id.",
+          tags: ["internal"],
+          security: [{ serviceToken: [] }],
+          parameters: [userParameter, idParameter],
+          responses: {
+            "204": { description: "Gone everywhere." },
+            ...errors("invalid_request", "unauthorized", "not_found", "internal", "unavailable"),
+          },
+        },
+      },
+      "/internal/users/{user}/generations/{id}/logs": {
+        get: {
+          servers: internalRouteServers,
+          operationId: "getHistoryLogs",
+          summary: "The log lines the history kept for the user's generation, oldest first",
+          tags: ["internal"],
+          security: [{ serviceToken: [] }],
+          parameters: [userParameter, idParameter],
+          responses: {
+            "200": json(historyLogs, "The lines."),
+            ...errors("invalid_request", "unauthorized", "not_found", "internal", "unavailable"),
           },
         },
       },

@@ -1,8 +1,9 @@
 import { Hono } from "hono";
-import { verifyInternalToken } from "../../shared/auth/internal-token.ts";
+import { isRetryable } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
+import { internalOnly } from "./internal-auth.ts";
 
 export interface WorkerAppDeps {
   images: Hono;
@@ -14,6 +15,8 @@ export interface InternalAppDeps {
   metrics(): string;
   /** Names of what is not ready; empty when ready. */
   notReady(): Promise<string[]>;
+  /** The durable history and deletion, for the edge (history-routes.ts). */
+  history?: Hono;
   internal: { secret: string; generateNow(request: RequestEvent): Promise<GenerationSnapshot> };
 }
 
@@ -33,7 +36,7 @@ export function createWorkerApp(deps: WorkerAppDeps) {
 
 /**
  * The worker's internal side (WORKER_INTERNAL_PORT), for the orchestrator, Prometheus and the
- * edge's synchronous path only: never published. Metrics and readiness say what runs inside,
+ * edge (its synchronous path, and the durable history and deletion) only: never published. Metrics and readiness say what runs inside,
  * and a synchronous generation costs a whole render, so none of it is on the public port; the
  * generation route also wants a service token, in case the port is ever reachable after all.
  */
@@ -45,14 +48,18 @@ export function createInternalApp(deps: InternalAppDeps) {
     return failing.length ? c.json({ status: "not-ready", failing }, 503) : c.json({ status: "ready" });
   });
   app.get("/metrics", (c) => c.text(deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" }));
-  app.post("/internal/generations", async (c) => {
-    const token = /^Bearer (\S+)$/.exec(c.req.header("authorization") ?? "")?.[1];
-    if (!token || !(await verifyInternalToken(token, deps.internal.secret)))
-      return c.json(error("unauthorized", "internal calls need a service token"), 401);
+  if (deps.history) app.route("/", deps.history);
+  app.post("/internal/generations", internalOnly(deps.internal.secret), async (c) => {
     const parsed = RequestEvent.parse(await c.req.json().catch(() => null));
     if (!parsed.ok) return c.json(error("invalid_request", formatIssues(parsed.issues)), 400);
     return c.json(await deps.internal.generateNow(parsed.value));
   });
   notFound(app);
+  // A database or Redis that cannot answer right now: the caller may try again.
+  app.onError((e, c) =>
+    isRetryable(e)
+      ? c.json(error("unavailable", "a backing service is unavailable, try again shortly"), 503)
+      : c.json(error("internal", "internal error"), 500),
+  );
   return app;
 }

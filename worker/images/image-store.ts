@@ -18,4 +18,6 @@ export interface ImageStore {
   /** Idempotent: storing the same bytes twice keeps one object. */
   put(bytes: Uint8Array, format: ImageFormat): Promise<StoredImage>;
   get(key: string): Promise<ImageObject | null>;
+  /** Idempotent: deleting a key that is not stored succeeds. */
+  delete(key: string): Promise<void>;
 }

@@ -53,5 +53,18 @@ export function createLocalImageStore(dir: string): ImageStore {
         });
       }
     },
+
+    async delete(key: string): Promise<void> {
+      if (!parseImageKey(key)) throw new PipelineError("invalid_request", `not an image key: ${JSON.stringify(key)}`);
+      try {
+        // The folder stays: removing it could race a put that just created it.
+        await rm(join(dir, key), { force: true });
+      } catch (error) {
+        throw new PipelineError("storage_error", `could not delete image ${key}: ${String(error)}`, {
+          retryable: true,
+          cause: error,
+        });
+      }
+    },
   };
 }

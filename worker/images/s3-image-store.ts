@@ -61,5 +61,15 @@ export function createS3ImageStore(options: S3StoreOptions): ImageStore {
         throw storageError("read", key, error);
       }
     },
+
+    async delete(key: string): Promise<void> {
+      if (!parseImageKey(key)) throw new PipelineError("invalid_request", `not an image key: ${JSON.stringify(key)}`);
+      try {
+        // S3 answers 204 whether or not the key existed: deleting twice is fine.
+        await client.delete(key);
+      } catch (error) {
+        throw storageError("delete", key, error);
+      }
+    },
   };
 }

@@ -35,6 +35,8 @@ export interface ImageInfo {
 }
 
 export const THUMBNAIL_SIZE = 256;
+/** Longest side of a preview sent while rendering: small enough to travel in a status event. */
+export const PREVIEW_SIZE = 128;
 
 // Upstream bytes are untrusted: refuse decompression bombs well before they exhaust memory.
 const MAX_INPUT_PIXELS = 4096 * 4096;
@@ -86,6 +88,23 @@ export async function thumbnail(pixels: Pixels, scaling?: Scaling): Promise<Uint
     kernel: kernelOf(scaling),
   });
   return bytesOf(await encodeThumbnail(image).toBuffer());
+}
+
+/**
+ * A preview for live clients: at most `maxSide` px on its longest side (never enlarged), WebP at
+ * `quality`, from raw pixels or from untrusted encoded bytes (a model's partial image).
+ */
+export async function previewWebp(
+  source: { pixels: Pixels } | { encoded: Uint8Array },
+  maxSide = PREVIEW_SIZE,
+  quality = 50,
+): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+  const { data, info } = await open(source)
+    .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
+    .flatten({ background: "#000000" })
+    .webp({ quality, effort: 2 })
+    .toBuffer({ resolveWithObject: true });
+  return { bytes: bytesOf(data), width: info.width, height: info.height };
 }
 
 /** Width, height and format of encoded bytes; rejects what is not a decodable image. */

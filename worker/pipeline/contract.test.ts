@@ -43,7 +43,8 @@ describe("the edge answers as docs/openapi.json says", () => {
     expect(await edgeAnswer("POST /api/generations", submitted)).toEqual([]);
     expect(submitted.headers.get("location")).toBe(`/api/generations/${a.id}`);
     const socket = record(a.links.events);
-    await socket.until((m) => m.type === "status" && m.stage === "rendering");
+    // Held at the gate: a status (or, connecting late, the snapshot) at "rendering", then a preview.
+    await socket.until((m) => m.type !== "completed" && "stage" in m && m.stage === "rendering");
     const running = await p.api(`/api/generations/${a.id}`, { user: "anna" });
     expect(running.status).toBe(200);
     expect(await edgeAnswer("GET /api/generations/{id}", running)).toEqual([]);
@@ -172,6 +173,80 @@ describe("the edge answers as docs/openapi.json says", () => {
     const page = await fetch(`${p.edgeUrl}/`);
     expect([page.status, page.headers.get("content-type")]).toEqual([200, "text/html; charset=UTF-8"]);
     expect((await fetch(`${p.edgeUrl}/openapi.json`)).status).toBe(200);
+  });
+});
+
+describe("the studio's additions answer as documented", () => {
+  test("priority and Cancel-After on submit, logs, a history-only read, the list's filters, delete", async () => {
+    const submitted = await p.submit(
+      "fay",
+      { prompt: "urgent", width: 256, height: 256, priority: "high" },
+      { "cancel-after": "5m" },
+    );
+    expect(submitted.status).toBe(202);
+    const { id } = (await submitted.clone().json()) as Accepted;
+    expect(await edgeAnswer("POST /api/generations", submitted)).toEqual([]);
+    await p.waitFor("fay", id);
+    const logs = await p.api(`/api/generations/${id}/logs`, { user: "fay" });
+    expect(logs.status).toBe(200);
+    expect(await edgeAnswer("GET /api/generations/{id}/logs", logs)).toEqual([]);
+    const filtered = await p.api("/api/generations?status=completed,expired&since=2026-01-01", { user: "fay" });
+    expect(await edgeAnswer("GET /api/generations", filtered)).toEqual([]);
+    const badFilter = await p.api("/api/generations?status=done&until=yesterday", { user: "fay" });
+    expect(badFilter.status).toBe(400);
+    expect(await edgeAnswer("GET /api/generations", badFilter)).toEqual([]);
+
+    // Once Redis no longer holds it (its 7 days are over), the history answers for it.
+    const deadline = Date.now() + 20_000;
+    while (!(await p.history.get(id))) {
+      if (Date.now() > deadline) throw new Error("never reached the history");
+      await Bun.sleep(50);
+    }
+    await p.redis.send("DEL", [`${p.prefix}gen:${id}`, `${p.prefix}gen:${id}:logs`]);
+    const old = await p.api(`/api/generations/${id}`, { user: "fay" });
+    expect(((await old.clone().json()) as { seq: number }).seq).toBe(0);
+    expect(await edgeAnswer("GET /api/generations/{id}", old)).toEqual([]);
+    expect(
+      await edgeAnswer("GET /api/generations/{id}/logs", await p.api(`/api/generations/${id}/logs`, { user: "fay" })),
+    ).toEqual([]);
+
+    // The internal routes behind it, with and without the service token.
+    const internal = `${p.workerInternalUrl}/internal/users/fay/generations`;
+    const auth = { authorization: `Bearer ${await mintInternalToken("edge", p.jwtSecret)}` };
+    const answers: [string, Response, number][] = [
+      [
+        "GET /internal/users/{user}/generations",
+        await fetch(`${internal}?limit=5&status=completed`, { headers: auth }),
+        200,
+      ],
+      ["GET /internal/users/{user}/generations", await fetch(`${internal}?limit=0`, { headers: auth }), 400],
+      ["GET /internal/users/{user}/generations", await fetch(internal), 401],
+      ["GET /internal/users/{user}/generations/{id}", await fetch(`${internal}/${id}`, { headers: auth }), 200],
+      ["GET /internal/users/{user}/generations/{id}", await fetch(`${internal}/${uuidv7()}`, { headers: auth }), 404],
+      [
+        "GET /internal/users/{user}/generations/{id}/logs",
+        await fetch(`${internal}/${id}/logs`, { headers: auth }),
+        200,
+      ],
+      [
+        "DELETE /internal/users/{user}/generations/{id}",
+        await fetch(`${internal}/x`, { method: "DELETE", headers: auth }),
+        400,
+      ],
+    ];
+    for (const [operation, response, status] of answers) {
+      expect([operation, response.status]).toEqual([operation, status]);
+      expect(worker.response(operation, status, await response.json())).toEqual([]);
+    }
+
+    const deleted = await p.api(`/api/generations/${id}`, { method: "DELETE", user: "fay" });
+    expect(deleted.status).toBe(204);
+    expect(edge.response("DELETE /api/generations/{id}", 204)).toEqual([]);
+    for (const operation of ["GET /api/generations/{id}", "DELETE /api/generations/{id}"] as const) {
+      const gone = await p.api(`/api/generations/${id}`, { method: operation.split(" ")[0], user: "fay" });
+      expect(gone.status).toBe(404);
+      expect(await edgeAnswer(operation, gone)).toEqual([]);
+    }
   });
 });
 

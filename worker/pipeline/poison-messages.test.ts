@@ -30,7 +30,6 @@ const receiver = Bun.serve({
 beforeAll(async () => {
   p = await startPipeline({
     workers: 2,
-    history: true,
     maxConcurrent: 4,
     edgeEnv: { ALLOW_PRIVATE_WEBHOOKS: "true" },
     // The receiver is on loopback: the dispatcher may deliver there (local development's policy).
@@ -157,9 +156,10 @@ describe("raw poison on every partition of every topic", () => {
       ids.includes(m.key),
     );
     expect(new Set(completed.map((m) => m.partition))).toEqual(new Set(partitionsOf("complete")));
-    for (const id of ids) expect((await p.history?.get(id))?.status).toBe("completed");
+    for (const id of ids) expect((await p.history.get(id))?.status).toBe("completed");
 
-    // Each consumer parked each poison it met: the relay and the workers both read requests.
+    // Each consumer parked each poison it met: the relay and the workers both read requests, the
+    // relay and the history both read statuses.
     const junkCount = (topic: keyof Pipeline["topics"]) => p.topics[topic].partitions;
     const expected = {
       [`${p.groups.relay} ${p.topics.requests.name}`]: junkCount("requests") + 1,
@@ -167,6 +167,8 @@ describe("raw poison on every partition of every topic", () => {
       [`${p.groups.relay} ${p.topics.status.name}`]: junkCount("status") + 1,
       [`${p.groups.history} ${p.topics.complete.name}`]: junkCount("complete") + 1,
       [`${p.groups.history} ${p.topics.failed.name}`]: junkCount("failed"),
+      // The history reads the status topic too (canceled/expired endings, log lines).
+      [`${p.groups.history} ${p.topics.status.name}`]: junkCount("status"),
     };
     const total = Object.values(expected).reduce((a, b) => a + b, 0);
     const parked = await readMessages(p.kafka, p.topics.deadLetter.name, total);
@@ -191,7 +193,7 @@ describe("raw poison on every partition of every topic", () => {
     expect(reasons.some((r) => r.startsWith("internal: JSON Parse error"))).toBe(true);
 
     expect(p.relay.crashes).toBe(0);
-    expect(p.historyWriter?.crashes).toBe(0);
+    expect(p.historyWriter.crashes).toBe(0);
     expect(p.workers.map((w) => w.crashes)).toEqual([0, 0]);
   }, 120_000);
 });

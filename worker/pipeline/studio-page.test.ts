@@ -37,13 +37,19 @@ test("in a real browser: the studio page submits, follows the generation live ov
   await page.click("button[type=submit]");
   await page.locator("#items li .state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
   expect(frames.length).toBeGreaterThan(0);
+  // The preview arrives inside a live message (a preview message, or the snapshot when the socket
+  // opened after it) and shows as a data: URL, which the CSP admits.
+  const preview = page.locator("#items li img.preview");
+  await preview.waitFor({ timeout: 30_000 });
+  expect(await preview.getAttribute("src")).toStartWith("data:image/webp;base64,");
+  await page.waitForFunction('document.querySelector("#items li img.preview")?.naturalWidth > 0');
   provider.release();
 
-  const image = page.locator("#items li img");
+  const image = page.locator("#items li img.image");
   await image.waitFor({ timeout: 30_000 });
   // Runs in the page; a string, because this file is type-checked without the DOM library.
   await page.waitForFunction(
-    'document.querySelector("#items li img")?.complete && document.querySelector("#items li img").naturalWidth > 0',
+    'document.querySelector("#items li img.image")?.complete && document.querySelector("#items li img.image").naturalWidth > 0',
   );
   const size = await image.evaluate((img) => {
     const { naturalWidth, naturalHeight } = img as unknown as { naturalWidth: number; naturalHeight: number };
@@ -58,9 +64,10 @@ test("in a real browser: the studio page submits, follows the generation live ov
   expect(types.at(-1)).toBe("completed");
   expect(errors).toEqual([]);
 
-  // A reload lists the generation from the API, already completed.
+  // A reload lists the generation from the API, already completed, as its thumbnail.
   await page.reload();
-  await page.locator("#items li img").waitFor({ timeout: 10_000 });
+  await page.locator("#items li img.image").waitFor({ timeout: 10_000 });
+  expect(await page.locator("#items li img.image").getAttribute("src")).toContain(".webp");
   expect(await page.locator("#items li").count()).toBe(1);
   await context.close();
 }, 60_000);
@@ -70,6 +77,7 @@ test("the studio page refuses to run scripts or connect anywhere but its own ser
   const csp = response.headers.get("content-security-policy") ?? "";
   expect(csp).toContain("default-src 'none'");
   expect(csp).toContain(`connect-src 'self' ${new URL(p.liveServers[0]?.url ?? "").origin}`);
+  expect(csp).toMatch(/img-src 'self' http:\/\/[^ ;]+ data:/);
 });
 
 test("in a real browser: Cancel stops a generation in progress and the page shows it canceled", async () => {

@@ -98,12 +98,14 @@ test("a worker killed with SIGKILL mid-generation: another instance finishes it,
   expect(done.image).toMatchObject({ width: 512, height: 512, format: "webp" });
   expect(model.requests.filter((r) => r.method === "POST")).toHaveLength(2);
 
-  // Exactly one outcome, one stored image.
+  // Exactly one outcome, one stored image (and its thumbnail).
   await Bun.sleep(500);
   expect(await endOffsetTotal(p.kafka, p.topics.complete.name)).toBe(1);
   const [complete] = await readMessages(p.kafka, p.topics.complete.name, 1);
-  expect(JSON.parse(complete?.value ?? "{}")).toMatchObject({ id, attempts: 1 });
-  expect(readdirSync(p.imageDir, { recursive: true }).filter((f) => String(f).endsWith(".webp"))).toHaveLength(1);
+  const event = JSON.parse(complete?.value ?? "{}") as { image: { key: string }; thumbnail: { key: string } };
+  expect(event).toMatchObject({ id, attempts: 1 });
+  const files = readdirSync(p.imageDir, { recursive: true }).filter((f) => String(f).endsWith(".webp"));
+  expect(files.map(String).sort()).toEqual([event.image.key, event.thumbnail.key].sort());
 
   // SIGTERM: drains, commits, leaves the group and exits 0.
   second.kill("SIGTERM");

@@ -79,10 +79,11 @@ describe("through the bridge, with its token", () => {
     const res = await post([
       "EVAL",
       APPLY_REQUEST,
-      "3",
+      "4",
       `${foreign}gen`,
       k("user:u:gens"),
       k("queue:0"),
+      k("deleted:g"),
       JSON.stringify({ id: "g", params: {} }),
       "g",
       "0",

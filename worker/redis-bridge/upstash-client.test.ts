@@ -128,7 +128,7 @@ describe("@upstash/redis through the bridge", () => {
 
   test("the edge's scripts run by EVAL, EVALSHA and SCRIPT LOAD/EXISTS; any other script is refused", async () => {
     const snapshot = JSON.stringify({ id: "g1", userId: "u", status: "queued", params: {}, partition: 0, offset: "5" });
-    const keys = [k("gen:g1"), k("user:u:gens"), k("queue:0")];
+    const keys = [k("gen:g1"), k("user:u:gens"), k("queue:0"), k("deleted:g1")];
     expect(await single.eval(APPLY_REQUEST, keys, [snapshot, "g1", "5", 60])).toBe(1);
     const sha = await single.scriptLoad(APPLY_REQUEST);
     expect(await single.scriptExists(sha)).toEqual([1]);

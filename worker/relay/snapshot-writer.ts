@@ -1,7 +1,12 @@
 import type { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
-import { EVENT_LOG_MAX, GENERATION_TTL_SECONDS, redisKeys } from "../../shared/redis-keys.ts";
+import {
+  EVENT_LOG_MAX,
+  GENERATION_TTL_SECONDS,
+  redisKeys,
+  WEBHOOK_PROGRESS_INTERVAL_MS,
+} from "../../shared/redis-keys.ts";
 import { APPLY_REQUEST, APPLY_STATUS } from "../../shared/redis-scripts.ts";
-import { queuedSnapshot } from "../../shared/snapshot.ts";
+import { queuedSnapshot, queueScore } from "../../shared/snapshot.ts";
 import type { EventMessage } from "../../shared/ws-messages.ts";
 import { luaScript } from "../redis/lua-script.ts";
 import type { Redis } from "../redis/redis-client.ts";
@@ -9,7 +14,7 @@ import type { Redis } from "../redis/redis-client.ts";
 const applyRequestScript = luaScript(APPLY_REQUEST);
 const applyStatusScript = luaScript(APPLY_STATUS);
 
-/** Keeps the per-generation snapshot, replay log and live channel in Redis. */
+/** Keeps the per-generation snapshot, replay log, generation log and live channel in Redis. */
 export function createSnapshotWriter(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   return {
@@ -17,16 +22,28 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
     async applyRequest(event: RequestEvent, partition: number, offset: string): Promise<void> {
       await applyRequestScript(
         redis,
-        [keys.snapshot(event.id), keys.userGenerations(event.userId), keys.queue(partition)],
-        [JSON.stringify(queuedSnapshot(event, { partition, offset })), event.id, offset, GENERATION_TTL_SECONDS],
+        [keys.snapshot(event.id), keys.userGenerations(event.userId), keys.queue(partition), keys.deleted(event.id)],
+        [
+          JSON.stringify(queuedSnapshot(event, { partition, offset })),
+          event.id,
+          String(queueScore(event.priority, offset)),
+          GENERATION_TTL_SECONDS,
+        ],
       );
     },
     /** Applies a status event; returns the message published to clients, or null if it was stale. */
     async applyStatus(event: StatusEvent): Promise<EventMessage | null> {
       const out = await applyStatusScript(
         redis,
-        [keys.snapshot(event.id), keys.eventLog(event.id), keys.events(event.id), keys.webhooksDue()],
-        [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX],
+        [
+          keys.snapshot(event.id),
+          keys.eventLog(event.id),
+          keys.events(event.id),
+          keys.webhooksDue(),
+          keys.deleted(event.id),
+          keys.logs(event.id),
+        ],
+        [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX, WEBHOOK_PROGRESS_INTERVAL_MS],
       );
       return typeof out === "string" ? (JSON.parse(out) as EventMessage) : null;
     },

@@ -95,7 +95,7 @@ export const METRICS = {
     "pixel_generation_outcomes_total",
     "counter",
     ["outcome"],
-    "Requests handled, by outcome (completed, failed, canceled, handed-back, duplicate).",
+    "Requests handled, by outcome (completed, failed, canceled, expired, handed-back, duplicate, deleted).",
     ["worker"],
   ),
   generationRetries: m("pixel_generation_retries_total", "counter", [], "Attempts retried after a transient error.", [
@@ -118,6 +118,13 @@ export const METRICS = {
     SECONDS_BUCKETS,
   ),
   inFlight: m("pixel_generations_in_flight", "gauge", [], "Generations running in this instance.", ["worker"]),
+  buffered: m(
+    "pixel_generations_buffered",
+    "gauge",
+    [],
+    "Requests read ahead and waiting for a slot, to start by priority (at most GENERATION_LOOKAHEAD).",
+    ["worker"],
+  ),
 
   deadLetters: m(
     "pixel_dead_letters_total",

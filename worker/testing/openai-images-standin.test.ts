@@ -29,7 +29,32 @@ test("answers the documented shapes for GPT image and DALL·E models", async () 
   expect(file.headers.get("content-type")).toBe("image/png");
 });
 
+test("streams GPT image models as documented: partial_image events, then completed with usage", async () => {
+  const response = await post({ model: "gpt-image-1", prompt: "a fox", stream: true, partial_images: 2 });
+  expect(response.headers.get("content-type")).toBe("text/event-stream");
+  const blocks = (await response.text()).split("\n\n").filter(Boolean);
+  const events = blocks.map((block) => {
+    const [eventLine, dataLine] = block.split("\n");
+    return { event: eventLine?.replace("event: ", ""), data: JSON.parse(dataLine?.replace("data: ", "") ?? "{}") };
+  });
+  expect(events.map((e) => [e.event, e.data.type, e.data.partial_image_index])).toEqual([
+    ["image_generation.partial_image", "image_generation.partial_image", 0],
+    ["image_generation.partial_image", "image_generation.partial_image", 1],
+    ["image_generation.completed", "image_generation.completed", undefined],
+  ]);
+  for (const { data } of events)
+    expect(data).toMatchObject({ b64_json: expect.any(String), size: "1024x1024", output_format: "png" });
+  expect(events[2]?.data.usage).toMatchObject({ output_tokens: expect.any(Number) });
+});
+
 test.each([
+  ["stream on dall-e", { model: "dall-e-2", prompt: "x", stream: true }, "stream", "invalid_value"],
+  [
+    "partial_images above 3",
+    { model: "gpt-image-1", prompt: "x", stream: true, partial_images: 4 },
+    "partial_images",
+    "invalid_value",
+  ],
   ["a missing prompt", { model: "gpt-image-1" }, "prompt", "missing_required_parameter"],
   ["a DALL·E size on gpt-image", { model: "gpt-image-1", prompt: "x", size: "512x512" }, "size", "invalid_value"],
   ["a GPT size on dall-e-2", { model: "dall-e-2", prompt: "x", size: "1536x1024" }, "size", "invalid_value"],

@@ -1,8 +1,10 @@
 /**
  * A stand-in for an OpenAI-compatible images server (OpenAI is a paid service we cannot reach
  * from tests). It follows the documented request and response shapes, errors included: auth,
- * per-model validation, content-policy refusals, rate limits and outages on demand, and
- * LocalAI-style URLs served by the stand-in itself.
+ * per-model validation, content-policy refusals, rate limits and outages on demand, LocalAI-style
+ * URLs served by the stand-in itself, and streaming for GPT image models (`stream: true`,
+ * `partial_images` 0–3): server-sent `image_generation.partial_image` events, each a full-size
+ * image drawn further along, then `image_generation.completed` with the image and `usage`.
  */
 
 import { isGptImageModel, parseSize, supportedSizes } from "../generation/openai/image-sizes.ts";
@@ -165,6 +167,17 @@ export function startOpenAIImagesStandIn(options: StandInOptions): OpenAIImagesS
         "response_format",
         "invalid_value",
       );
+    if (b.stream !== undefined && typeof b.stream !== "boolean")
+      return invalid("Invalid type for 'stream': expected a boolean.", "stream", "invalid_type");
+    if (b.stream === true && !gpt)
+      return invalid(`Streaming is not supported for model '${model}'.`, "stream", "invalid_value");
+    const partials = b.partial_images ?? 0;
+    if (typeof partials !== "number" || !Number.isInteger(partials) || partials < 0 || partials > 3)
+      return invalid(
+        `Invalid 'partial_images': expected an integer between 0 and 3, got ${String(partials)}.`,
+        "partial_images",
+        "invalid_value",
+      );
     const outputFormat = gpt ? (b.output_format ?? "png") : "png";
     if (!OUTPUT_FORMATS.includes(outputFormat as never))
       return invalid(
@@ -192,6 +205,7 @@ export function startOpenAIImagesStandIn(options: StandInOptions): OpenAIImagesS
 
     const { width, height } = parseSize(size === "auto" ? "1024x1024" : size) ?? { width: 1024, height: 1024 };
     const format = outputFormat as (typeof OUTPUT_FORMATS)[number];
+    if (b.stream === true) return stream(b.prompt, { width, height }, format, partials);
     const asUrl = !gpt && responseFormat === "url";
     const data = await Promise.all(
       Array.from({ length: n }, () => answer(request, b.prompt as string, { width, height }, asUrl, format)),
@@ -216,6 +230,58 @@ export function startOpenAIImagesStandIn(options: StandInOptions): OpenAIImagesS
         total_tokens: 1066,
       },
     });
+  }
+
+  /** The documented event stream: partial images as they are drawn, then the completed one. */
+  function stream(
+    prompt: string,
+    size: { width: number; height: number },
+    format: "png" | "jpeg" | "webp",
+    partials: number,
+  ) {
+    const common = () => ({
+      background: "opaque",
+      created_at: Math.floor(Date.now() / 1000),
+      output_format: format,
+      quality: "medium",
+      size: `${size.width}x${size.height}`,
+    });
+    const encoder = new TextEncoder();
+    const sse = (event: string, data: object) => encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        const step = (options.latencyMs ?? 0) / (partials + 1);
+        for (let index = 0; index < partials; index++) {
+          await Bun.sleep(step);
+          const bytes = await picture(prompt, size.width, size.height, format, (index + 1) / (partials + 1));
+          controller.enqueue(
+            sse("image_generation.partial_image", {
+              type: "image_generation.partial_image",
+              b64_json: Buffer.from(bytes).toString("base64"),
+              partial_image_index: index,
+              ...common(),
+            }),
+          );
+        }
+        await Bun.sleep(step);
+        const bytes = await picture(prompt, size.width, size.height, format);
+        controller.enqueue(
+          sse("image_generation.completed", {
+            type: "image_generation.completed",
+            b64_json: Buffer.from(bytes).toString("base64"),
+            ...common(),
+            usage: {
+              input_tokens: 10,
+              input_tokens_details: { text_tokens: 10, image_tokens: 0 },
+              output_tokens: 1056 + 100 * partials,
+              total_tokens: 1066 + 100 * partials,
+            },
+          }),
+        );
+        controller.close();
+      },
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-cache" } });
   }
 
   const server = Bun.serve({
@@ -280,13 +346,16 @@ export function startOpenAIImagesStandIn(options: StandInOptions): OpenAIImagesS
   };
 }
 
-/** A flat colour and a disc, both from the prompt's hash: recognisable, tiny and fast. */
-async function picture(prompt: string, width: number, height: number, format: "png" | "jpeg" | "webp") {
+/**
+ * A flat colour and a disc, both from the prompt's hash: recognisable, tiny and fast. `drawn`
+ * (0–1) grows the disc, for the partial images of a stream.
+ */
+async function picture(prompt: string, width: number, height: number, format: "png" | "jpeg" | "webp", drawn = 1) {
   const [h1, h2] = hashText(prompt);
   const colour = (h: number) => `#${(h & 0xffffff).toString(16).padStart(6, "0")}`;
   const svg =
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<rect width="100%" height="100%" fill="${colour(h1)}"/>` +
-    `<circle cx="${width / 2}" cy="${height / 2}" r="${Math.min(width, height) / 3}" fill="${colour(h2)}"/></svg>`;
+    `<circle cx="${width / 2}" cy="${height / 2}" r="${(drawn * Math.min(width, height)) / 3}" fill="${colour(h2)}"/></svg>`;
   return encode(await rasterize({ svg }, { width, height, fit: "fill" }), format);
 }

@@ -24,12 +24,15 @@ import { createProceduralProvider } from "../generation/procedural-provider.ts";
 import type { GenerationProvider } from "../generation/provider.ts";
 import { openHistoryDb } from "../history/history-db.ts";
 import { createHistoryWriter } from "../history/history-writer.ts";
+import { historyRoutes } from "../http/history-routes.ts";
 import { serveInternal } from "../http/internal-server.ts";
 import { createInternalApp, createWorkerApp } from "../http/worker-app.ts";
 import { imageRoutes } from "../images/image-routes.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
+import { createPurger } from "../lifecycle/purge-generation.ts";
+import { createTombstones } from "../lifecycle/tombstones.ts";
 import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
@@ -49,6 +52,9 @@ export interface PipelineOptions {
   provider?: GenerationProvider;
   workers?: number;
   maxConcurrent?: number;
+  /** GENERATION_LOOKAHEAD and GENERATION_PRIORITY_AGING of the workers. */
+  lookahead?: number;
+  priorityAging?: number;
   timeoutMs?: number;
   maxAttempts?: number;
   /** Extra edge environment, e.g. RATE_LIMIT_PER_MINUTE or ENABLE_KAFKA_IMAGE_GENERATION. */
@@ -58,8 +64,8 @@ export interface PipelineOptions {
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
   live?: { maxSocketsPerUser?: number; maxSocketsPerAddress?: number; leaseMs?: number; maxBufferedBytes?: number };
-  /** Also run the history writer (complete/failed → a fresh SQLite file). */
-  history?: boolean;
+  /** DATABASE_URL of the history (default: a fresh SQLite file). */
+  databaseUrl?: string;
   /** The webhook dispatcher's destination policy (default: public addresses only), resolver, CA and lease. */
   webhooks?: {
     /** False: no in-process dispatcher (a test runs its own, e.g. as a process it kills). */
@@ -82,7 +88,7 @@ export function freePort(): number {
 }
 const serve = (fetch: (r: Request) => Response | Promise<Response>) =>
   Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
-const TERMINAL = new Set(["completed", "failed", "canceled"]);
+const TERMINAL = new Set(["completed", "failed", "canceled", "expired"]);
 
 export async function startPipeline(options: PipelineOptions = {}) {
   const kafkaConfig: SectionConfig<"kafka"> = freshKafkaConfig();
@@ -100,6 +106,9 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const redisToken = secret();
   const imageDir = mkdtempSync(join(tmpdir(), "pixel-images-"));
   const store = createLocalImageStore(imageDir);
+  const dataDir = mkdtempSync(join(tmpdir(), "pixel-history-"));
+  const history = await openHistoryDb(options.databaseUrl ?? `file:${join(dataDir, "history.sqlite")}`);
+  const purger = createPurger({ redis, prefix, history, store, logger: silentLogger });
   const provider = options.provider ?? createProceduralProvider();
   const stops: (() => Promise<void> | void)[] = [];
 
@@ -137,20 +146,6 @@ export async function startPipeline(options: PipelineOptions = {}) {
     logger: silentLogger,
   });
   await relay.start();
-  const historyDir = options.history ? mkdtempSync(join(tmpdir(), "pixel-history-")) : null;
-  const history = historyDir ? await openHistoryDb(`file:${join(historyDir, "history.sqlite")}`) : null;
-  const historyGroup = `${kafkaConfig.consumerGroup}-history`;
-  const historyWriter = history
-    ? createHistoryWriter({
-        kafka,
-        groupId: historyGroup,
-        topics: { complete: topics.complete.name, failed: topics.failed.name },
-        history,
-        deadLetters: deadLetters(historyGroup),
-        logger: silentLogger,
-      })
-    : null;
-  await historyWriter?.start();
   const webhooks = createWebhookDispatcher({
     redis,
     prefix,
@@ -174,6 +169,18 @@ export async function startPipeline(options: PipelineOptions = {}) {
     logger: silentLogger,
   });
   backlog.start();
+  const historyGroup = `${kafkaConfig.consumerGroup}-history`;
+  const historyWriter = createHistoryWriter({
+    kafka,
+    groupId: historyGroup,
+    topics: { complete: topics.complete.name, failed: topics.failed.name, status: topics.status.name },
+    history,
+    tombstones: createTombstones(redis, prefix),
+    discardImages: purger.discardImages,
+    deadLetters: deadLetters(historyGroup),
+    logger: silentLogger,
+  });
+  await historyWriter.start();
 
   const imageServer = serve(createWorkerApp({ images: imageRoutes(store) }).fetch);
   // The worker's internal port, which the edge's synchronous path calls.
@@ -181,6 +188,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     createInternalApp({
       metrics: () => "",
       notReady: async () => [],
+      history: historyRoutes({ secret: jwtSecret, history, purger }),
       internal: {
         secret: jwtSecret,
         generateNow: (request) =>
@@ -210,6 +218,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
       topics,
       groupId: kafkaConfig.consumerGroup,
       maxConcurrent: options.maxConcurrent ?? 4,
+      lookahead: options.lookahead,
+      priorityAging: options.priorityAging,
       provider,
       store,
       state,
@@ -221,13 +231,14 @@ export async function startPipeline(options: PipelineOptions = {}) {
         progressIntervalMs: options.progressIntervalMs ?? 250,
       },
       imageUrl,
+      discardImages: purger.discardImages,
       logger: silentLogger,
     });
     await worker.start();
     workers.push(worker);
   }
   for (const w of workers) while (!w.ready) await Bun.sleep(50);
-  while (!relay.ready || (historyWriter && !historyWriter.ready)) await Bun.sleep(50);
+  while (!relay.ready || !historyWriter.ready) await Bun.sleep(50);
 
   // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
   const edgePort = freePort();
@@ -313,8 +324,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       await Promise.all(workers.map((w) => w.stop(5_000)));
     },
     () => relay.stop(),
-    () => historyWriter?.stop(),
-    () => history?.close(),
+    () => historyWriter.stop(),
     () => webhooks.stop(),
     () => backlog.stop(),
     () => imageServer.stop(true),
@@ -325,13 +335,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
     () => bridge.close(),
     () => bridgeRedis.close(),
     () => bridgeUser.drop(),
+    () => history.close(),
+    () => rmSync(dataDir, { recursive: true, force: true }),
     () => deleteKeys(redis, prefix),
     () => redis.close(),
     () => deleteTestTopics(kafkaConfig),
     () => rmSync(imageDir, { recursive: true, force: true }),
-    () => {
-      if (historyDir) rmSync(historyDir, { recursive: true, force: true });
-    },
   );
 
   const pipeline = {
@@ -344,12 +353,13 @@ export async function startPipeline(options: PipelineOptions = {}) {
     redis: redis as Redis,
     prefix,
     imageDir,
+    store,
+    history,
+    historyWriter,
+    purger,
     jwtSecret,
     workers,
     relay,
-    /** Present with `history: true`. */
-    history,
-    historyWriter,
     groups: { relay: relayGroup, history: historyGroup, workers: kafkaConfig.consumerGroup },
     liveServers,
     studioOrigin,

@@ -13,7 +13,7 @@ export type Step =
   | { kind: "transient" }
   | { kind: "permanent" }
   | { kind: "hang" }
-  /** Reports "rendering", then waits for `release()` before finishing. */
+  /** Reports "rendering" and shows a preview (a flat grey square), then waits for `release()` before finishing. */
   | { kind: "gate" };
 
 const untilAborted = (signal: AbortSignal) =>
@@ -29,12 +29,20 @@ export function scriptedProvider(script: Step[]) {
   let gate = new Promise<void>((resolve) => {
     open = resolve;
   });
-  const provider: GenerationProvider & { readonly calls: number; script: Step[]; release(): void } = {
+  const prompts: string[] = [];
+  const provider: GenerationProvider & {
+    readonly calls: number;
+    /** The prompt of each call, in the order generations started. */
+    readonly prompts: string[];
+    script: Step[];
+    release(): void;
+  } = {
     name: "scripted",
     script,
     get calls() {
       return calls;
     },
+    prompts,
     release() {
       open();
       gate = new Promise<void>((resolve) => {
@@ -43,6 +51,7 @@ export function scriptedProvider(script: Step[]) {
     },
     async generate(input: GenerationInput) {
       calls++;
+      prompts.push(input.params.prompt);
       const step = script.shift() ?? { kind: "ok" };
       if (step.kind === "transient")
         throw new PipelineError("provider_unavailable", "model busy (503)", { retryable: true });
@@ -51,6 +60,9 @@ export function scriptedProvider(script: Step[]) {
       if (step.kind === "hang") return untilAborted(input.signal);
       if (step.kind === "gate") {
         input.onStage("rendering", 30);
+        input.onPreview?.({
+          pixels: { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32, channels: 3 },
+        });
         await Promise.race([gate, untilAborted(input.signal)]);
         input.onStage("rendering", 60);
       }

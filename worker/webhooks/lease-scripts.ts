@@ -22,18 +22,33 @@ return out
 `;
 
 /**
- * KEYS: due set, leases, attempts. ARGV: id, token, "done" or "retry", retry delay ms.
+ * KEYS: due set, leases, attempts, the generation's snapshot. ARGV: id, token, "done" or "retry",
+ * retry delay ms, the snapshot `seq` the delivery sent ("" when it sent none), least ms between
+ * two progress deliveries.
+ * A delivery is queued once per generation (the relay's Lua keeps one pending delivery that
+ * carries the latest state), so an event the webhook asked for while this one was in flight
+ * (`webhookQueuedSeq` past the seq sent) makes "done" queue the next delivery instead of ending:
+ * a terminal event arriving during a progress delivery is never dropped.
  * Returns 1 when settled, 0 when the lease was no longer this holder's (it ran out and another took it).
  */
 export const SETTLE = `
 if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if ARGV[3] == 'retry' then
-  local t = redis.call('TIME')
-  redis.call('ZADD', KEYS[1], t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[4]), ARGV[1])
+  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
+  return 1
+end
+redis.call('HDEL', KEYS[3], ARGV[1])
+local raw = ARGV[5] ~= '' and redis.call('GET', KEYS[4])
+local ok, snap = pcall(cjson.decode, raw or 'null')
+if ok and type(snap) == 'table' and (snap.webhookQueuedSeq or 0) > tonumber(ARGV[5]) then
+  local ended = { completed = true, failed = true, canceled = true, expired = true }
+  local delay = ended[snap.status or ''] and 0 or tonumber(ARGV[6])
+  redis.call('ZADD', KEYS[1], now + delay, ARGV[1])
 else
   redis.call('ZREM', KEYS[1], ARGV[1])
-  redis.call('HDEL', KEYS[3], ARGV[1])
 end
 return 1
 `;

@@ -1,8 +1,9 @@
 import { sha256Hex } from "../../shared/digest.ts";
 import { errorMessage, isRetryable } from "../../shared/errors.ts";
+import { isTerminal } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { WebhookPolicy } from "../../shared/net/webhook-url.ts";
-import { redisKeys } from "../../shared/redis-keys.ts";
+import { redisKeys, WEBHOOK_PROGRESS_INTERVAL_MS } from "../../shared/redis-keys.ts";
 import { type StoredSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts";
 import { type StoredWebhookSecrets, signingSecrets } from "../../shared/webhook-secret.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
@@ -49,8 +50,13 @@ type Result = { ok: true; status: number } | { ok: false; reason: string; perman
 const claimDue = luaScript(CLAIM_DUE);
 const settle = luaScript(SETTLE);
 
-/** A delivery id stable across retries of one event, so receivers can drop duplicates. */
-export const webhookDeliveryId = (generationId: string, status: string): string => `msg_${generationId}_${status}`;
+/**
+ * A delivery id stable across retries of one event, so receivers can drop duplicates:
+ * `msg_<generation id>_<status>` for an ending. A `start` or `progress` delivery (status
+ * `processing`) also names the event count `seq`, so two progress deliveries never share an id.
+ */
+export const webhookDeliveryId = (generationId: string, status: string, seq?: number): string =>
+  seq === undefined ? `msg_${generationId}_${status}` : `msg_${generationId}_${status}_${seq}`;
 
 const asObject = (flat: unknown): Record<string, string> => {
   const out: Record<string, string> = {};
@@ -60,8 +66,9 @@ const asObject = (flat: unknown): Record<string, string> => {
 };
 
 /**
- * Delivers terminal generations to their `webhookUrl`, durably: due deliveries live in a Redis
- * sorted set (queued by the relay's Lua in the same step that applies the terminal event) and are
+ * Delivers generations to their `webhookUrl` — when they end, and when they start or progress if
+ * the submit asked for those events — durably: due deliveries live in a Redis sorted set (queued
+ * by the relay's Lua in the same step that applies the event, one pending per generation) and are
  * claimed with a lease (`lease-scripts.ts`), so a dispatcher dying mid-delivery loses nothing.
  * Each attempt checks the destination anew and connects to the checked address
  * (`destination.ts`); the body is the generation as `GET /api/generations/{id}` shows it, signed
@@ -89,7 +96,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     const secrets = await secretsOf(snapshot.userId);
     if (secrets.length === 0) return { ok: false, reason: "the user has no webhook secret", permanent: true };
     const body = JSON.stringify(toPublicSnapshot(snapshot));
-    const id = webhookDeliveryId(snapshot.id, snapshot.status);
+    const id = webhookDeliveryId(snapshot.id, snapshot.status, isTerminal(snapshot.status) ? undefined : snapshot.seq);
     const timestamp = new Date();
     try {
       const deadline = Date.now() + timeoutMs;
@@ -116,13 +123,23 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   }
 
   async function handle(id: string, attempt: number, token: string): Promise<void> {
+    // The seq of the state sent: an event the webhook asked for since then is queued again on settling.
+    let sentSeq = "";
     const done = async (outcome: "done" | "retry", delay = 0) => {
-      const settled = await settle(redis, scriptKeys, [id, token, outcome, delay]);
+      const settled = await settle(
+        redis,
+        [...scriptKeys, keys.snapshot(id)],
+        [id, token, outcome, delay, sentSeq, WEBHOOK_PROGRESS_INTERVAL_MS],
+      );
       if (settled !== 1) logger.warn("webhook lease ran out before the delivery settled", { generation: id });
     };
     const raw = await redis.send("GET", [keys.snapshot(id)]);
     const snapshot = typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
     if (!snapshot?.webhookUrl) return done("done");
+    // Queued for progress and ended since: the ending goes out only if the submit asked for it.
+    if (isTerminal(snapshot.status) && snapshot.webhookEvents && !snapshot.webhookEvents.includes("completed"))
+      return done("done");
+    sentSeq = String(snapshot.seq);
     if (attempt > schedule.length + 1) {
       logger.error("webhook given up", { generation: id, attempts: attempt - 1, reason: "attempts exhausted" });
       return done("done");
@@ -179,7 +196,11 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
         const raw = await redis.send("GET", [keys.snapshot(id)]);
         const source = { kind: "redis" as const, redisKey: keys.webhooksDue(), member: id };
         await options.deadLetters.park({ source, key: id, value: typeof raw === "string" ? raw : null, error });
-        await settle(redis, scriptKeys, [id, token, "done", 0]);
+        await settle(
+          redis,
+          [...scriptKeys, keys.snapshot(id)],
+          [id, token, "done", 0, "", WEBHOOK_PROGRESS_INTERVAL_MS],
+        );
       } catch (parkError) {
         logger.warn("could not park a webhook delivery; the lease will bring it back", {
           generation: id,

@@ -31,7 +31,7 @@ describe("GET /ws/generations/{id}", () => {
     const types = client.messages.map((m) => m.type);
     expect(types[0]).toBe("snapshot");
     expect(types.at(-1)).toBe("completed");
-    expect(types.slice(1, -1).every((t) => t === "status")).toBe(true);
+    expect(types.slice(1, -1).every((t) => t === "status" || t === "preview")).toBe(true);
     expect(seqGaps(client.messages)).toEqual([]);
     const done = client.messages.at(-1) as CompletedMessage;
     expect(done.image).toMatchObject({ width: 256, height: 256, format: "webp" });

@@ -1,0 +1,118 @@
+import {
+  CompleteEvent,
+  FailedEvent,
+  type LogLine,
+  type RequestEvent,
+  StatusEvent,
+} from "../../shared/events/events.ts";
+import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import type { GenerationLogLevel, JobStatus, Stage } from "../../shared/job-states.ts";
+import type { EventSink } from "./event-sink.ts";
+import type { GenerationState, TerminalRecord } from "./generation-state.ts";
+import { seqAllocator } from "./seq-allocator.ts";
+
+export interface ReporterDeps {
+  state: GenerationState;
+  sink: EventSink;
+  topics: { status: string; complete: string; failed: string };
+  workerId: string;
+}
+
+const MAX_LOG_MESSAGE = 500;
+export const logLine = (level: GenerationLogLevel, message: string): LogLine => ({
+  level,
+  message: message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE - 1)}…` : message,
+});
+
+/**
+ * One generation's events: numbered from seq blocks reserved in Redis when they are created, and
+ * sent one after another so they reach Kafka in `seq` order; the terminal event is published
+ * with its outcome event in one produce batch, outcome first.
+ */
+export function createReporter(request: RequestEvent, traceparent: string | undefined, deps: ReporterDeps) {
+  const { state, sink, topics } = deps;
+  const id = request.id;
+  const trace = childTraceparent(traceparent);
+  const takeSeq = seqAllocator((count) => state.reserveSeqs(id, count));
+  let chain: Promise<void> = Promise.resolve();
+  let attempt = 1;
+  let stage: Stage = "queued";
+  let progress = 0;
+
+  /** Builds a status event; its seq and time are taken now, at the state change. */
+  const statusEvent = (
+    status: JobStatus,
+    eventStage: Stage,
+    eventProgress: number,
+    extra: Partial<StatusEvent> = {},
+  ) => {
+    const seq = takeSeq();
+    const at = new Date().toISOString();
+    const eventAttempt = attempt;
+    if (status === "processing" || status === "queued") {
+      stage = eventStage;
+      progress = eventProgress;
+    }
+    return seq.then((n) =>
+      StatusEvent.create({
+        id,
+        userId: request.userId,
+        seq: n,
+        status,
+        stage: eventStage,
+        progress: eventProgress,
+        at,
+        workerId: deps.workerId,
+        attempt: eventAttempt,
+        ...extra,
+      }),
+    );
+  };
+
+  const reporter = {
+    get attempt() {
+      return attempt;
+    },
+    set attempt(value: number) {
+      attempt = value;
+    },
+    /** The stage and progress of the last non-terminal event. */
+    get current() {
+      return { stage, progress };
+    },
+    statusEvent,
+    /** Queues a status event after the ones before it; callers may fire and forget. */
+    emit(status: JobStatus, eventStage: Stage, eventProgress: number, extra: Partial<StatusEvent> = {}): Promise<void> {
+      const event = statusEvent(status, eventStage, eventProgress, extra);
+      chain = chain.then(async () => {
+        await sink.send([{ topic: topics.status, message: toKafkaMessage(StatusEvent, await event, trace) }]);
+      });
+      // A failure still surfaces where the chain is awaited.
+      chain.catch(() => {});
+      event.catch(() => {});
+      return chain;
+    },
+    /** Resolves when every queued status event is in Kafka. */
+    settled: (): Promise<void> => chain,
+    /** Forgets a failed chain (the attempt's events are lost with it; the next attempt starts afresh). */
+    async reset(): Promise<void> {
+      await chain.catch(() => {});
+      chain = Promise.resolve();
+    },
+    async publish(record: TerminalRecord): Promise<void> {
+      const outcome =
+        record.outcome?.topic === "complete"
+          ? [{ topic: topics.complete, message: toKafkaMessage(CompleteEvent, record.outcome.event, trace) }]
+          : record.outcome?.topic === "failed"
+            ? [{ topic: topics.failed, message: toKafkaMessage(FailedEvent, record.outcome.event, trace) }]
+            : [];
+      await sink.send([
+        ...outcome,
+        { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
+      ]);
+      await state.markPublished(id, record);
+    },
+  };
+  return reporter;
+}
+export type Reporter = ReturnType<typeof createReporter>;

@@ -1,0 +1,13 @@
+import { redisKeys } from "../../shared/redis-keys.ts";
+import type { Redis } from "../redis/redis-client.ts";
+
+/** Reads the tombstones deletions leave in Redis (see PURGE_GENERATION). */
+export function createTombstones(redis: Redis, prefix: string) {
+  const keys = redisKeys(prefix);
+  return {
+    async isDeleted(id: string): Promise<boolean> {
+      return Number(await redis.send("EXISTS", [keys.deleted(id)])) === 1;
+    },
+  };
+}
+export type Tombstones = ReturnType<typeof createTombstones>;

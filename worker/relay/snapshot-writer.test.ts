@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import type { WebhookEvent } from "../../shared/job-states.ts";
+import { redisKeys, WEBHOOK_PROGRESS_INTERVAL_MS } from "../../shared/redis-keys.ts";
+import type { StoredSnapshot } from "../../shared/snapshot.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createSnapshotWriter } from "./snapshot-writer.ts";
+
+const prefix = freshPrefix();
+const keys = redisKeys(prefix);
+let redis: Redis;
+let writer: ReturnType<typeof createSnapshotWriter>;
+beforeAll(async () => {
+  redis = await createRedis(TEST_REDIS_URL);
+  writer = createSnapshotWriter(redis, prefix);
+});
+afterAll(async () => {
+  await deleteKeys(redis, prefix);
+  redis.close();
+});
+
+const request = (extra: Partial<RequestEvent> = {}) =>
+  RequestEvent.create({
+    id: uuidv7(),
+    userId: "u1",
+    params: { prompt: "p", style: "noise", width: 256, height: 256, format: "webp", seed: 1 },
+    createdAt: new Date().toISOString(),
+    attempt: 1,
+    ...extra,
+  });
+const status = (id: string, seq: number, fields: Partial<StatusEvent> = {}) =>
+  StatusEvent.create({
+    id,
+    userId: "u1",
+    seq,
+    status: "processing",
+    progress: 10 * seq,
+    stage: seq === 1 ? "started" : "rendering",
+    at: new Date().toISOString(),
+    workerId: "w1",
+    attempt: 1,
+    ...fields,
+  });
+const due = async (id: string) => {
+  const score = await redis.send("ZSCORE", [keys.webhooksDue(), id]);
+  return score === null ? null : Number(score);
+};
+const claim = (id: string) => redis.send("ZREM", [keys.webhooksDue(), id]);
+const snapshot = async (id: string) =>
+  JSON.parse(String(await redis.send("GET", [keys.snapshot(id)]))) as StoredSnapshot;
+
+async function withWebhook(events: WebhookEvent[] | undefined) {
+  const event = request({ webhookUrl: "https://hooks.example.com/x", ...(events ? { webhookEvents: events } : {}) });
+  await writer.applyRequest(event, 0, "10");
+  return event.id;
+}
+
+describe("webhook events filter, where deliveries are queued", () => {
+  test("by default only the end is delivered", async () => {
+    const id = await withWebhook(undefined);
+    await writer.applyStatus(status(id, 1));
+    await writer.applyStatus(status(id, 2));
+    expect(await due(id)).toBeNull();
+    await writer.applyStatus(status(id, 3, { status: "canceled", stage: "done", progress: 100 }));
+    expect(await due(id)).not.toBeNull();
+  });
+
+  test("start is the first processing event only; without completed, no ending is sent", async () => {
+    const id = await withWebhook(["start"]);
+    await writer.applyStatus(status(id, 1));
+    expect(await due(id)).not.toBeNull();
+    await claim(id);
+    await writer.applyStatus(status(id, 2));
+    await writer.applyStatus(
+      status(id, 3, {
+        status: "failed",
+        stage: "done",
+        progress: 100,
+        error: { code: "timeout", message: "slow", retryable: false },
+      }),
+    );
+    expect(await due(id)).toBeNull();
+  });
+
+  test(`progress is throttled to one queued delivery per ${WEBHOOK_PROGRESS_INTERVAL_MS} ms, and the end is never held back`, async () => {
+    const id = await withWebhook(["progress", "completed"]);
+    await writer.applyStatus(status(id, 1));
+    expect(await due(id)).toBeNull();
+    await writer.applyStatus(status(id, 2));
+    const first = await due(id);
+    expect(first).not.toBeNull();
+    // A pending delivery absorbs later progress: it sends the snapshot as it is when it goes out.
+    await writer.applyStatus(status(id, 3));
+    expect(await due(id)).toBe(first);
+    await claim(id);
+    await writer.applyStatus(status(id, 4));
+    const second = (await due(id)) ?? 0;
+    expect(second).toBeGreaterThanOrEqual((first ?? 0) + WEBHOOK_PROGRESS_INTERVAL_MS);
+    await writer.applyStatus(status(id, 5, { status: "expired", stage: "done", progress: 100 }));
+    expect((await due(id)) ?? Number.POSITIVE_INFINITY).toBeLessThan(second);
+  });
+});
+
+describe("previews, logs, priority and tombstones", () => {
+  test("a preview is kept while processing, published as its own message, and dropped at the end", async () => {
+    const event = request();
+    await writer.applyRequest(event, 0, "11");
+    const preview = { format: "webp" as const, width: 2, height: 2, data: "UklGRg==" };
+    const message = await writer.applyStatus(
+      status(event.id, 2, { preview, log: { level: "info", message: "preview" } }),
+    );
+    expect(message).toMatchObject({ type: "preview", preview: { url: "data:image/webp;base64,UklGRg==", width: 2 } });
+    expect((await snapshot(event.id)).preview?.url).toBe("data:image/webp;base64,UklGRg==");
+    await writer.applyStatus(status(event.id, 3, { status: "canceled", stage: "done", progress: 100 }));
+    expect((await snapshot(event.id)).preview).toBeUndefined();
+    const lines = (await redis.send("LRANGE", [keys.logs(event.id), "0", "-1"])) as string[];
+    expect(lines.map((l) => JSON.parse(l))).toEqual([
+      { at: expect.any(String), level: "info", message: "preview", attempt: 1, worker: "w1" },
+    ]);
+  });
+
+  test("queue scores put high before normal before low, then Kafka order", async () => {
+    const low = request({ priority: "low" });
+    const high = request({ priority: "high" });
+    const normal = request();
+    await writer.applyRequest(low, 5, "1");
+    await writer.applyRequest(high, 5, "9");
+    await writer.applyRequest(normal, 5, "3");
+    expect(await redis.send("ZRANGE", [keys.queue(5), "0", "-1"])).toEqual([high.id, normal.id, low.id]);
+    // A hand-back puts it in line again at its priority.
+    await writer.applyStatus(status(low.id, 1));
+    await writer.applyStatus(status(low.id, 2, { status: "queued", stage: "queued", progress: 0 }));
+    expect(await redis.send("ZRANK", [keys.queue(5), low.id])).toBe(2);
+  });
+
+  test("nothing is written about a deleted generation", async () => {
+    const event = request();
+    await redis.send("SET", [keys.deleted(event.id), "1", "EX", "60"]);
+    await writer.applyRequest(event, 0, "12");
+    expect(await writer.applyStatus(status(event.id, 1, { log: { level: "info", message: "x" } }))).toBeNull();
+    for (const key of [keys.snapshot(event.id), keys.logs(event.id), keys.eventLog(event.id)])
+      expect(await redis.send("EXISTS", [key])).toBe(0);
+    expect(await redis.send("ZSCORE", [keys.userGenerations("u1"), event.id])).toBeNull();
+  });
+});
