@@ -3,7 +3,7 @@ import { type Browser, chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { scriptedProvider } from "../testing/scripted-provider.ts";
-import { getInPage, screenshot } from "../testing/studio-browser.ts";
+import { getInPage, screenshot, until } from "../testing/studio-browser.ts";
 
 let p: Pipeline;
 let browser: Browser;
@@ -46,7 +46,7 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   const preview = tile.locator("img.preview");
   await preview.waitFor({ state: "visible", timeout: 30_000 });
   expect(await preview.getAttribute("src")).toStartWith("data:image/webp;base64,");
-  await page.waitForFunction(`document.querySelector("#g-${id} img.preview")?.naturalWidth > 0`);
+  await until(page, `document.querySelector("#g-${id} img.preview")?.naturalWidth > 0`);
   expect(await tile.locator("img.image").isHidden()).toBe(true);
   expect(await tile.getAttribute("aria-busy")).toBe("true");
   expect(await tile.locator(".timings").textContent()).toMatch(/^Running for \d/);
@@ -55,7 +55,8 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
 
   const image = tile.locator("img.image");
   await image.waitFor({ state: "visible", timeout: 30_000 });
-  await page.waitForFunction(
+  await until(
+    page,
     `document.querySelector("#g-${id} img.image")?.complete && document.querySelector("#g-${id} img.image").naturalWidth > 0`,
   );
   const { body: done } = await getInPage(page, id);
@@ -84,7 +85,7 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   const listed = page.locator(`#g-${id} img.image`);
   await listed.waitFor({ state: "visible", timeout: 10_000 });
   expect(await listed.getAttribute("src")).toBe(done.thumbnail.url);
-  await page.waitForFunction(`document.querySelector("#g-${id} img.image").naturalWidth > 0`);
+  await until(page, `document.querySelector("#g-${id} img.image").naturalWidth > 0`);
   expect(await page.locator("#gallery li.tile").count()).toBe(1);
   expect(await page.locator("#gallery-end").isVisible()).toBe(true);
   expect(await page.locator("#more").isHidden()).toBe(true);

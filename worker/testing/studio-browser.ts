@@ -9,6 +9,18 @@ import type { Page } from "playwright-core";
 import { ROOT } from "../../infrastructure/paths.ts";
 import type { GenerationResource } from "../../shared/api-bodies.ts";
 
+/**
+ * Waits until `expression` is truthy in the page. Not `page.waitForFunction`: that polls through
+ * `eval`, which the page's CSP (rightly) refuses; `evaluate` goes through the debugging protocol.
+ */
+export async function until(page: Page, expression: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`still false after ${timeoutMs} ms: ${expression}`);
+    await Bun.sleep(50);
+  }
+}
+
 /** `GET /api/generations/{id}` as the page's user. */
 export const getInPage = (page: Page, id: string) =>
   page.evaluate(
@@ -17,11 +29,13 @@ export const getInPage = (page: Page, id: string) =>
 
 /** `POST /api/generations` as the page's user; the new id. */
 export const submitInPage = async (page: Page, params: Record<string, unknown>): Promise<string> =>
-  ((await page.evaluate(
-    `fetch("/api/generations", { method: "POST", headers: { "content-type": "application/json" }, body: ${JSON.stringify(
-      JSON.stringify(params),
-    )} }).then((r) => r.json())`,
-  )) as { id: string }).id;
+  (
+    (await page.evaluate(
+      `fetch("/api/generations", { method: "POST", headers: { "content-type": "application/json" }, body: ${JSON.stringify(
+        JSON.stringify(params),
+      )} }).then((r) => r.json())`,
+    )) as { id: string }
+  ).id;
 
 /** Waits until each of `ids` has ended, as the page's user sees them. */
 export async function waitEnded(page: Page, ids: string[]): Promise<void> {
