@@ -93,7 +93,8 @@ test("in a real browser: Retry resubmits a failed generation's parameters and th
   const retriedId = ((await retried.getAttribute("id")) ?? "").slice(2);
   const [before, after] = await Promise.all([getInPage(page, failedId), getInPage(page, retriedId)]);
   expect(after.body?.status).toBe("completed");
-  expect(after.body?.params).toEqual(before.body?.params ?? {});
+  expect(before.body?.status).toBe("failed");
+  expect(after.body?.params).toEqual(before.body?.params as NonNullable<typeof before.body>["params"]);
   expect(after.body?.params).toMatchObject({ prompt: "a refused prompt", style: "noise", width: 384, seed: 77 });
   // The failed one stays, below its retry, until deleted.
   expect((await tileIds()).slice(0, 2)).toEqual([`g-${retriedId}`, `g-${failedId}`]);
