@@ -48,7 +48,7 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   expect(await preview.getAttribute("src")).toStartWith("data:image/webp;base64,");
   await until(page, `document.querySelector("#g-${id} img.preview")?.naturalWidth > 0`);
   expect(await tile.locator("img.image").isHidden()).toBe(true);
-  expect(await tile.getAttribute("aria-busy")).toBe("true");
+  expect(await tile.getAttribute("data-status")).toBe("processing");
   expect(await tile.locator(".timings").textContent()).toMatch(/^Running for \d/);
   await screenshot(page, SHOTS, "in-progress");
   provider.release();
@@ -69,7 +69,7 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   expect(await preview.isHidden()).toBe(true);
   expect(await tile.locator(".state").textContent()).toBe("Completed");
   expect(await tile.locator(".timings").textContent()).toMatch(/^Waited [\d.]+ s · made in [\d.]+ s · total [\d.]+ s$/);
-  expect(await tile.getAttribute("aria-busy")).toBe("false");
+  expect(await tile.getAttribute("data-status")).toBe("completed");
   expect(await page.locator("#announcer").textContent()).toBe("“a lighthouse at dusk”: completed");
 
   const types = frames.map((f) => (JSON.parse(f) as { type: string; preview?: unknown }).type);

@@ -72,7 +72,6 @@ export function createTile(view: GenerationView, actions: TileActions): HTMLLIEl
 
 export function renderTile(tile: HTMLElement, view: GenerationView, now: number): void {
   tile.dataset.status = view.status;
-  tile.setAttribute("aria-busy", String(!isTerminal(view.status)));
   part(tile, ".title").textContent = view.params.prompt;
   part(tile, ".params").textContent = describeParams(view);
   part<HTMLProgressElement>(tile, "progress").value = view.status === "completed" ? 100 : view.progress;
