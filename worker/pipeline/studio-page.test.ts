@@ -11,7 +11,8 @@ let browser: Browser;
 const provider = scriptedProvider([{ kind: "gate" }]);
 const SHOTS = process.env.STUDIO_SCREENSHOTS;
 beforeAll(async () => {
-  p = await startPipeline({ provider });
+  // One generation at a time, so a second one waits in the queue.
+  p = await startPipeline({ provider, maxConcurrent: 1 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 afterAll(async () => {
@@ -114,5 +115,26 @@ test("in a real browser: Cancel stops a generation in progress and the tile show
   expect(await tile.locator("img:visible").count()).toBe(0);
   expect(await tile.locator("button.cancel").isHidden()).toBe(true);
   expect(await tile.locator("button.open").isHidden()).toBe(true);
+  await page.close();
+}, 60_000);
+
+test("in a real browser: a generation waiting behind another shows its place in the queue, then runs", async () => {
+  provider.script.push({ kind: "gate" });
+  const page = await browser.newPage();
+  await page.goto(`${p.edgeUrl}/`);
+  await page.fill("textarea[name=prompt]", "first in line");
+  await page.click("button[type=submit]");
+  const first = page.locator("#gallery li.tile").first();
+  await first.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  await page.fill("textarea[name=prompt]", "second in line");
+  await page.click("button[type=submit]");
+  const second = page.locator("#gallery li.tile").first();
+  await second.locator(".title", { hasText: "second in line" }).waitFor();
+  await second.locator(".state", { hasText: "Queued · next to start" }).waitFor({ timeout: 30_000 });
+  expect(await second.locator(".timings").textContent()).toMatch(/^Waiting for \d/);
+  expect(await second.locator(".placeholder").isVisible()).toBe(true);
+  provider.release();
+  await second.locator(".state", { hasText: "Completed" }).waitFor({ timeout: 30_000 });
+  expect(await first.locator(".state").textContent()).toBe("Completed");
   await page.close();
 }, 60_000);

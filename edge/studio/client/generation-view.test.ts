@@ -21,6 +21,7 @@ describe("a tile's view follows the live messages", () => {
   test("queued with its position, then running: the position goes, the start time comes", () => {
     expect(describeState(queued)).toBe("Queued · 2 requests ahead");
     expect(describeState({ ...queued, queuePosition: 1 })).toBe("Queued · 1 request ahead");
+    expect(describeState({ ...queued, queuePosition: 0 })).toBe("Queued · next to start");
     const running = advance(queued, {
       type: "status",
       id: ID,

@@ -76,10 +76,11 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 /** One line of where it is: state, stage, queue position, progress. */
 export function describeState(view: GenerationView): string {
-  if (view.status === "queued")
-    return view.queuePosition === undefined
-      ? "Queued"
-      : `Queued · ${view.queuePosition} ${view.queuePosition === 1 ? "request" : "requests"} ahead`;
+  if (view.status === "queued") {
+    const ahead = view.queuePosition;
+    if (ahead === undefined) return "Queued";
+    return ahead === 0 ? "Queued · next to start" : `Queued · ${ahead} ${ahead === 1 ? "request" : "requests"} ahead`;
+  }
   if (view.status === "processing") return `Processing · ${view.stage} · ${view.progress}%`;
   if (view.status === "completed") return "Completed";
   if (view.status === "failed") return `Failed: ${view.error?.message ?? "unknown error"}`;
