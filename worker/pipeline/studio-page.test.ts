@@ -3,13 +3,12 @@ import { type Browser, chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { scriptedProvider } from "../testing/scripted-provider.ts";
-import { getInPage, screenshot, until } from "../testing/studio-browser.ts";
+import { getInPage, until } from "../testing/studio-browser.ts";
 
 let p: Pipeline;
 let browser: Browser;
 // The generation waits at a gate until the page is following it, so the events arrive live.
 const provider = scriptedProvider([{ kind: "gate" }]);
-const SHOTS = process.env.STUDIO_SCREENSHOTS;
 beforeAll(async () => {
   // One generation at a time, so a second one waits in the queue.
   p = await startPipeline({ provider, maxConcurrent: 1 });
@@ -51,7 +50,6 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   expect(await tile.locator("img.image").isHidden()).toBe(true);
   expect(await tile.getAttribute("data-status")).toBe("processing");
   expect(await tile.locator(".timings").textContent()).toMatch(/^Running for \d/);
-  await screenshot(page, SHOTS, "in-progress");
   provider.release();
 
   const image = tile.locator("img.image");
