@@ -72,7 +72,13 @@ function StudioPage(props: { nonce: string }) {
             <p id="gallery-help" class="hint">
               Tab to a picture; Enter or Space opens it, Delete deletes it, arrow keys move between pictures.
             </p>
-            <ul id="gallery" class="gallery" aria-labelledby="gallery-heading" aria-describedby="gallery-help" />
+            <ul
+              id="gallery"
+              class="gallery"
+              aria-labelledby="gallery-heading"
+              aria-describedby="gallery-help"
+              tabindex={-1}
+            />
             <p id="gallery-end" class="hint" hidden>
               That is every generation you made.
             </p>
