@@ -216,6 +216,12 @@ export const sections = {
       "Live connections (WebSocket and SSE together) one client IP address may hold across all instances.",
       int(1, 1000000),
     ),
+    trustedClientIpHeader: def(
+      "WS_TRUSTED_CLIENT_IP_HEADER",
+      "",
+      "Header in which the proxy in front of the workers' public port puts the client's IP, overwriting what the client sent (X-Real-IP behind the bundled nginx); empty: never read, the peer address is used.",
+      headerName,
+    ),
     socketLeaseMs: def(
       "WS_SLOT_LEASE_MS",
       "60000",
