@@ -339,6 +339,18 @@ export const sections = {
       "Deadline of one webhook attempt (resolve, connect, answer); a claimed delivery is leased for twice this.",
       int(100, 120000),
     ),
+    concurrency: def(
+      "WEBHOOK_CONCURRENCY",
+      "32",
+      "Webhook deliveries one dispatcher (status relay) has in flight at once; a finished one is replaced at once.",
+      int(1, 10000),
+    ),
+    concurrencyPerUser: def(
+      "WEBHOOK_CONCURRENCY_PER_USER",
+      "4",
+      "Of those, how many may go to one user's endpoints, so a slow receiver cannot hold up other users' deliveries.",
+      int(1, 10000),
+    ),
   },
   backlog: {
     reportIntervalMs: def(

@@ -80,6 +80,7 @@ export interface PipelineOptions {
     resolve?: Resolve;
     ca?: string;
     leaseMs?: number;
+    concurrency?: { total: number; perUser: number };
   };
   /** BACKLOG_REPORT_INTERVAL_MS of the relay's backlog reporter (default 100). */
   backlogIntervalMs?: number;
@@ -163,6 +164,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     ...(options.webhooks?.resolve ? { resolve: options.webhooks.resolve } : {}),
     ...(options.webhooks?.ca ? { ca: options.webhooks.ca } : {}),
     ...(options.webhooks?.leaseMs ? { leaseMs: options.webhooks.leaseMs } : {}),
+    ...(options.webhooks?.concurrency ? { concurrency: options.webhooks.concurrency } : {}),
+    deferMs: 50,
   });
   if (options.webhooks?.enabled !== false) webhooks.start();
   const backlog = createBacklogReporter({
