@@ -1,7 +1,7 @@
 import { sha256Hex } from "../shared/digest.ts";
 import type { GenerationLogEntry } from "../shared/history.ts";
-import { GENERATION_TTL_SECONDS, redisKeys } from "../shared/redis-keys.ts";
-import { APPLY_REQUEST } from "../shared/redis-scripts.ts";
+import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys } from "../shared/redis-keys.ts";
+import { ADMIT_IN_FLIGHT, APPLY_REQUEST } from "../shared/redis-scripts.ts";
 import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
 
@@ -47,11 +47,21 @@ export function createGenerationStore(redis: Redis, prefix: string) {
         ],
       );
     },
-    /** Takes back a recorded submit whose request never reached Kafka. */
+    /** Counts generation `id` against the user's cap of unfinished generations; false when at `max`. */
+    async admitInFlight(userId: string, id: string, max: number): Promise<boolean> {
+      const admitted = await redis.eval(
+        ADMIT_IN_FLIGHT,
+        [keys.userInFlight(userId)],
+        [id, String(max), String(IN_FLIGHT_LEASE_MS)],
+      );
+      return Number(admitted) === 1;
+    },
+    /** Takes back a recorded (or only admitted) submit whose request never reached Kafka. */
     async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
       await Promise.all([
         redis.del(keys.snapshot(snapshot.id)),
         redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
+        redis.zrem(keys.userInFlight(snapshot.userId), snapshot.id),
       ]);
     },
     /**

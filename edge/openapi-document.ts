@@ -190,6 +190,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
               "payload_too_large",
               "unsupported_media_type",
               "rate_limited",
+              "too_many_in_flight",
               "internal",
               "unavailable",
             ),

@@ -57,11 +57,18 @@ export const API_ERRORS = {
     status: 429,
     meaning:
       "A limit is reached: submissions per user, new sessions, anonymous submissions or other API calls per " +
-      "client address, or live connections per user or per client address.",
+      "client address, anonymous submissions of all users together, or live connections per user or per client address.",
     message: "Too many requests; retry after the time in Retry-After",
     retryAfter:
       "Seconds until the limit admits the request again (every 429 of the edge; the live endpoints' " +
       "connection caps send none).",
+  },
+  too_many_in_flight: {
+    status: 429,
+    meaning:
+      "The user already has MAX_IN_FLIGHT_PER_USER generations queued or running; one must end (or be canceled) first.",
+    message: "Too many generations in progress; wait for one to finish",
+    retryAfter: "Seconds after which to try again (a generation may have ended by then).",
   },
   internal: {
     status: 500,

@@ -45,6 +45,28 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       throw busy(`backlog of ${backlog} requests is over ${config.edge.backlogMaxRequests}`);
   };
 
+  /**
+   * Counts the new generation against the user's MAX_IN_FLIGHT_PER_USER (queued and running
+   * together, on every edge), or refuses it (429): however the rate limits are spread over time,
+   * no user holds more than this much of the workers' queue. Redis not deciding refuses too (503).
+   */
+  const admitInFlight = async (userId: string, id: string, idempotencyKey: string | undefined) => {
+    const admitted = await store.admitInFlight(userId, id, config.edge.maxInFlightPerUser).catch((error) => {
+      logger.warn("could not count the user's generations in flight; refusing", { error });
+      return null;
+    });
+    if (admitted) return;
+    if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
+    if (admitted === null)
+      throw new ApiError("unavailable", "in-flight count unavailable", undefined, { "Retry-After": "2" });
+    throw new ApiError(
+      "too_many_in_flight",
+      `over ${config.edge.maxInFlightPerUser} generations in flight`,
+      undefined,
+      { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) },
+    );
+  };
+
   /** The history is another service: when it cannot answer, say so (503), never guess. */
   const fromHistory = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error) => {
@@ -113,6 +135,7 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
 
     const { webhookUrl, webhookEvents, priority, startDeadline, ...params } = input;
     const id = uuidv7();
+    if (config.edge.kafkaEnabled) await admitInFlight(userId, id, idempotencyKey);
     const request = RequestEvent.create({
       id,
       userId,

@@ -407,6 +407,18 @@ export const sections = {
       "Submissions by cookie (anonymous) users per client IP per minute, on top of the per-user limit.",
       int(1, 1000000),
     ),
+    anonymousSubmitsPerMinute: def(
+      "ANONYMOUS_SUBMITS_PER_MINUTE",
+      "300",
+      "Submissions by all cookie (anonymous) users together per minute: a budget no number of addresses can exceed.",
+      int(1, 100000000),
+    ),
+    maxInFlightPerUser: def(
+      "MAX_IN_FLIGHT_PER_USER",
+      "20",
+      "Generations one user may have queued or running at once; more submissions are refused (429 too_many_in_flight).",
+      int(1, 1000000),
+    ),
     readsPerIpPerMinute: def(
       "READS_PER_IP_PER_MINUTE",
       "600",
