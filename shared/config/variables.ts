@@ -474,7 +474,7 @@ export const sections = {
     token: def(
       "METRICS_TOKEN",
       "",
-      "Bearer token a scraper must send to /metrics; empty allows loopback scrapes only.",
+      "Bearer token a scraper must send to /metrics (metrics listeners and the workers' internal port); empty: metrics listeners serve loopback only, the internal port refuses relayed requests.",
       secretOf(16, true),
       true,
     ),
