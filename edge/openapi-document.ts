@@ -189,6 +189,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
               "conflict",
               "payload_too_large",
               "unsupported_media_type",
+              "idempotency_key_reused",
               "rate_limited",
               "too_many_in_flight",
               "internal",

@@ -41,6 +41,13 @@ export const API_ERRORS = {
     meaning: "The generation already ended, or a request with this Idempotency-Key is still in progress.",
     message: "The request conflicts with the current state of the resource",
   },
+  idempotency_key_reused: {
+    status: 422,
+    meaning:
+      "The Idempotency-Key was already used by this user for a request with another body (or Cancel-After) " +
+      "within 24 hours; a key names one request. Use a new key for a new request.",
+    message: "This Idempotency-Key was already used with a different request",
+  },
   payload_too_large: {
     status: 413,
     meaning: "The body is larger than 16 KiB.",
