@@ -481,6 +481,12 @@ export const sections = {
   },
   ops: {
     port: def("OPS_PORT", "8790", "Port of the operations console (/ops).", int(1, 65535)),
+    publicOrigin: def(
+      "OPS_PUBLIC_ORIGIN",
+      "",
+      "Origin operators open the console at (e.g. https://ops.example.com behind a TLS proxy): https makes its cookie Secure, and it is the one origin its forms may post from; empty: both follow the request's own URL (direct local use).",
+      urlOf(["http:", "https:"], true),
+    ),
   },
   database: {
     url: def(
