@@ -237,13 +237,16 @@ return 1
 
 /**
  * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for
- * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries.
- * KEYS: the user's secret hash. ARGV: new secret, now (ISO time), previous valid until (Unix ms).
+ * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries; "0"
+ * revokes it (and any earlier one still in its grace) at once.
+ * KEYS: the user's secret hash. ARGV: new secret, now (ISO time), previous valid until (Unix ms, or 0).
  * Returns 1 when a secret was rotated, 0 when the first one was created.
  */
 export const ROTATE_WEBHOOK_SECRET = `
 local current = redis.call('HGET', KEYS[1], 'current')
-if current then
+if ARGV[3] == '0' then
+  redis.call('HDEL', KEYS[1], 'previous', 'previousUntil')
+elseif current then
   redis.call('HSET', KEYS[1], 'previous', current, 'previousUntil', ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
