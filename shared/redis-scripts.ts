@@ -111,7 +111,7 @@ else
   msg = { type = 'status', id = ev.id, seq = snap.seq, status = ev.status, progress = ev.progress, stage = ev.stage, at = ev.at }
 end
 -- An ended generation no longer counts against its user's in-flight cap (redisKeys().userInFlight).
-if ended[ev.status] then redis.call('ZREM', ARGV[2] .. 'user:' .. snap.userId .. ':inflight', ev.id) end
+if ended[ev.status] and snap.userId then redis.call('ZREM', ARGV[2] .. 'user:' .. snap.userId .. ':inflight', ev.id) end
 if snap.partition ~= nil then
   local queue = ARGV[2] .. 'queue:' .. snap.partition
   if ev.status == 'queued' then
