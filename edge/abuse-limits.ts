@@ -11,6 +11,8 @@ export interface AbuseLimiters {
   /** Per client IP: new anonymous sessions, anonymous submissions, other API calls. */
   sessionsPerIp: RateLimiter;
   anonymousSubmitsPerIp: RateLimiter;
+  /** All anonymous submissions together: the cost no spread of addresses can multiply. */
+  anonymousSubmits: RateLimiter;
   readsPerIp: RateLimiter;
 }
 
@@ -42,8 +44,10 @@ export function createAbuseLimits(limiters: AbuseLimiters, logger: Logger) {
   }
   return {
     submit: (userId: string) => enforce(limiters.submitsPerUser, userId, "submissions per user"),
-    anonymousSubmit: (ip: string) =>
-      enforce(limiters.anonymousSubmitsPerIp, ip, "anonymous submissions per client address"),
+    async anonymousSubmit(ip: string): Promise<void> {
+      await enforce(limiters.anonymousSubmitsPerIp, ip, "anonymous submissions per client address");
+      await enforce(limiters.anonymousSubmits, "all", "anonymous submissions of all users");
+    },
     newSession: (ip: string) => enforce(limiters.sessionsPerIp, ip, "new sessions per client address"),
     read: (ip: string) => enforce(limiters.readsPerIp, ip, "requests per client address"),
   };

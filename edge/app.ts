@@ -6,6 +6,7 @@ import { type AuthEnv, authenticate, sessionCookie } from "./auth.ts";
 import { clientAddress } from "./client-ip.ts";
 import { rejectCrossSiteForms } from "./csrf.ts";
 import type { EdgeDeps } from "./edge-deps.ts";
+import { cachedProbe, HEALTH_PROBE_TTL_MS } from "./health-probe.ts";
 import { observeRequests } from "./request-metrics.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { openApiRoute } from "./routes/openapi.ts";
@@ -36,8 +37,12 @@ export function createEdgeApp(deps: EdgeDeps) {
   });
   app.notFound((c) => errorResponse(c, new ApiError("not_found", `No route for ${c.req.method} ${c.req.path}`)));
 
+  const probeDependencies = cachedProbe(
+    () => Promise.all([deps.producer.healthy(), deps.store.ping()]),
+    HEALTH_PROBE_TTL_MS,
+  );
   app.get("/healthz", async (c) => {
-    const [kafkaRest, redis] = await Promise.all([deps.producer.healthy(), deps.store.ping()]);
+    const [kafkaRest, redis] = await probeDependencies();
     if (kafkaRest && redis) return c.json({ status: "ok" });
     const failing = [...(kafkaRest ? [] : ["kafka-rest"]), ...(redis ? [] : ["redis"])];
     return c.json(

@@ -39,6 +39,7 @@ export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): Ed
       submitsPerUser: limiter("submit-user", config.edge.rateLimitPerMinute, 60),
       sessionsPerIp: limiter("session-ip", config.edge.sessionsPerIpPerHour, 3600),
       anonymousSubmitsPerIp: limiter("anon-submit-ip", config.edge.anonymousSubmitsPerIpPerMinute, 60),
+      anonymousSubmits: limiter("anon-submit-all", config.edge.anonymousSubmitsPerMinute, 60),
       readsPerIp: limiter("read-ip", config.edge.readsPerIpPerMinute, 60),
     },
     webhookSecrets: createWebhookSecrets(redis, config.keys.redisPrefix),

@@ -1,24 +1,25 @@
 import type { Context } from "hono";
-import { clientBucket } from "../shared/net/ip-address.ts";
+import { trustedClientBucket } from "../shared/net/ip-address.ts";
 
 /** The bucket used when neither a trusted header nor the runtime gives an address. */
 export const UNKNOWN_CLIENT = "unknown";
 
 /**
- * The client's address bucket for per-IP limits (`clientBucket`: IPv4, or an IPv6 /64).
+ * IPv6 clients are bucketed by /48 at the edge: a residential or cloud customer is routinely
+ * given a whole /48, so a /64 bucket would hand one attacker 65 536 fresh per-IP limits.
+ */
+export const EDGE_V6_PREFIX_BITS = 48;
+
+/**
+ * The client's address bucket for per-IP limits (`trustedClientBucket`: IPv4, or an IPv6 /48).
  * `trustedHeader` (TRUSTED_CLIENT_IP_HEADER) is read only when configured, because anyone can
- * send it: only a proxy that overwrites it (Cloudflare's CF-Connecting-IP) makes it true. For a
- * list such as X-Forwarded-For the last entry, the one the nearest proxy appended, is used.
+ * send it: only a proxy that overwrites it (Cloudflare's CF-Connecting-IP) makes it true.
  * Otherwise the peer address comes from the runtime: Bun's server (`requestIP`) is the `env`
  * Hono is given; entry points of other runtimes pass an object with the same method.
  */
 export function clientAddress(c: Context, trustedHeader: string): string {
-  if (trustedHeader) {
-    const value = c.req.header(trustedHeader)?.split(",").at(-1);
-    const bucket = value ? clientBucket(value) : null;
-    if (bucket) return bucket;
-  }
   const env = c.env as { requestIP?: (request: Request) => { address: string } | null } | undefined;
   const peer = typeof env?.requestIP === "function" ? env.requestIP(c.req.raw)?.address : undefined;
-  return (peer && clientBucket(peer)) || UNKNOWN_CLIENT;
+  const header = trustedHeader ? c.req.header(trustedHeader) : undefined;
+  return trustedClientBucket(header, peer, EDGE_V6_PREFIX_BITS) ?? UNKNOWN_CLIENT;
 }

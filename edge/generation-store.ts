@@ -1,12 +1,19 @@
 import { sha256Hex } from "../shared/digest.ts";
 import type { GenerationLogEntry } from "../shared/history.ts";
-import { GENERATION_TTL_SECONDS, redisKeys } from "../shared/redis-keys.ts";
-import { APPLY_REQUEST } from "../shared/redis-scripts.ts";
+import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys } from "../shared/redis-keys.ts";
+import { ADMIT_IN_FLIGHT, APPLY_REQUEST } from "../shared/redis-scripts.ts";
 import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
+/**
+ * How long a claimed key waits for its answer: a request that crashed (its edge died) blocks
+ * repeats with 409 this long at most, not for the key's whole day.
+ */
+export const IDEMPOTENCY_PENDING_TTL_SECONDS = 60;
 const PENDING = "pending";
+/** What a key records: the fingerprint of the request that claimed it and, once answered, the answer. */
+type IdempotencyRecord = { fingerprint?: string; pending?: true; status?: number; body?: unknown };
 
 /** The edge's reads and writes of generation state, through Upstash REST. */
 export function createGenerationStore(redis: Redis, prefix: string) {
@@ -47,11 +54,21 @@ export function createGenerationStore(redis: Redis, prefix: string) {
         ],
       );
     },
-    /** Takes back a recorded submit whose request never reached Kafka. */
+    /** Counts generation `id` against the user's cap of unfinished generations; false when at `max`. */
+    async admitInFlight(userId: string, id: string, max: number): Promise<boolean> {
+      const admitted = await redis.eval(
+        ADMIT_IN_FLIGHT,
+        [keys.userInFlight(userId)],
+        [id, String(max), String(IN_FLIGHT_LEASE_MS)],
+      );
+      return Number(admitted) === 1;
+    },
+    /** Takes back a recorded (or only admitted) submit whose request never reached Kafka. */
     async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
       await Promise.all([
         redis.del(keys.snapshot(snapshot.id)),
         redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
+        redis.zrem(keys.userInFlight(snapshot.userId), snapshot.id),
       ]);
     },
     /**
@@ -79,26 +96,39 @@ export function createGenerationStore(redis: Redis, prefix: string) {
     async requestCancel(id: string): Promise<void> {
       await redis.set(keys.cancel(id), "1", { ex: GENERATION_TTL_SECONDS });
     },
-    /** Claims an Idempotency-Key: null when this caller owns it, else the stored response (or "pending"). */
+    /**
+     * Claims an Idempotency-Key for a request with this `fingerprint` (a digest of its body):
+     * null when this caller owns it now; else "pending" while the first is in progress,
+     * "mismatch" when the key was used for another body, or the stored answer to replay.
+     */
     async claimIdempotency(
       userId: string,
       key: string,
-    ): Promise<null | typeof PENDING | { status: number; body: unknown }> {
+      fingerprint: string,
+    ): Promise<null | typeof PENDING | "mismatch" | { status: number; body: unknown }> {
       const k = await idempotencyKey(userId, key);
-      if ((await redis.set(k, PENDING, { nx: true, ex: IDEMPOTENCY_TTL_SECONDS })) === "OK") return null;
+      const claim: IdempotencyRecord = { pending: true, fingerprint };
+      if ((await redis.set(k, JSON.stringify(claim), { nx: true, ex: IDEMPOTENCY_PENDING_TTL_SECONDS })) === "OK")
+        return null;
       const raw = await redis.get<string>(k);
-      if (raw === null || raw === PENDING) return PENDING;
-      return JSON.parse(raw) as { status: number; body: unknown };
+      if (raw === null) return PENDING;
+      // A bare "pending" is a claim written before records carried fingerprints.
+      const record = (raw === PENDING ? { pending: true } : JSON.parse(raw)) as IdempotencyRecord;
+      if (record.fingerprint !== undefined && record.fingerprint !== fingerprint) return "mismatch";
+      if (record.pending || record.status === undefined) return PENDING;
+      return { status: record.status, body: record.body };
     },
     /** Stores the answer to replay, and which generation it is for, so deleting that generation removes it. */
     async saveIdempotent(
       userId: string,
       key: string,
+      fingerprint: string,
       response: { status: number; body: unknown },
       generationId: string,
     ): Promise<void> {
       const record = await idempotencyKey(userId, key);
-      await redis.set(record, JSON.stringify(response), { xx: true, keepTtl: true });
+      const answered: IdempotencyRecord = { fingerprint, ...response };
+      await redis.set(record, JSON.stringify(answered), { ex: IDEMPOTENCY_TTL_SECONDS });
       await redis.set(keys.idempotencyOf(generationId), record, { ex: IDEMPOTENCY_TTL_SECONDS });
     },
     async releaseIdempotency(userId: string, key: string): Promise<void> {

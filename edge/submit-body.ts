@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { sha256Hex } from "../shared/digest.ts";
 import { paramRules } from "../shared/events/params.ts";
 import { PRIORITIES, WEBHOOK_EVENTS, type WebhookEvent } from "../shared/job-states.ts";
 import { checkWebhookUrl, type WebhookPolicy } from "../shared/net/webhook-url.ts";
@@ -193,6 +194,22 @@ export function validateSubmit(
     ...(startDeadline ? { startDeadline } : {}),
   };
 }
+
+/** `value` as JSON with every object's keys in order, so the same fields always read the same. */
+const canonicalJson = (value: unknown): string =>
+  JSON.stringify(value, (_key, v: unknown) =>
+    v && typeof v === "object" && !Array.isArray(v)
+      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      : v,
+  );
+
+/**
+ * What an Idempotency-Key is bound to: the SHA-256 of the submitted fields (in any order, JSON or
+ * form alike) and the Cancel-After header, so a repeat with another body is told apart (422)
+ * instead of answered with the first request's result.
+ */
+export const requestFingerprint = (body: unknown, cancelAfterHeader: string | undefined): Promise<string> =>
+  sha256Hex(canonicalJson({ body, cancelAfter: cancelAfterHeader ?? null }));
 
 export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 export function readIdempotencyKey(c: Context): string | undefined {

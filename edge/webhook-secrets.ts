@@ -10,17 +10,22 @@ export function createWebhookSecrets(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   const keyOf = async (userId: string) => keys.webhookSecret(await sha256Hex(userId));
   return {
-    async rotate(userId: string): Promise<WebhookSecretCreated> {
+    /**
+     * A new secret; the one it replaces keeps signing for PREVIOUS_SECRET_GRACE_MS, or stops at
+     * once with `revokePrevious` (a leaked secret must not sign another delivery).
+     */
+    async rotate(userId: string, options: { revokePrevious?: boolean } = {}): Promise<WebhookSecretCreated> {
       const secret = newWebhookSecret();
       const now = Date.now();
       const createdAt = new Date(now).toISOString();
-      const previousUntil = now + PREVIOUS_SECRET_GRACE_MS;
+      const previousUntil = options.revokePrevious ? 0 : now + PREVIOUS_SECRET_GRACE_MS;
       const rotated = await redis.eval(
         ROTATE_WEBHOOK_SECRET,
         [await keyOf(userId)],
         [secret, createdAt, String(previousUntil)],
       );
-      return { secret, createdAt, previousValidUntil: rotated === 1 ? new Date(previousUntil).toISOString() : null };
+      const graced = rotated === 1 && previousUntil > 0;
+      return { secret, createdAt, previousValidUntil: graced ? new Date(previousUntil).toISOString() : null };
     },
     async exists(userId: string): Promise<boolean> {
       return (await redis.hexists(await keyOf(userId), "current")) === 1;

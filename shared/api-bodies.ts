@@ -8,6 +8,7 @@ import { generationLogEntry } from "./history.ts";
 import { PRIORITIES } from "./job-states.ts";
 import {
   array,
+  boolean,
   described,
   type Infer,
   integer,
@@ -119,7 +120,18 @@ export const workerReadiness = named(
 /** `POST /api/webhook-secret`'s body: optional, and it has no fields yet, so `{}` when sent. */
 export const webhookSecretRequest = named(
   "WebhookSecretRequest",
-  described(object({}), "No options yet: send no body, or `{}` as application/json."),
+  described(
+    object({
+      revokePrevious: optional(
+        described(
+          boolean(),
+          "true: the secret this call replaces stops signing at once (a leaked secret), instead of beside the " +
+            `new one for ${PREVIOUS_SECRET_GRACE_MS / 3_600_000} h; receivers still on it reject deliveries until they switch.`,
+        ),
+      ),
+    }),
+    'Optional: send no body, `{}`, or `{"revokePrevious": true}` as application/json.',
+  ),
 );
 
 /** The `201` of `POST /api/webhook-secret`: the new signing secret, shown this once. */
@@ -135,7 +147,7 @@ export const webhookSecretCreated = named(
     previousValidUntil: described(
       nullable(isoDate()),
       `When this call replaced a secret: until when the previous one still signs deliveries beside the new one ` +
-        `(${PREVIOUS_SECRET_GRACE_MS / 3_600_000} h). Null for a user's first secret.`,
+        `(${PREVIOUS_SECRET_GRACE_MS / 3_600_000} h). Null for a user's first secret, and with \`revokePrevious\`.`,
     ),
   }),
 );

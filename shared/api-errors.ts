@@ -41,6 +41,13 @@ export const API_ERRORS = {
     meaning: "The generation already ended, or a request with this Idempotency-Key is still in progress.",
     message: "The request conflicts with the current state of the resource",
   },
+  idempotency_key_reused: {
+    status: 422,
+    meaning:
+      "The Idempotency-Key was already used by this user for a request with another body (or Cancel-After) " +
+      "within 24 hours; a key names one request. Use a new key for a new request.",
+    message: "This Idempotency-Key was already used with a different request",
+  },
   payload_too_large: {
     status: 413,
     meaning: "The body is larger than 16 KiB.",
@@ -57,11 +64,18 @@ export const API_ERRORS = {
     status: 429,
     meaning:
       "A limit is reached: submissions per user, new sessions, anonymous submissions or other API calls per " +
-      "client address, or live connections per user or per client address.",
+      "client address, anonymous submissions of all users together, or live connections per user or per client address.",
     message: "Too many requests; retry after the time in Retry-After",
     retryAfter:
       "Seconds until the limit admits the request again (every 429 of the edge; the live endpoints' " +
       "connection caps send none).",
+  },
+  too_many_in_flight: {
+    status: 429,
+    meaning:
+      "The user already has MAX_IN_FLIGHT_PER_USER generations queued or running; one must end (or be canceled) first.",
+    message: "Too many generations in progress; wait for one to finish",
+    retryAfter: "Seconds after which to try again (a generation may have ended by then).",
   },
   internal: {
     status: 500,

@@ -20,6 +20,11 @@ export function redisKeys(prefix: string) {
      */
     deleted: (id: string) => `${prefix}deleted:${id}`,
     userGenerations: (userId: string) => `${prefix}user:${userId}:gens`,
+    /**
+     * Sorted set: the user's generations not yet ended (queued or running), scored by when their
+     * lease lapses (Unix ms). The relay's APPLY_STATUS and PURGE_GENERATION build this name in Lua.
+     */
+    userInFlight: (userId: string) => `${prefix}user:${userId}:inflight`,
     queue: (partition: number) => `${prefix}queue:${partition}`,
     /**
      * Parts are SHA-256 hex digests (`idempotencyKey`), fixed length and free of `:`, so no two
@@ -53,6 +58,11 @@ export type RedisKeys = ReturnType<typeof redisKeys>;
 export const GENERATION_TTL_SECONDS = 7 * 24 * 60 * 60;
 /** How long a tombstone lives: longer than the longest topic retention (7 days). */
 export const TOMBSTONE_TTL_SECONDS = 8 * 24 * 60 * 60;
+/**
+ * How long a generation counts against its user's in-flight cap at most: it is taken off when it
+ * ends; this only frees the place of one whose ending never reached Redis.
+ */
+export const IN_FLIGHT_LEASE_MS = 60 * 60 * 1000;
 /** Events kept per generation for replay (`after=<seq>`), and lines of its log; a generation emits about ten. */
 export const EVENT_LOG_MAX = 200;
 /** Least time between two `progress` webhook deliveries of one generation (Replicate's is 500 ms too). */

@@ -110,6 +110,8 @@ elseif ev.preview then
 else
   msg = { type = 'status', id = ev.id, seq = snap.seq, status = ev.status, progress = ev.progress, stage = ev.stage, at = ev.at }
 end
+-- An ended generation no longer counts against its user's in-flight cap (redisKeys().userInFlight).
+if ended[ev.status] and snap.userId then redis.call('ZREM', ARGV[2] .. 'user:' .. snap.userId .. ':inflight', ev.id) end
 if snap.partition ~= nil then
   local queue = ARGV[2] .. 'queue:' .. snap.partition
   if ev.status == 'queued' then
@@ -218,14 +220,33 @@ return 1
 `;
 
 /**
+ * Counts a new generation against its user's in-flight cap (queued and running together), or
+ * refuses it: lapsed leases are dropped first, then the count is checked and the generation added
+ * in one step, so parallel submits on any number of edges cannot pass the cap.
+ * KEYS: the user's in-flight set. ARGV: generation id, cap, lease ms. Returns 1 when admitted, 0 when at the cap.
+ */
+export const ADMIT_IN_FLIGHT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return 1
+`;
+
+/**
  * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for
- * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries.
- * KEYS: the user's secret hash. ARGV: new secret, now (ISO time), previous valid until (Unix ms).
+ * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries; "0"
+ * revokes it (and any earlier one still in its grace) at once.
+ * KEYS: the user's secret hash. ARGV: new secret, now (ISO time), previous valid until (Unix ms, or 0).
  * Returns 1 when a secret was rotated, 0 when the first one was created.
  */
 export const ROTATE_WEBHOOK_SECRET = `
 local current = redis.call('HGET', KEYS[1], 'current')
-if current then
+if ARGV[3] == '0' then
+  redis.call('HDEL', KEYS[1], 'previous', 'previousUntil')
+elseif current then
   redis.call('HSET', KEYS[1], 'previous', current, 'previousUntil', ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'current', ARGV[1], 'createdAt', ARGV[2])
@@ -245,6 +266,7 @@ redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 if raw then
   local snap = cjson.decode(raw)
   if snap.partition ~= nil then redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1]) end
+  if snap.userId then redis.call('ZREM', ARGV[3] .. 'user:' .. snap.userId .. ':inflight', ARGV[1]) end
 end
 local idem = redis.call('GET', KEYS[8])
 if idem then redis.call('DEL', idem) end

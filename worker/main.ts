@@ -125,6 +125,7 @@ const live = await createLiveService(config, redis, logger, liveMetrics(processM
 const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
 const internalApp = createInternalApp({
   metrics: () => processMetrics.metrics.render(),
+  metricsToken: config.metrics.token,
   notReady: async () => {
     const failing: string[] = [];
     if (!consumer.ready) failing.push("kafka-consumer");

@@ -47,6 +47,7 @@ const live = liveRoutes({
   fanout: queueEventsFanout(events, queue, config.keys.redisPrefix),
   studioOrigin: config.public.studioOrigin,
   slots,
+  trustedClientIpHeader: config.worker.trustedClientIpHeader,
   maxBufferedBytes: config.worker.maxBufferedBytes,
   logger,
 });

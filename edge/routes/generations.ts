@@ -14,7 +14,7 @@ import type { AuthEnv } from "../auth.ts";
 import type { EdgeDeps } from "../edge-deps.ts";
 import { type Listed, listGenerations } from "../generation-list.ts";
 import { readListQuery } from "../list-query.ts";
-import { readIdempotencyKey, readSubmitBody, validateSubmit } from "../submit-body.ts";
+import { readIdempotencyKey, readSubmitBody, requestFingerprint, validateSubmit } from "../submit-body.ts";
 import { SYNC_BUSY } from "../sync-generation.ts";
 
 /** Seconds a refused submission is told to wait while the workers are behind or busy. */
@@ -43,6 +43,28 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
     // Unknown (reporter down, figure expired) admits: a missing measurement is no evidence of a backlog.
     if (backlog !== null && backlog > config.edge.backlogMaxRequests)
       throw busy(`backlog of ${backlog} requests is over ${config.edge.backlogMaxRequests}`);
+  };
+
+  /**
+   * Counts the new generation against the user's MAX_IN_FLIGHT_PER_USER (queued and running
+   * together, on every edge), or refuses it (429): however the rate limits are spread over time,
+   * no user holds more than this much of the workers' queue. Redis not deciding refuses too (503).
+   */
+  const admitInFlight = async (userId: string, id: string, idempotencyKey: string | undefined) => {
+    const admitted = await store.admitInFlight(userId, id, config.edge.maxInFlightPerUser).catch((error) => {
+      logger.warn("could not count the user's generations in flight; refusing", { error });
+      return null;
+    });
+    if (admitted) return;
+    if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
+    if (admitted === null)
+      throw new ApiError("unavailable", "in-flight count unavailable", undefined, { "Retry-After": "2" });
+    throw new ApiError(
+      "too_many_in_flight",
+      `over ${config.edge.maxInFlightPerUser} generations in flight`,
+      undefined,
+      { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) },
+    );
   };
 
   /** The history is another service: when it cannot answer, say so (503), never guess. */
@@ -89,7 +111,8 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
   app.post("/", async (c) => {
     const userId = c.get("userId");
     const idempotencyKey = readIdempotencyKey(c);
-    const input = validateSubmit(await readSubmitBody(c), config.webhooks, c.req.header("cancel-after"));
+    const submitted = await readSubmitBody(c);
+    const input = validateSubmit(submitted, config.webhooks, c.req.header("cancel-after"));
 
     await limits.submit(userId);
     if (c.get("authenticatedBy") === "cookie") await limits.anonymousSubmit(c.get("clientIp"));
@@ -99,10 +122,13 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       ]);
     if (config.edge.kafkaEnabled) await checkBacklog();
 
+    const fingerprint = idempotencyKey ? await requestFingerprint(submitted, c.req.header("cancel-after")) : "";
     if (idempotencyKey) {
-      const previous = await store.claimIdempotency(userId, idempotencyKey);
+      const previous = await store.claimIdempotency(userId, idempotencyKey, fingerprint);
       if (previous === "pending")
         throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress");
+      if (previous === "mismatch")
+        throw new ApiError("idempotency_key_reused", "Idempotency-Key reused with another request body");
       if (previous) {
         c.header("Idempotent-Replayed", "true");
         const body = previous.body as { id?: string };
@@ -113,6 +139,7 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
 
     const { webhookUrl, webhookEvents, priority, startDeadline, ...params } = input;
     const id = uuidv7();
+    if (config.edge.kafkaEnabled) await admitInFlight(userId, id, idempotencyKey);
     const request = RequestEvent.create({
       id,
       userId,
@@ -135,7 +162,8 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
           "Retry-After": "2",
         });
       });
-      if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 200, body: result }, request.id);
+      if (idempotencyKey)
+        await store.saveIdempotent(userId, idempotencyKey, fingerprint, { status: 200, body: result }, request.id);
       return c.json(result, 200);
     }
 
@@ -172,7 +200,8 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
         ...(await liveLinks(request.id, userId)),
       },
     };
-    if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 202, body }, request.id);
+    if (idempotencyKey)
+      await store.saveIdempotent(userId, idempotencyKey, fingerprint, { status: 202, body }, request.id);
     c.header("Location", body.links.self);
     return c.json(body, 202);
   });

@@ -40,6 +40,6 @@ test("every documented error answer has its code's status, and every code of the
     );
   expect([...new Set(errors.map((e) => e.code))].sort()).toEqual([...API_ERROR_CODES].sort());
   expect(Object.keys(document.components.responses).sort()).toEqual(
-    [...new Set(documentedErrors(document).map((e) => e.code))].sort(),
+    [...new Set(documentedErrors(document).map((e) => e.response))].sort(),
   );
 });

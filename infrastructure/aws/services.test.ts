@@ -198,7 +198,7 @@ describe("the container tier", () => {
     expect(resolve(props(services, "GatewayListener").Port)).toBe(443);
   });
 
-  test("the worker's internal port: no public listener reaches it; the internal listener forwards /internal/* only", () => {
+  test("the worker's internal port: no public listener reaches it; the internal listener forwards the edge's routes only (not /internal/*, /metrics or /readyz)", () => {
     const forwards = (r: string) =>
       JSON.stringify(props(services, r))
         .match(/"TargetGroupArn":\{"Ref":"(\w+)"\}/g)
@@ -214,7 +214,9 @@ describe("the container tier", () => {
     expect(toInternal).toEqual(["WsInternalRoutes"]);
     expect(props(services, "WsInternalRoutes")).toMatchObject({
       ListenerArn: { Ref: "WsInternalListener" },
-      Conditions: [{ Field: "path-pattern", PathPatternConfig: { Values: ["/internal/*"] } }],
+      Conditions: [
+        { Field: "path-pattern", PathPatternConfig: { Values: ["/internal/users/*", "/internal/generations"] } },
+      ],
     });
     expect(
       rules.filter(([, r]) => JSON.stringify(r.Properties.ListenerArn) === '{"Ref":"WsInternalListener"}'),

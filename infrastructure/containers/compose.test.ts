@@ -131,6 +131,17 @@ describe("the pipeline's settings in the stack", () => {
     expect(proxy).toContain(`server worker:${worker.port} resolve;`);
     expect(proxy).not.toContain(`worker:${worker.internalPort}`);
   });
+
+  test("the workers' per-address live cap sees each client behind ws-proxy, which overwrites the header it trusts", () => {
+    const header = parseConfig(envOf(compose.services.worker), ["worker"]).worker.trustedClientIpHeader;
+    expect(header.toLowerCase()).toBe("x-real-ip");
+    const proxy = readFileSync(join(ROOT, "infrastructure/containers/ws-proxy.conf"), "utf8");
+    // Set from the peer address (never $proxy_add_x_forwarded_for, which keeps what the client sent).
+    expect(proxy).toContain("proxy_set_header X-Real-IP $remote_addr;");
+    expect(proxy).toContain("proxy_set_header X-Forwarded-For $remote_addr;");
+    expect(proxy).not.toContain("$proxy_add_x_forwarded_for");
+    expect(proxy).not.toContain("$http_x_");
+  });
 });
 
 describe("the compose rules catch what they exist for", () => {

@@ -216,6 +216,12 @@ export const sections = {
       "Live connections (WebSocket and SSE together) one client IP address may hold across all instances.",
       int(1, 1000000),
     ),
+    trustedClientIpHeader: def(
+      "WS_TRUSTED_CLIENT_IP_HEADER",
+      "",
+      "Header in which the proxy in front of the workers' public port puts the client's IP, overwriting what the client sent (X-Real-IP behind the bundled nginx); empty: never read, the peer address is used.",
+      headerName,
+    ),
     socketLeaseMs: def(
       "WS_SLOT_LEASE_MS",
       "60000",
@@ -333,6 +339,18 @@ export const sections = {
       "Deadline of one webhook attempt (resolve, connect, answer); a claimed delivery is leased for twice this.",
       int(100, 120000),
     ),
+    concurrency: def(
+      "WEBHOOK_CONCURRENCY",
+      "32",
+      "Webhook deliveries one dispatcher (status relay) has in flight at once; a finished one is replaced at once.",
+      int(1, 10000),
+    ),
+    concurrencyPerUser: def(
+      "WEBHOOK_CONCURRENCY_PER_USER",
+      "4",
+      "Of those, how many may go to one user's endpoints, so a slow receiver cannot hold up other users' deliveries.",
+      int(1, 10000),
+    ),
   },
   backlog: {
     reportIntervalMs: def(
@@ -387,6 +405,18 @@ export const sections = {
       "ANONYMOUS_SUBMITS_PER_IP_PER_MINUTE",
       "10",
       "Submissions by cookie (anonymous) users per client IP per minute, on top of the per-user limit.",
+      int(1, 1000000),
+    ),
+    anonymousSubmitsPerMinute: def(
+      "ANONYMOUS_SUBMITS_PER_MINUTE",
+      "300",
+      "Submissions by all cookie (anonymous) users together per minute: a budget no number of addresses can exceed.",
+      int(1, 100000000),
+    ),
+    maxInFlightPerUser: def(
+      "MAX_IN_FLIGHT_PER_USER",
+      "20",
+      "Generations one user may have queued or running at once; more submissions are refused (429 too_many_in_flight).",
       int(1, 1000000),
     ),
     readsPerIpPerMinute: def(
@@ -444,13 +474,19 @@ export const sections = {
     token: def(
       "METRICS_TOKEN",
       "",
-      "Bearer token a scraper must send to /metrics; empty allows loopback scrapes only.",
+      "Bearer token a scraper must send to /metrics (metrics listeners and the workers' internal port); empty: metrics listeners serve loopback only, the internal port refuses relayed requests.",
       secretOf(16, true),
       true,
     ),
   },
   ops: {
     port: def("OPS_PORT", "8790", "Port of the operations console (/ops).", int(1, 65535)),
+    publicOrigin: def(
+      "OPS_PUBLIC_ORIGIN",
+      "",
+      "Origin operators open the console at (e.g. https://ops.example.com behind a TLS proxy): https makes its cookie Secure, and it is the one origin its forms may post from; empty: both follow the request's own URL (direct local use).",
+      urlOf(["http:", "https:"], true),
+    ),
   },
   database: {
     url: def(

@@ -14,7 +14,11 @@ export const DEAD_LETTER_HEADERS = {
   partition: "dlt-source-partition",
   offset: "dlt-source-offset",
   redisKey: "dlt-source-redis-key",
+  valueBytes: "dlt-value-bytes",
 } as const;
+
+/** The largest original value a dead letter carries (bytes, before base64); a larger one is left out. */
+export const MAX_PARKED_VALUE_BYTES = 3 * 1024 * 1024;
 
 /**
  * A message a consumer parked because it fails the same way on every attempt (undecodable,
@@ -41,8 +45,15 @@ export const DeadLetterEvent = defineEvent(
     }),
     error: object({ code: string({ min: 1, max: 64 }), message: string({ min: 1, max: 2000 }) }),
     keyBase64: optional(bytes(4096)),
-    /** Absent when the original value was null (a tombstone). */
+    /** Absent when the original value was null (a tombstone), or too large to park (then `valueBytes`). */
     valueBase64: optional(bytes(4 * 1024 * 1024)),
+    /**
+     * Present only when the value was left out: its size in bytes. A value that would make the
+     * dead letter larger than the topic takes (or than MAX_PARKED_VALUE_BYTES) is never parked,
+     * so an oversized message cannot stall its consumer; it stays readable at its source offset
+     * until the source topic's retention.
+     */
+    valueBytes: optional(integer({ min: 0 })),
     deadLetteredAt: isoDate(),
   }),
 );

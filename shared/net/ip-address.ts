@@ -38,12 +38,30 @@ export function isPublicUnicast(text: string): boolean {
 
 /**
  * The rate-limit bucket of a client address: an IPv4 address itself, an IPv6 address by its
- * /64 (one subscriber usually holds a whole /64). Null when `text` is not an address.
+ * first `v6PrefixBits` bits (one subscriber holds at least a /64, often a whole /48, so counting
+ * single IPv6 addresses would give each client billions of buckets). Null when `text` is not an
+ * address.
  */
-export function clientBucket(text: string): string | null {
+export function clientBucket(text: string, v6PrefixBits = 64): string | null {
   const address = parse(text.trim());
   if (!address) return null;
   if (address.kind() === "ipv4") return address.toString();
-  const parts = (address as ipaddr.IPv6).parts.slice(0, 4).map((p) => p.toString(16));
-  return `${parts.join(":")}::/64`;
+  const bytes = (address as ipaddr.IPv6).toByteArray();
+  for (let bit = v6PrefixBits; bit < 128; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
+  return `${ipaddr.fromByteArray(bytes).toString()}/${v6PrefixBits}`;
+}
+
+/**
+ * The client's address bucket, given the value of a configured trusted header (a proxy that
+ * overwrites it puts the client there) and the peer address. The header is honoured only when
+ * the deployment configures it (anyone can send it); for a list such as X-Forwarded-For the last
+ * entry, the one the nearest proxy appended, counts. Null when neither gives an address.
+ */
+export function trustedClientBucket(
+  headerValue: string | undefined,
+  peer: string | undefined,
+  v6PrefixBits = 64,
+): string | null {
+  const fromHeader = headerValue?.split(",").at(-1);
+  return (fromHeader && clientBucket(fromHeader, v6PrefixBits)) || (peer ? clientBucket(peer, v6PrefixBits) : null);
 }

@@ -32,22 +32,42 @@ export function createOpenApiBuilder(options: { fixedMessages?: boolean } = {}) 
     content: { "application/json": { schema: schema(s) } },
   });
 
-  /** The error answers an operation can give, each a shared response named by its code. */
+  /**
+   * The error answers an operation can give, each a shared response named by its code; codes
+   * sharing a status (`rate_limited` and `too_many_in_flight` are both 429) share one response
+   * named by all of them, which describes and exemplifies each.
+   */
   const errors = (...codes: ApiErrorCode[]): Record<string, OpenApiObject> => {
-    const out: Record<string, OpenApiObject> = {};
+    const byStatus = new Map<string, ApiErrorCode[]>();
     for (const code of codes) {
-      const entry: ApiErrorEntry = API_ERRORS[code];
-      const status = String(entry.status);
-      if (out[status]) throw new Error(`${code} and another code share status ${status}`);
-      const example = options.fixedMessages ? { example: { error: { code, message: entry.message } } } : {};
-      responses[code] ??= {
-        description: `\`${code}\`: ${entry.meaning}`,
-        ...(entry.retryAfter
-          ? { headers: { "Retry-After": { description: entry.retryAfter, schema: { type: "integer", minimum: 1 } } } }
+      const status = String(API_ERRORS[code].status);
+      byStatus.set(status, [...(byStatus.get(status) ?? []), code]);
+    }
+    const out: Record<string, OpenApiObject> = {};
+    for (const [status, shared] of byStatus) {
+      const name = shared.join("_or_");
+      const entries: [ApiErrorCode, ApiErrorEntry][] = shared.map((code) => [code, API_ERRORS[code]]);
+      const retryAfter = entries.flatMap(([, entry]) => (entry.retryAfter ? [entry.retryAfter] : []));
+      const examples = Object.fromEntries(
+        entries.map(([code, entry]) => [code, { value: { error: { code, message: entry.message } } }]),
+      );
+      const example = !options.fixedMessages
+        ? {}
+        : entries.length === 1
+          ? { example: examples[shared[0] as string]?.value }
+          : { examples };
+      responses[name] ??= {
+        description: entries.map(([code, entry]) => `\`${code}\`: ${entry.meaning}`).join(" "),
+        ...(retryAfter.length > 0
+          ? {
+              headers: {
+                "Retry-After": { description: retryAfter.join(" "), schema: { type: "integer", minimum: 1 } },
+              },
+            }
           : {}),
         content: { "application/json": { schema: schema(apiErrorBody), ...example } },
       };
-      out[status] = { $ref: `${ERROR_RESPONSE_REF}${code}` };
+      out[status] = { $ref: `${ERROR_RESPONSE_REF}${name}` };
     }
     return out;
   };

@@ -145,6 +145,26 @@ for (const [dialect, target] of Object.entries(targets)) {
       }
     });
 
+    test.if(dialect === "postgres")(
+      "a schema fault (SQLSTATE class 42) is retryable, not the message's fault: nothing is parked for it",
+      async () => {
+        const client = new SQL(url);
+        const event = completeEvent(freshUser());
+        try {
+          // Schema drift as a bad migration or manual change would leave it: a column the insert names is gone.
+          await client.unsafe('ALTER TABLE "generations" RENAME COLUMN "params" TO "params_moved"');
+          const error = await rejectionOf(db.record(event));
+          expect(error.code).toBe("history_schema_error");
+          expect(error.retryable).toBe(true);
+        } finally {
+          await client.unsafe('ALTER TABLE "generations" RENAME COLUMN "params_moved" TO "params"');
+          await client.close();
+        }
+        // Once the schema is fixed, the same event is recorded: it was never at fault.
+        expect(await db.record(event)).toBe(true);
+      },
+    );
+
     test("records canceled and expired generations from their terminal status events, nothing from others", async () => {
       const user = freshUser();
       for (const status of ["canceled", "expired"] as const) {

@@ -132,9 +132,17 @@ function sqlState(error: unknown): string | undefined {
 
 /**
  * SQLSTATE classes that refuse the statement for what it carries (22 data exception, e.g. a NUL
- * in text; 23 integrity; 42 syntax or access): sending it again fails again.
+ * in text; 23 integrity): sending it again fails again, and the message is at fault.
  */
-const REFUSES_CONTENT = /^(22|23|42)/;
+const REFUSES_CONTENT = /^(22|23)/;
+/**
+ * Class 42 (syntax error or access rule violation: a missing column or table, a revoked grant) is
+ * the schema's or our statement's fault, never the message's: every message would fail the same
+ * way, so parking them would empty the topic into the dead letters. It is waited out (retryable)
+ * under its own code, logged on every retry; the history group's lag grows meanwhile, which
+ * PixelConsumerLagGrowing (infrastructure/monitoring/alerts.yml) alerts on.
+ */
+const SCHEMA_FAULT = /^42/;
 
 /**
  * A failure here is the database being unreachable, locked or full, and callers may retry (the
@@ -151,6 +159,11 @@ async function guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
     const state = sqlState(error);
     if (state && REFUSES_CONTENT.test(state))
       throw new PipelineError("history_rejected", `${what}: ${errorMessage(error)}`, { cause: error });
+    if (state && SCHEMA_FAULT.test(state))
+      throw new PipelineError("history_schema_error", `${what} (SQLSTATE ${state}): ${errorMessage(error)}`, {
+        retryable: true,
+        cause: error,
+      });
     throw new PipelineError("database_unavailable", `${what}: ${errorMessage(error)}`, {
       retryable: true,
       cause: error,

@@ -40,6 +40,7 @@ test("every route a worker serves is documented, and the document lists no other
     fanout: createFanout(subscriber, silentLogger),
     studioOrigin: "http://localhost:8787",
     slots: { acquire: async () => "user" },
+    trustedClientIpHeader: "",
     maxBufferedBytes: 1 << 20,
     logger: silentLogger,
   });

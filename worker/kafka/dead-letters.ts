@@ -1,5 +1,5 @@
 import { clipText, errorMessage, PipelineError } from "../../shared/errors.ts";
-import { DEAD_LETTER_HEADERS, DeadLetterEvent } from "../../shared/events/dead-letter-event.ts";
+import { DEAD_LETTER_HEADERS, DeadLetterEvent, MAX_PARKED_VALUE_BYTES } from "../../shared/events/dead-letter-event.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
@@ -30,6 +30,13 @@ export const poisonCode = (error: unknown): string => (error instanceof Pipeline
 
 const base64 = (data: Buffer | string) => Buffer.from(data).toString("base64");
 
+/** Broker answers that the record (or its batch) is larger than the topic takes: retrying never helps. */
+const TOO_LARGE = new Set(["MESSAGE_TOO_LARGE", "RECORD_LIST_TOO_LARGE"]);
+const isTooLarge = (error: unknown): boolean => {
+  const type = (error as { details?: { type?: unknown } } | null)?.details?.type;
+  return typeof type === "string" && TOO_LARGE.has(type);
+};
+
 /**
  * Parks messages that fail the same way on every attempt on the dead-letter topic, with the
  * reason, the error code and where they came from (in the event and as headers), so their
@@ -51,39 +58,53 @@ export function createDeadLetters(options: {
       const code = clipText(poisonCode(poison.error), 64) || "internal";
       const reason = clipText(errorMessage(poison.error), 2000) || "unknown error";
       const { source } = poison;
-      const event = DeadLetterEvent.create({
-        id: uuidv7(),
-        consumer,
-        source,
-        error: { code, message: reason },
-        ...(poison.key ? { keyBase64: base64(poison.key) } : {}),
-        ...(poison.value !== null ? { valueBase64: base64(poison.value) } : {}),
-        deadLetteredAt: new Date().toISOString(),
-      });
-      const message = toKafkaMessage(DeadLetterEvent, event, childTraceparent(poison.traceparent));
-      const where =
-        source.kind === "kafka"
-          ? {
-              [DEAD_LETTER_HEADERS.topic]: source.topic,
-              [DEAD_LETTER_HEADERS.partition]: String(source.partition),
-              [DEAD_LETTER_HEADERS.offset]: source.offset,
-            }
-          : { [DEAD_LETTER_HEADERS.redisKey]: source.redisKey };
-      const headers = {
-        ...message.headers,
-        [DEAD_LETTER_HEADERS.reason]: clipText(reason, 500),
-        [DEAD_LETTER_HEADERS.code]: code,
-        [DEAD_LETTER_HEADERS.consumer]: consumer,
-        ...where,
+      const valueBytes = poison.value === null ? 0 : Buffer.byteLength(poison.value);
+      /** The dead letter, with the original value or (too large to park) only its size. */
+      const letter = (withValue: boolean) => {
+        const event = DeadLetterEvent.create({
+          id: uuidv7(),
+          consumer,
+          source,
+          error: { code, message: reason },
+          ...(poison.key ? { keyBase64: base64(poison.key) } : {}),
+          ...(poison.value === null ? {} : withValue ? { valueBase64: base64(poison.value) } : { valueBytes }),
+          deadLetteredAt: new Date().toISOString(),
+        });
+        const message = toKafkaMessage(DeadLetterEvent, event, childTraceparent(poison.traceparent));
+        const where =
+          source.kind === "kafka"
+            ? {
+                [DEAD_LETTER_HEADERS.topic]: source.topic,
+                [DEAD_LETTER_HEADERS.partition]: String(source.partition),
+                [DEAD_LETTER_HEADERS.offset]: source.offset,
+              }
+            : { [DEAD_LETTER_HEADERS.redisKey]: source.redisKey };
+        const headers = {
+          ...message.headers,
+          [DEAD_LETTER_HEADERS.reason]: clipText(reason, 500),
+          [DEAD_LETTER_HEADERS.code]: code,
+          [DEAD_LETTER_HEADERS.consumer]: consumer,
+          ...where,
+          ...(withValue ? {} : { [DEAD_LETTER_HEADERS.valueBytes]: String(valueBytes) }),
+        };
+        const record = {
+          key: message.key,
+          value: message.value,
+          headers: Object.entries(headers).map(([key, value]) => ({ key, value })),
+        };
+        return { event, record };
       };
+      let { event, record } = letter(poison.value !== null && valueBytes <= MAX_PARKED_VALUE_BYTES);
       try {
-        await producer.send(topic, [
-          {
-            key: message.key,
-            value: message.value,
-            headers: Object.entries(headers).map(([key, value]) => ({ key, value })),
-          },
-        ]);
+        try {
+          await producer.send(topic, [record]);
+        } catch (error) {
+          // Larger than the dead-letter topic takes: that never changes, so the value is left out
+          // and the rest parked; retrying would hold the consumer on this message forever.
+          if (!isTooLarge(error) || event.valueBase64 === undefined) throw error;
+          ({ event, record } = letter(false));
+          await producer.send(topic, [record]);
+        }
       } catch (error) {
         throw new PipelineError("dead_letter_unavailable", `cannot park a message: ${errorMessage(error)}`, {
           retryable: true,
@@ -99,6 +120,7 @@ export function createDeadLetters(options: {
         source,
         code,
         reason,
+        ...(event.valueBytes === undefined ? {} : { valueOmittedBytes: event.valueBytes }),
       });
     },
     /** Dead letters this instance wrote. */

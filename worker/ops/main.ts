@@ -26,7 +26,13 @@ const ops = await createOpsConsole({
   logger,
   metrics,
 });
-const app = await createOpsApp({ console: ops, secret: config.auth.jwtSecret, logger, observe: httpMetrics(metrics) });
+const app = await createOpsApp({
+  console: ops,
+  secret: config.auth.jwtSecret,
+  publicOrigin: config.ops.publicOrigin,
+  logger,
+  observe: httpMetrics(metrics),
+});
 const server = Bun.serve({ hostname: config.listen.host, port: config.ops.port, fetch: app.fetch });
 logger.info("operations console listening", { url: `http://${config.listen.host}:${server.port}/ops` });
 

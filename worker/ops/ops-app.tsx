@@ -53,10 +53,18 @@ export async function bundleClient(): Promise<string> {
 export async function createOpsApp(deps: {
   console: OpsConsole;
   secret: string;
+  /**
+   * OPS_PUBLIC_ORIGIN, where operators open the console. Behind a TLS proxy the request reaching
+   * us is plain http, so its URL cannot say whether the cookie must be Secure: this does. Empty:
+   * the console is used directly, and the request's own URL is its origin.
+   */
+  publicOrigin?: string;
   logger: Logger;
   observe?: RequestObserver;
 }) {
   const ops = deps.console;
+  const publicOrigin = deps.publicOrigin ? new URL(deps.publicOrigin).origin : null;
+  const originOf = (c: Context) => publicOrigin ?? new URL(c.req.url).origin;
   const script = await bundleClient();
   const css = readFileSync(join(import.meta.dir, "ops.css"), "utf8");
   const app = new Hono<Env>();
@@ -68,7 +76,7 @@ export async function createOpsApp(deps: {
     c.header("Referrer-Policy", "no-referrer");
     if (!c.res.headers.has("Cache-Control")) c.header("Cache-Control", "no-store");
   });
-  app.use("/ops/*", csrf());
+  app.use("/ops/*", csrf(publicOrigin ? { origin: publicOrigin } : {}));
 
   const page = async (c: Context, title: string, body: JSX.Element, status: 200 | 400 | 401 | 403 | 404 = 200) =>
     c.html(
@@ -101,7 +109,7 @@ export async function createOpsApp(deps: {
       httpOnly: true,
       sameSite: "Strict",
       path: "/ops",
-      secure: new URL(c.req.url).protocol === "https:",
+      secure: originOf(c).startsWith("https:"),
       maxAge: Math.max(1, result.identity.exp - Math.floor(Date.now() / 1000)),
     });
     deps.logger.info("operator signed in", { operator: result.identity.operator, role: result.identity.role });

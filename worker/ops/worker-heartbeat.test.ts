@@ -31,6 +31,7 @@ test("a worker's heartbeat says what runs there and what it finished; stopping r
   beat.running("g-2", true);
   beat.running("g-1", false);
   beat.outcome("completed");
+  beat.outcome("expired");
   beat.outcome("duplicate");
   beat.retry();
   // The next beat carries these; wait for it rather than for a time.
@@ -43,8 +44,8 @@ test("a worker's heartbeat says what runs there and what it finished; stopping r
     id: "w-1",
     alive: true,
     inFlight: [{ id: "g-2" }],
-    totals: { completed: 1, failed: 0, canceled: 0, retries: 1 },
-    lastMinute: 1,
+    totals: { completed: 1, failed: 0, canceled: 0, expired: 1, retries: 1 },
+    lastMinute: 2,
   });
   await beat.stop();
   expect(await readWorkers(redis, prefix)).toEqual([]);
@@ -59,7 +60,7 @@ test("a heartbeat three intervals old is a worker gone; one over an hour old is 
     at: now - ageMs,
     intervalMs: 5000,
     inFlight: [],
-    totals: { completed: 0, failed: 0, canceled: 0, retries: 0 },
+    totals: { completed: 0, failed: 0, canceled: 0, expired: 0, retries: 0 },
     lastMinute: 0,
   });
   const key = redisKeys(prefix).opsWorkers();

@@ -24,7 +24,7 @@ export interface WorkerHeartbeat {
   maxConcurrent: number;
   inFlight: { id: string; since: number }[];
   /** Outcomes since the instance started. */
-  totals: Record<"completed" | "failed" | "canceled" | "retries", number>;
+  totals: Record<"completed" | "failed" | "canceled" | "expired" | "retries", number>;
   /** Generations finished here in the last minute. */
   lastMinute: number;
   metricsUrl: string | null;
@@ -43,7 +43,7 @@ export function startWorkerHeartbeat(options: {
   const intervalMs = options.intervalMs ?? HEARTBEAT_INTERVAL_MS;
   const startedAt = Date.now();
   const running = new Map<string, number>();
-  const totals = { completed: 0, failed: 0, canceled: 0, retries: 0 };
+  const totals = { completed: 0, failed: 0, canceled: 0, expired: 0, retries: 0 };
   let finishedAt: number[] = [];
 
   const beat = async () => {
@@ -70,7 +70,8 @@ export function startWorkerHeartbeat(options: {
       else running.delete(id);
     },
     outcome(outcome: GenerationOutcome) {
-      if (outcome === "completed" || outcome === "failed" || outcome === "canceled") {
+      // An expired request never ran, but it ended here: operators count it with the other endings.
+      if (outcome === "completed" || outcome === "failed" || outcome === "canceled" || outcome === "expired") {
         totals[outcome]++;
         finishedAt.push(Date.now());
       }

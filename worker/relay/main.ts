@@ -48,6 +48,7 @@ const webhooks = createWebhookDispatcher({
   redis,
   prefix: config.keys.redisPrefix,
   policy: config.webhooks,
+  concurrency: { total: config.webhooks.concurrency, perUser: config.webhooks.concurrencyPerUser },
   deadLetters: deadLetters(WEBHOOK_DISPATCHER),
   logger: logger.child({ component: "webhooks" }),
   observe: webhookMetrics(metrics),

@@ -35,6 +35,10 @@ const same = (a: string, b: string) => {
   return x.length === y.length && timingSafeEqual(x, y);
 };
 
+/** Whether `authorization` is `Bearer <token>` for METRICS_TOKEN (compared in constant time). */
+export const bearerMatches = (authorization: string | null | undefined, token: string): boolean =>
+  same(/^Bearer (\S+)$/.exec(authorization ?? "")?.[1] ?? "", token);
+
 export interface MetricsServerOptions {
   config: SectionConfig<"metrics">;
   role: ProcessRole;
@@ -53,8 +57,7 @@ export function serveMetrics(options: MetricsServerOptions) {
     const path = new URL(request.url).pathname;
     if (path !== "/metrics" || request.method !== "GET") return new Response("not found\n", { status: 404 });
     if (config.token) {
-      const given = /^Bearer (\S+)$/.exec(request.headers.get("authorization") ?? "")?.[1] ?? "";
-      if (!same(given, config.token))
+      if (!bearerMatches(request.headers.get("authorization"), config.token))
         return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
     }
     return new Response(options.render(), { headers: { "content-type": "text/plain; version=0.0.4" } });

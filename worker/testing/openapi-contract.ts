@@ -32,14 +32,17 @@ export function documentedErrors(document: OpenApiDocument) {
     Object.entries(item).flatMap(([method, operation]) =>
       Object.entries((operation as { responses?: Record<string, { $ref?: string }> }).responses ?? {}).flatMap(
         ([status, response]) =>
+          // A response shared by codes of one status is named by all of them, joined by "_or_".
           response.$ref?.startsWith(ERROR_RESPONSE_REF)
-            ? [
-                {
+            ? response.$ref
+                .slice(ERROR_RESPONSE_REF.length)
+                .split("_or_")
+                .map((code) => ({
                   operation: `${method.toUpperCase()} ${path}`,
                   status,
-                  code: response.$ref.slice(ERROR_RESPONSE_REF.length),
-                },
-              ]
+                  code,
+                  response: (response.$ref as string).slice(ERROR_RESPONSE_REF.length),
+                }))
             : [],
       ),
     ),

@@ -63,7 +63,13 @@ export interface PipelineOptions {
   progressIntervalMs?: number;
   /** WebSocket/SSE server instances, each with its own Redis subscription (default 1). */
   liveServers?: number;
-  live?: { maxSocketsPerUser?: number; maxSocketsPerAddress?: number; leaseMs?: number; maxBufferedBytes?: number };
+  live?: {
+    maxSocketsPerUser?: number;
+    maxSocketsPerAddress?: number;
+    leaseMs?: number;
+    maxBufferedBytes?: number;
+    trustedClientIpHeader?: string;
+  };
   /** DATABASE_URL of the history (default: a fresh SQLite file). */
   databaseUrl?: string;
   /** The webhook dispatcher's destination policy (default: public addresses only), resolver, CA and lease. */
@@ -74,6 +80,7 @@ export interface PipelineOptions {
     resolve?: Resolve;
     ca?: string;
     leaseMs?: number;
+    concurrency?: { total: number; perUser: number };
   };
   /** BACKLOG_REPORT_INTERVAL_MS of the relay's backlog reporter (default 100). */
   backlogIntervalMs?: number;
@@ -157,6 +164,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     ...(options.webhooks?.resolve ? { resolve: options.webhooks.resolve } : {}),
     ...(options.webhooks?.ca ? { ca: options.webhooks.ca } : {}),
     ...(options.webhooks?.leaseMs ? { leaseMs: options.webhooks.leaseMs } : {}),
+    ...(options.webhooks?.concurrency ? { concurrency: options.webhooks.concurrency } : {}),
+    deferMs: 50,
   });
   if (options.webhooks?.enabled !== false) webhooks.start();
   const backlog = createBacklogReporter({
@@ -243,15 +252,16 @@ export async function startPipeline(options: PipelineOptions = {}) {
   // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
   const edgePort = freePort();
   const studioOrigin = `http://127.0.0.1:${edgePort}`;
-  async function startLive(port = 0) {
+  async function startLive(port = 0, overrides: PipelineOptions["live"] = {}) {
+    const liveOptions = { ...options.live, ...overrides };
     const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
     // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
     const slots = createLiveSlots({
       redis,
       prefix,
-      maxPerUser: options.live?.maxSocketsPerUser ?? 1000,
-      maxPerAddress: options.live?.maxSocketsPerAddress ?? 100_000,
-      leaseMs: options.live?.leaseMs ?? 60_000,
+      maxPerUser: liveOptions.maxSocketsPerUser ?? 1000,
+      maxPerAddress: liveOptions.maxSocketsPerAddress ?? 100_000,
+      leaseMs: liveOptions.leaseMs ?? 60_000,
       logger: silentLogger,
     });
     const live = liveRoutes({
@@ -261,7 +271,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
       fanout: createFanout(subscriber, silentLogger),
       studioOrigin,
       slots,
-      maxBufferedBytes: options.live?.maxBufferedBytes ?? 1 << 20,
+      trustedClientIpHeader: liveOptions.trustedClientIpHeader ?? "",
+      maxBufferedBytes: liveOptions.maxBufferedBytes ?? 1 << 20,
       logger: silentLogger,
     });
     const server = serveWithWebSockets(live.app.fetch, { host: "127.0.0.1", port });
@@ -374,8 +385,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
     /** The relay's backlog reporter (the figure the edge's backlog guard reads). */
     backlog,
     /** Starts another live server (e.g. on the port of one that was stopped: a restart). */
-    async startLive(port?: number) {
-      const live = await startLive(port);
+    async startLive(port?: number, overrides?: PipelineOptions["live"]) {
+      const live = await startLive(port, overrides);
       liveServers.push(live);
       return live;
     },

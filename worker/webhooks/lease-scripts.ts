@@ -22,8 +22,9 @@ return out
 `;
 
 /**
- * KEYS: due set, leases, attempts, the generation's snapshot. ARGV: id, token, "done" or "retry",
- * retry delay ms, the snapshot `seq` the delivery sent ("" when it sent none), least ms between
+ * KEYS: due set, leases, attempts, the generation's snapshot. ARGV: id, token, "done", "retry" or
+ * "defer" (not attempted: the owner's share of the dispatcher was busy), retry delay ms, the
+ * snapshot `seq` the delivery sent ("" when it sent none), least ms between
  * two progress deliveries.
  * A delivery is queued once per generation (the relay's Lua keeps one pending delivery that
  * carries the latest state), so an event the webhook asked for while this one was in flight
@@ -36,7 +37,9 @@ if redis.call('HGET', KEYS[2], ARGV[1]) ~= ARGV[2] then return 0 end
 redis.call('HDEL', KEYS[2], ARGV[1])
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
-if ARGV[3] == 'retry' then
+if ARGV[3] == 'retry' or ARGV[3] == 'defer' then
+  -- A deferred delivery was never attempted: its claim does not count as an attempt.
+  if ARGV[3] == 'defer' then redis.call('HINCRBY', KEYS[3], ARGV[1], -1) end
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[4]), ARGV[1])
   return 1
 end

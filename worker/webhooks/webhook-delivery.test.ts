@@ -142,6 +142,36 @@ test("after a rotation deliveries verify with the new secret and, during the gra
     expect(new Webhook(secret).verify(delivery.body, delivery.headers)).toBeTruthy();
 });
 
+test("revokePrevious: a leaked secret stops signing at once; deliveries verify with the new secret only", async () => {
+  received.length = 0;
+  const older = await open.webhookSecret("leak");
+  // A plain rotation: `older` signs on during its grace beside the (then leaked) new one.
+  const leaked = await open.webhookSecret("leak");
+  const rotated = await open.api("/api/webhook-secret", {
+    method: "POST",
+    user: "leak",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ revokePrevious: true }),
+  });
+  expect(rotated.status).toBe(201);
+  const after = (await rotated.json()) as { secret: string; previousValidUntil: string | null };
+  expect(after.previousValidUntil).toBeNull();
+  await finish(open, "leak", hookUrl);
+  await until(() => received.length === 1);
+  const [delivery] = received as [Received];
+  expect(delivery.headers["webhook-signature"]?.split(" ")).toHaveLength(1);
+  expect(new Webhook(after.secret).verify(delivery.body, delivery.headers)).toBeTruthy();
+  for (const revoked of [leaked, older])
+    expect(() => new Webhook(revoked).verify(delivery.body, delivery.headers)).toThrow(/No matching signature/);
+  const invalid = await open.api("/api/webhook-secret", {
+    method: "POST",
+    user: "leak",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ revokePrevious: "yes" }),
+  });
+  expect(invalid.status).toBe(400);
+});
+
 test("delivery-time check: a loopback URL and a name resolving to loopback are never connected to", async () => {
   received.length = 0;
   await guarded.webhookSecret("eve");

@@ -34,6 +34,13 @@ export interface WebhookDispatcherOptions {
   /** How long a claimed delivery is held before another dispatcher may take it (default twice the timeout). */
   leaseMs?: number;
   resolve?: Resolve;
+  /**
+   * WEBHOOK_CONCURRENCY and WEBHOOK_CONCURRENCY_PER_USER: deliveries in flight at once, in all and
+   * per owner, so one user's slow endpoint holds at most `perUser` of the pool.
+   */
+  concurrency?: { total: number; perUser: number };
+  /** How long a delivery whose owner already has `perUser` in flight waits before it is claimed again. */
+  deferMs?: number;
   /** Extra trusted CA certificates (PEM), for tests with their own CA. */
   ca?: string;
   observe?: WebhookObserver;
@@ -82,10 +89,15 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const leaseMs = options.leaseMs ?? 2 * timeoutMs;
   const resolve = options.resolve ?? systemResolve;
   const scriptKeys = [keys.webhooksDue(), keys.webhookLeases(), keys.webhookAttempts()];
+  const total = options.concurrency?.total ?? 32;
+  const perUser = options.concurrency?.perUser ?? 4;
+  const deferMs = options.deferMs ?? 1_000;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
   const delivered: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  const inFlightByUser = new Map<string, number>();
 
   async function secretsOf(userId: string): Promise<string[]> {
     const raw = await redis.send("HGETALL", [keys.webhookSecret(await sha256Hex(userId))]);
@@ -125,7 +137,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   async function handle(id: string, attempt: number, token: string): Promise<void> {
     // The seq of the state sent: an event the webhook asked for since then is queued again on settling.
     let sentSeq = "";
-    const done = async (outcome: "done" | "retry", delay = 0) => {
+    const done = async (outcome: "done" | "retry" | "defer", delay = 0) => {
       const settled = await settle(
         redis,
         [...scriptKeys, keys.snapshot(id)],
@@ -144,8 +156,20 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       logger.error("webhook given up", { generation: id, attempts: attempt - 1, reason: "attempts exhausted" });
       return done("done");
     }
+    // The owner already has its share of the pool busy: back to the due set, no attempt spent.
+    const owner = snapshot.userId;
+    const busy = inFlightByUser.get(owner) ?? 0;
+    if (busy >= perUser) return done("defer", deferMs);
+    inFlightByUser.set(owner, busy + 1);
     const began = performance.now();
-    const result = await deliver(snapshot);
+    let result: Result;
+    try {
+      result = await deliver(snapshot);
+    } finally {
+      const left = (inFlightByUser.get(owner) ?? 1) - 1;
+      if (left > 0) inFlightByUser.set(owner, left);
+      else inFlightByUser.delete(owner);
+    }
     const seconds = (performance.now() - began) / 1000;
     if (result.ok) {
       delivered.push(id);
@@ -169,15 +193,27 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     return done("retry", delay);
   }
 
-  async function tick(): Promise<void> {
+  /**
+   * Claims as many due deliveries as the pool has room for and starts each at once. The pool is
+   * continuous: a slot freed by a finished delivery is filled at once (`wake`), so a slow
+   * receiver holds only its own slots, never a batch. Only what can start now is claimed, so no
+   * claimed delivery waits here while its lease runs.
+   */
+  async function tick(): Promise<number> {
+    const room = total - inFlight.size;
+    if (room <= 0) return 0;
     const token = crypto.randomUUID();
-    const claimed = (await claimDue(redis, scriptKeys, [leaseMs, 20, token])) as (string | number)[];
-    const work: Promise<void>[] = [];
-    for (let i = 0; i + 1 < claimed.length; i += 2)
-      work.push(handleOrPark(String(claimed[i]), Number(claimed[i + 1]), token));
-    await Promise.all(work);
+    const claimed = (await claimDue(redis, scriptKeys, [leaseMs, room, token])) as (string | number)[];
+    for (let i = 0; i + 1 < claimed.length; i += 2) {
+      const job: Promise<void> = handleOrPark(String(claimed[i]), Number(claimed[i + 1]), token).finally(() => {
+        inFlight.delete(job);
+        wake();
+      });
+      inFlight.add(job);
+    }
     // Due and leased deliveries alike: what is still to be delivered.
     if (options.observe) options.observe.backlog(Number(await redis.send("ZCARD", [keys.webhooksDue()])));
+    return claimed.length / 2;
   }
 
   /**
@@ -211,13 +247,25 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   }
 
   const loop = () => {
-    if (stopped) return;
+    if (stopped || running) return;
+    if (timer) clearTimeout(timer);
+    timer = null;
     running = tick()
-      .catch((error) => logger.warn("webhook dispatch failed", { error }))
-      .finally(() => {
+      .catch((error) => {
+        logger.warn("webhook dispatch failed", { error });
+        return 0;
+      })
+      .then((claimed) => {
         running = null;
-        if (!stopped) timer = setTimeout(loop, options.pollMs ?? 250);
+        if (stopped) return;
+        // A full claim may have left more due: look again at once while the pool has room.
+        if (claimed > 0 && inFlight.size < total) loop();
+        else timer = setTimeout(loop, options.pollMs ?? 250);
       });
+  };
+  /** A slot came free: fill it now rather than at the next poll. */
+  const wake = () => {
+    if (!stopped && !running) loop();
   };
 
   return {
@@ -229,6 +277,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       stopped = true;
       if (timer) clearTimeout(timer);
       await running;
+      await Promise.all(inFlight);
     },
   };
 }

@@ -110,6 +110,57 @@ describe("caps counted in Redis across instances", () => {
   }, 60_000);
 });
 
+describe("clients behind a proxy (WS_TRUSTED_CLIENT_IP_HEADER)", () => {
+  /** Opens SSE streams to `server` as the proxy would, naming each client in X-Real-IP; returns the statuses. */
+  async function openAs(base: string, clients: string[], user: string) {
+    const generations = await Promise.all(clients.map((_, i) => heldGeneration(`${user}-${i}`)));
+    const streams = await Promise.all(
+      generations.map(async (g, i) => {
+        const abort = new AbortController();
+        const url = `${base}/events/generations/${g.id}?token=${g.token}`;
+        const response = await fetch(url, { signal: abort.signal, headers: { "x-real-ip": clients[i] ?? "" } });
+        return { status: response.status, close: () => abort.abort() };
+      }),
+    );
+    const users = clients.map((_, i) => `${user}-${i}`);
+    return {
+      statuses: streams.map((s) => s.status),
+      async close() {
+        for (const s of streams) s.close();
+        await until(async () => (await Promise.all(users.map(slotsOf))).every((n) => n === 0));
+      },
+    };
+  }
+  let proxied: Awaited<ReturnType<Pipeline["startLive"]>>;
+  let proxiedBase: string;
+  beforeAll(async () => {
+    proxied = await p.startLive(0, { trustedClientIpHeader: "X-Real-IP" });
+    proxiedBase = proxied.url.replace("ws:", "http:");
+  });
+
+  test("distinct clients behind one proxy peer each get their own cap, not one shared bucket", async () => {
+    const clients = Array.from({ length: PER_ADDRESS + 4 }, (_, i) => `198.51.100.${i + 1}`);
+    const opened = await openAs(proxiedBase, clients, "proxied");
+    expect(opened.statuses.every((s) => s === 200)).toBe(true);
+    await opened.close();
+  }, 60_000);
+
+  test("one client cannot evade the cap by rotating addresses inside its IPv6 /64", async () => {
+    const clients = Array.from({ length: PER_ADDRESS + 4 }, (_, i) => `2001:db8:7:9::${(i + 1).toString(16)}`);
+    const opened = await openAs(proxiedBase, clients, "rotator");
+    expect(opened.statuses.filter((s) => s === 200).length).toBe(PER_ADDRESS);
+    expect(opened.statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
+    await opened.close();
+  }, 60_000);
+
+  test("without the setting the header is never read: a forged X-Real-IP does not escape the peer's cap", async () => {
+    const clients = Array.from({ length: PER_ADDRESS + 4 }, (_, i) => `203.0.113.${i + 1}`);
+    const opened = await openAs(p.liveServers[0]?.url.replace("ws:", "http:") ?? "", clients, "forger");
+    expect(opened.statuses.filter((s) => s === 200).length).toBe(PER_ADDRESS);
+    await opened.close();
+  }, 60_000);
+});
+
 describe("each connection's own limits", () => {
   test(`a client frame over ${MAX_CLIENT_FRAME_BYTES} bytes closes the socket (1009); a ping still gets pong`, async () => {
     const g = await heldGeneration("ivy");

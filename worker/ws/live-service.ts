@@ -32,6 +32,7 @@ export async function createLiveService(
     fanout: createFanout(subscriber, logger),
     studioOrigin: config.public.studioOrigin,
     slots,
+    trustedClientIpHeader: config.worker.trustedClientIpHeader,
     maxBufferedBytes: config.worker.maxBufferedBytes,
     logger,
     observe,

@@ -4,6 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { streamSSE } from "hono/streaming";
 import { verifyEventToken } from "../../shared/auth/event-token.ts";
 import type { Logger } from "../../shared/logger.ts";
+import { trustedClientBucket } from "../../shared/net/ip-address.ts";
 import { UUID_V7 } from "../../shared/uuid7.ts";
 import type { ServerMessage } from "../../shared/ws-messages.ts";
 import type { Fanout } from "./fanout.ts";
@@ -21,6 +22,11 @@ export interface LiveRoutesOptions {
   studioOrigin: string;
   /** Caps on live connections per user and per client address, across instances. */
   slots: Pick<LiveSlots, "acquire">;
+  /**
+   * WS_TRUSTED_CLIENT_IP_HEADER: behind a proxy every peer is the proxy, so the per-address cap
+   * counts the client named in this header instead; empty reads no header (anyone can send one).
+   */
+  trustedClientIpHeader: string;
   /** A socket whose unsent data passes this is closed (1013): a slow reader never holds up others. */
   maxBufferedBytes: number;
   logger: Logger;
@@ -67,7 +73,8 @@ export function liveRoutes(options: LiveRoutesOptions) {
     const resume = c.req.query("after") ?? c.req.header("last-event-id");
     if (resume !== undefined && !/^\d{1,9}$/.test(resume))
       return refuse(400, "invalid_request", "after / Last-Event-ID must be a non-negative integer");
-    const address = getConnInfo(c).remote.address ?? "unknown";
+    const header = options.trustedClientIpHeader ? c.req.header(options.trustedClientIpHeader) : undefined;
+    const address = trustedClientBucket(header, getConnInfo(c).remote.address) ?? "unknown";
     const slot = await options.slots.acquire(claims.userId, address).catch((error) => {
       logger.warn("cannot count live connections; refusing", { error });
       return null;

@@ -90,7 +90,7 @@ export function WorkersSection(props: { workers: WorkerView[] }) {
           <th>state</th>
           <th>in flight</th>
           <th>finished last minute</th>
-          <th>completed / failed / canceled</th>
+          <th>completed / failed / canceled / expired</th>
           <th>retries</th>
           <th>last heartbeat</th>
           <th>metrics</th>
@@ -115,7 +115,8 @@ export function WorkersSection(props: { workers: WorkerView[] }) {
             <td>{w.lastMinute}</td>
             <td>
               {w.totals.completed} / <span class={w.totals.failed ? "warn" : ""}>{w.totals.failed}</span> /{" "}
-              {w.totals.canceled}
+              {w.totals.canceled} /{" "}
+              {/* a heartbeat from a worker older than this console has no expired count */ w.totals.expired ?? 0}
             </td>
             <td>{w.totals.retries}</td>
             <td>{ago(w.ageMs)}</td>
