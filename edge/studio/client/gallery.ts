@@ -131,8 +131,9 @@ export function createGallery(ui: GalleryElements) {
   /** Submits and shows the new generation first; a refusal is thrown with its message. */
   async function submit(params: Parameters<typeof api.submit>[0]) {
     const accepted = await api.submit(params);
-    add(acceptedView(accepted), accepted.links.events, "first");
-    announce(`${named(acceptedView(accepted))} queued`);
+    const view = acceptedView(accepted);
+    add(view, accepted.links.events, "first");
+    announce(`${named(view)} queued`);
     return accepted;
   }
 
