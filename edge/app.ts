@@ -10,8 +10,8 @@ import { cachedProbe, HEALTH_PROBE_TTL_MS } from "./health-probe.ts";
 import { observeRequests } from "./request-metrics.ts";
 import { generationRoutes } from "./routes/generations.ts";
 import { openApiRoute } from "./routes/openapi.ts";
-import { studioPage } from "./routes/studio-page.ts";
 import { webhookSecretRoutes } from "./routes/webhook-secret.ts";
+import { studioPage } from "./studio/create.tsx";
 import { MAX_BODY_BYTES } from "./submit-body.ts";
 
 /** The edge, free of any runtime: each runtime's entry point builds `deps` and serves `fetch`. */

@@ -86,7 +86,7 @@ export function edgeOpenApiDocument(config: Config<"public" | "edge" | "webhooks
       "/": {
         get: {
           operationId: "getStudioPage",
-          summary: "The studio page (create form with live progress)",
+          summary: "The studio page (create form and gallery with live progress)",
           description:
             "Gives a browser without a valid session a new anonymous user in the signed, HttpOnly, SameSite=Lax " +
             `cookie \`${cookie}\` (\`__Host-\` prefixed and Secure when STUDIO_ORIGIN is https), valid ` +

@@ -5,6 +5,7 @@
  * (fresh topics and keys, a real worker), so generations really complete.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { STUDIO_SCRIPT, STUDIO_STYLE } from "../../edge/studio/studio-bundle.ts";
 import { API_ERRORS } from "../../shared/api-errors.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../../worker/testing/pipeline-harness.ts";
@@ -137,7 +138,12 @@ describe.each(EDGE_RUNTIMES)("the edge on %s", (runtime) => {
     const page = await call("/");
     expect(page.status).toBe(200);
     expect(page.headers.get("content-type")).toStartWith("text/html");
-    expect(await page.text()).toContain('<textarea name="prompt"');
+    const html = await page.text();
+    expect(html).toContain('<textarea name="prompt"');
+    // The prebuilt browser bundle, inline and run by this response's nonce alone.
+    const nonce = /script-src 'nonce-([^']+)'/.exec(page.headers.get("content-security-policy") ?? "")?.[1];
+    expect(html).toContain(`<script nonce="${nonce}">${STUDIO_SCRIPT}</script>`);
+    expect(html).toContain(`<style nonce="${nonce}">${STUDIO_STYLE}</style>`);
     const cookie = page.headers.get("set-cookie") ?? "";
     expect(cookie).toMatch(/^ps_session=[^;]+;.*HttpOnly/);
 

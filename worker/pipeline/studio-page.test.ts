@@ -3,13 +3,15 @@ import { type Browser, chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { scriptedProvider } from "../testing/scripted-provider.ts";
+import { getInPage, until } from "../testing/studio-browser.ts";
 
 let p: Pipeline;
 let browser: Browser;
 // The generation waits at a gate until the page is following it, so the events arrive live.
 const provider = scriptedProvider([{ kind: "gate" }]);
 beforeAll(async () => {
-  p = await startPipeline({ provider });
+  // One generation at a time, so a second one waits in the queue.
+  p = await startPipeline({ provider, maxConcurrent: 1 });
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 });
 afterAll(async () => {
@@ -17,8 +19,8 @@ afterAll(async () => {
   await p.stop();
 });
 
-test("in a real browser: the studio page submits, follows the generation live over WebSocket and shows the image", async () => {
-  const context = await browser.newContext();
+test("in a real browser: a tile shows the preview while rendering, then the image; after a reload the gallery lists it by its thumbnail", async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 760 } });
   const page = await context.newPage();
   const frames: string[] = [];
   page.on("websocket", (ws) => ws.on("framereceived", (frame) => frames.push(String(frame.payload))));
@@ -35,40 +37,57 @@ test("in a real browser: the studio page submits, follows the generation live ov
   await page.fill("input[name=width]", "320");
   await page.fill("input[name=height]", "256");
   await page.click("button[type=submit]");
-  await page.locator("#items li .state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  const tile = page.locator("#gallery li.tile").first();
+  await tile.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  const id = ((await tile.getAttribute("id")) ?? "").slice(2);
   expect(frames.length).toBeGreaterThan(0);
   // The preview arrives inside a live message (a preview message, or the snapshot when the socket
   // opened after it) and shows as a data: URL, which the CSP admits.
-  const preview = page.locator("#items li img.preview");
-  await preview.waitFor({ timeout: 30_000 });
+  const preview = tile.locator("img.preview");
+  await preview.waitFor({ state: "visible", timeout: 30_000 });
   expect(await preview.getAttribute("src")).toStartWith("data:image/webp;base64,");
-  await page.waitForFunction('document.querySelector("#items li img.preview")?.naturalWidth > 0');
+  await until(page, `document.querySelector("#g-${id} img.preview")?.naturalWidth > 0`);
+  expect(await tile.locator("img.image").isHidden()).toBe(true);
+  expect(await tile.getAttribute("data-status")).toBe("processing");
+  expect(await tile.locator(".timings").textContent()).toMatch(/^Running for \d/);
   provider.release();
 
-  const image = page.locator("#items li img.image");
-  await image.waitFor({ timeout: 30_000 });
-  // Runs in the page; a string, because this file is type-checked without the DOM library.
-  await page.waitForFunction(
-    'document.querySelector("#items li img.image")?.complete && document.querySelector("#items li img.image").naturalWidth > 0',
+  const image = tile.locator("img.image");
+  await image.waitFor({ state: "visible", timeout: 30_000 });
+  await until(
+    page,
+    `document.querySelector("#g-${id} img.image")?.complete && document.querySelector("#g-${id} img.image").naturalWidth > 0`,
   );
-  const size = await image.evaluate((img) => {
-    const { naturalWidth, naturalHeight } = img as unknown as { naturalWidth: number; naturalHeight: number };
-    return [naturalWidth, naturalHeight];
-  });
-  expect(size).toEqual([320, 256]);
-  expect(await page.locator("#items li .state").textContent()).toBe("completed");
-  expect(await page.locator("#items li progress").getAttribute("value")).toBe("100");
+  const { body: done } = await getInPage(page, id);
+  if (!done?.image || !done.thumbnail) throw new Error("the generation has no image or thumbnail");
+  // The gallery shows the thumbnail; Download takes the image itself.
+  expect(await image.getAttribute("src")).toBe(done.thumbnail.url);
+  expect(await image.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)).toBe(256);
+  expect(await tile.locator("a.download").getAttribute("href")).toBe(done.image.url);
+  expect(await tile.locator("a.download").getAttribute("download")).toBe(`pixel-studio-${id}.png`);
+  expect(await preview.isHidden()).toBe(true);
+  expect(await tile.locator(".state").textContent()).toBe("Completed");
+  expect(await tile.locator(".timings").textContent()).toMatch(/^Waited [\d.]+ s · made in [\d.]+ s · total [\d.]+ s$/);
+  expect(await tile.getAttribute("data-status")).toBe("completed");
+  expect(await page.locator("#announcer").textContent()).toBe("“a lighthouse at dusk”: completed");
 
-  const types = frames.map((f) => (JSON.parse(f) as { type: string }).type);
+  const types = frames.map((f) => (JSON.parse(f) as { type: string; preview?: unknown }).type);
   expect(types[0]).toBe("snapshot");
   expect(types.at(-1)).toBe("completed");
+  const previewAt = frames.findIndex((f) => (JSON.parse(f) as { preview?: unknown }).preview !== undefined);
+  expect(previewAt).toBeGreaterThanOrEqual(0);
+  expect(previewAt).toBeLessThan(types.length - 1);
   expect(errors).toEqual([]);
 
   // A reload lists the generation from the API, already completed, as its thumbnail.
   await page.reload();
-  await page.locator("#items li img.image").waitFor({ timeout: 10_000 });
-  expect(await page.locator("#items li img.image").getAttribute("src")).toContain(".webp");
-  expect(await page.locator("#items li").count()).toBe(1);
+  const listed = page.locator(`#g-${id} img.image`);
+  await listed.waitFor({ state: "visible", timeout: 10_000 });
+  expect(await listed.getAttribute("src")).toBe(done.thumbnail.url);
+  await until(page, `document.querySelector("#g-${id} img.image").naturalWidth > 0`);
+  expect(await page.locator("#gallery li.tile").count()).toBe(1);
+  expect(await page.locator("#gallery-end").isVisible()).toBe(true);
+  expect(await page.locator("#more").isHidden()).toBe(true);
   await context.close();
 }, 60_000);
 
@@ -80,18 +99,40 @@ test("the studio page refuses to run scripts or connect anywhere but its own ser
   expect(csp).toMatch(/img-src 'self' http:\/\/[^ ;]+ data:/);
 });
 
-test("in a real browser: Cancel stops a generation in progress and the page shows it canceled", async () => {
+test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
   provider.script.push({ kind: "gate" });
   const page = await browser.newPage();
   await page.goto(`${p.edgeUrl}/`);
   await page.fill("textarea[name=prompt]", "never mind");
   await page.click("button[type=submit]");
-  const card = page.locator("#items li").first();
-  await card.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
-  await card.locator("button.cancel").click();
+  const tile = page.locator("#gallery li.tile").first();
+  await tile.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  await tile.locator("button.cancel").click();
   provider.release();
-  await card.locator(".state", { hasText: "canceled" }).waitFor({ timeout: 30_000 });
-  expect(await card.locator("img").count()).toBe(0);
-  expect(await card.locator("button.cancel").isHidden()).toBe(true);
+  await tile.locator(".state", { hasText: "Canceled" }).waitFor({ timeout: 30_000 });
+  expect(await tile.locator("img:visible").count()).toBe(0);
+  expect(await tile.locator("button.cancel").isHidden()).toBe(true);
+  expect(await tile.locator("button.open").isHidden()).toBe(true);
+  await page.close();
+}, 60_000);
+
+test("in a real browser: a generation waiting behind another shows its place in the queue, then runs", async () => {
+  provider.script.push({ kind: "gate" });
+  const page = await browser.newPage();
+  await page.goto(`${p.edgeUrl}/`);
+  await page.fill("textarea[name=prompt]", "first in line");
+  await page.click("button[type=submit]");
+  const first = page.locator("#gallery li.tile").first();
+  await first.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  await page.fill("textarea[name=prompt]", "second in line");
+  await page.click("button[type=submit]");
+  const second = page.locator("#gallery li.tile").first();
+  await second.locator(".title", { hasText: "second in line" }).waitFor();
+  await second.locator(".state", { hasText: "Queued · next to start" }).waitFor({ timeout: 30_000 });
+  expect(await second.locator(".timings").textContent()).toMatch(/^Waiting for \d/);
+  expect(await second.locator(".placeholder").isVisible()).toBe(true);
+  provider.release();
+  await second.locator(".state", { hasText: "Completed" }).waitFor({ timeout: 30_000 });
+  expect(await first.locator(".state").textContent()).toBe("Completed");
   await page.close();
 }, 60_000);
