@@ -183,6 +183,21 @@ describe("each connection's own limits", () => {
     expect((await fetch(sseUrl(1, g.id, token))).status).toBe(401);
     await until(async () => (await slotsOf("jay")) === 0);
   });
+
+  test("an SSE stream ends when its token expires (its generation still running) and frees its slot", async () => {
+    const g = await heldGeneration("joy");
+    const now = Math.floor(Date.now() / 1000);
+    const token = await mintEventToken("joy", g.id, p.jwtSecret, now - 15 * 60 + 2);
+    const stream = await fetch(sseUrl(0, g.id, token));
+    expect(stream.status).toBe(200);
+    expect(await slotsOf("joy")).toBe(1);
+    // The generation is held at its gate, so only the token's expiry can end the stream; the
+    // body resolves when the server ends it (a stream outliving its token would time the test out).
+    const body = await stream.text();
+    expect(body).toContain("event: snapshot");
+    expect((await fetch(sseUrl(0, g.id, token))).status).toBe(401);
+    await until(async () => (await slotsOf("joy")) === 0);
+  });
 });
 
 describe("an instance that dies holding slots", () => {
