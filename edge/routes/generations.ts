@@ -172,7 +172,12 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
         ...(await liveLinks(request.id, userId)),
       },
     };
-    if (idempotencyKey) await store.saveIdempotent(userId, idempotencyKey, { status: 202, body }, request.id);
+    // The request is queued: a Redis that fails now must not turn it into a 503 the client would
+    // retry (a second generation). The key stays pending until it expires; a retry meanwhile is 409.
+    if (idempotencyKey)
+      await store
+        .saveIdempotent(userId, idempotencyKey, { status: 202, body }, request.id)
+        .catch((error) => logger.warn("could not record the Idempotency-Key's answer", { error }));
     c.header("Location", body.links.self);
     return c.json(body, 202);
   });
