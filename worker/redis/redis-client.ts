@@ -39,6 +39,11 @@ export interface RedisSubscriberOptions extends RedisConnectionOptions {
   /** Called after a dropped connection came back and every channel was subscribed again. */
   onResubscribed?: (channels: string[]) => void;
   reconnectBaseMs?: number;
+  /**
+   * How often the connection is PINGed, ms; one not answered within the same time is taken for
+   * dead (a peer gone without closing, a half-open socket) and replaced. Default 2000.
+   */
+  heartbeatMs?: number;
 }
 
 /**
@@ -180,6 +185,7 @@ class Subscriber implements RedisSubscriber {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private failures = 0;
 
   constructor(
@@ -216,11 +222,43 @@ class Subscriber implements RedisSubscriber {
     client.onclose = () => this.dropped(client);
     this.client = client;
     if (this.closed) client.close();
+    else this.watch(client);
     return client;
+  }
+
+  /**
+   * Pub/sub only ever reads, so a Redis that vanished without closing the socket (a network cut,
+   * a frozen host) would leave it silent forever: PING finds that within two heartbeats.
+   */
+  private watch(client: RedisClient): void {
+    const everyMs = this.options.heartbeatMs ?? 2000;
+    clearInterval(this.heartbeat);
+    let waiting = false;
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client) return;
+      if (waiting) {
+        this.options.logger?.warn("redis subscriber connection did not answer PING; replacing it");
+        this.dropped(client);
+        client.close();
+        return;
+      }
+      waiting = true;
+      client.send("PING", []).then(
+        () => {
+          waiting = false;
+        },
+        () => {
+          this.dropped(client);
+          client.close();
+        },
+      );
+    }, everyMs);
+    this.heartbeat.unref?.();
   }
 
   private dropped(client: RedisClient): void {
     if (this.client !== client || this.closed) return;
+    clearInterval(this.heartbeat);
     this.client = null;
     this.options.logger?.warn("redis subscriber connection lost; reconnecting", { channels: this.listeners.size });
     this.scheduleReconnect();
@@ -271,6 +309,7 @@ class Subscriber implements RedisSubscriber {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
     this.client?.close();
     this.client = null;
   }
