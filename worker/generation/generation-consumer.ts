@@ -239,7 +239,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       logger.error("kafka consumer crashed", { group: groupId, error: payload.error, restart: payload.restart });
       if (!payload.restart && !draining) void relaunch(launch, shutdown.signal, logger);
     });
-    watchMembership(consumer, { kafka, sessionTimeoutMs: sessionTimeout, logger });
+    watchMembership(consumer, { kafka, logger });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({

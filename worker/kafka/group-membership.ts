@@ -50,15 +50,15 @@ export function createMemberEvictor(kafka: Kafka, logger: Logger) {
 }
 export type MemberEvictor = ReturnType<typeof createMemberEvictor>;
 
+/** How long a process keeps trying to remove the member its crashed consumer left behind. */
+const CRASH_EVICTION_WINDOW_MS = 5 * 60_000;
+
 /**
  * Watches one kafkajs consumer: tells the supervisor (if this process has one listening on IPC)
  * every member id it joins with, and when kafkajs reports a crash — after which it rejoins under a
  * new member id — removes the old one, so the rejoin does not wait for the old session to expire.
  */
-export function watchMembership(
-  consumer: Consumer,
-  options: { kafka: Kafka; sessionTimeoutMs: number; logger: Logger },
-): void {
+export function watchMembership(consumer: Consumer, options: { kafka: Kafka; logger: Logger }): void {
   let current: Membership | null = null;
   const evict = createMemberEvictor(options.kafka, options.logger);
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
@@ -69,6 +69,8 @@ export function watchMembership(
   consumer.on(consumer.events.CRASH, () => {
     const stale = current;
     current = null;
-    if (stale) void evict(stale, options.sessionTimeoutMs);
+    // A crash is mostly the broker away: keep trying until it answers. A broker that restarted
+    // reloads the group with its members, and their sessions run from its start, not the crash.
+    if (stale) void evict(stale, CRASH_EVICTION_WINDOW_MS);
   });
 }

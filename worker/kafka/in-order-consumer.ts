@@ -115,7 +115,7 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
       });
       if (!payload.restart && stopping === null) void relaunch(launch, stopped.signal, logger);
     });
-    watchMembership(consumer, { kafka: options.kafka, sessionTimeoutMs: sessionTimeout, logger });
+    watchMembership(consumer, { kafka: options.kafka, logger });
     await consumer.connect();
     await consumer.subscribe({ topics: options.topics, fromBeginning: true });
     await consumer.run({
