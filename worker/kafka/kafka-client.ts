@@ -74,7 +74,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     brokers: config.brokers,
     ssl,
     connectionTimeout: config.connectTimeoutMs,
-    requestTimeout: options.requestTimeoutMs ?? 30000,
+    // A broker that stopped answering (frozen, cut off) is given up on within seconds and the
+    // request retried on a fresh connection, rather than held for kafkajs's 30 s.
+    requestTimeout: options.requestTimeoutMs ?? 10000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
     logLevel: logLevel.INFO,
     logCreator: routeLogs(options.logger),

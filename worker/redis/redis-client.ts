@@ -32,6 +32,12 @@ export interface RedisConnectionOptions {
   /** Shown in CLIENT LIST, so operators (and tests) can tell connections apart. */
   name?: string;
   connectTimeoutMs?: number;
+  /**
+   * A command not answered within this many ms fails (`redis_unavailable`, retryable) and its
+   * connection is replaced: a Redis gone without closing the socket would otherwise hold every
+   * command forever. Default 5000; no command of ours blocks on the server.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface RedisSubscriberOptions extends RedisConnectionOptions {
@@ -156,11 +162,28 @@ class CommandConnection implements Redis {
   }
 
   async send(command: string, args: readonly string[]): Promise<unknown> {
-    const client = await this.connection();
+    const attempt = this.connection();
+    const client = await attempt;
+    const timeoutMs = this.options.commandTimeoutMs ?? 5000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Closing fails whatever else waits on this connection too, and the next call reconnects.
+        if (this.current === attempt) this.current = null;
+        client.close();
+        reject(
+          new PipelineError("redis_unavailable", `Redis at ${where(this.url)} did not answer within ${timeoutMs} ms`, {
+            retryable: true,
+          }),
+        );
+      }, timeoutMs);
+    });
     try {
-      return nestedErrors(await client.send(command, args as string[]));
+      return nestedErrors(await Promise.race([client.send(command, args as string[]), silent]));
     } catch (error) {
       throw translate(error, this.url);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -1,9 +1,9 @@
 /**
- * A subscriber whose Redis vanished without closing the connection (a network cut, a frozen host):
- * only its own PING finds that, since pub/sub never sends. Between the subscriber and the real
+ * Connections whose Redis vanished without closing them (a network cut, a frozen host). A
+ * subscriber only finds that with its own PING, since pub/sub never sends; a command connection
+ * by a command that goes unanswered. Between the subscriber and the real
  * Redis sits a loopback TCP relay this test controls; cutting it keeps the socket open and drops
- * every byte both ways, as a dead network path does. The subscriber must replace the connection
- * and subscribe again on its own, so a later publish reaches it.
+ * every byte both ways, as a dead network path does. Each must replace its connection on its own.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Socket } from "bun";
@@ -87,3 +87,18 @@ test("a connection that went silent is found by PING and replaced; the channel i
     subscriber.close();
   }
 }, 30_000);
+
+test("a command connection that went silent fails its command within the timeout, and the next command reconnects", async () => {
+  accepted.clear();
+  const viaRelay = await createRedis(`redis://127.0.0.1:${relay.port}`, { commandTimeoutMs: 300 });
+  try {
+    expect(await viaRelay.send("PING", [])).toBe("PONG");
+    for (const client of accepted) cut.add(client);
+    const error = (await viaRelay.send("PING", []).catch((e: unknown) => e)) as { code?: string; retryable?: boolean };
+    expect(error).toMatchObject({ code: "redis_unavailable", retryable: true });
+    // A fresh connection through the relay (only the old one is cut) answers again.
+    expect(await viaRelay.send("PING", [])).toBe("PONG");
+  } finally {
+    viaRelay.close();
+  }
+});
