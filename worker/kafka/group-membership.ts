@@ -48,7 +48,6 @@ export function createMemberEvictor(kafka: Kafka, logger: Logger) {
     }
   };
 }
-export type MemberEvictor = ReturnType<typeof createMemberEvictor>;
 
 /** How long a process keeps trying to remove the member its crashed consumer left behind. */
 const CRASH_EVICTION_WINDOW_MS = 5 * 60_000;
