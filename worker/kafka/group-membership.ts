@@ -63,7 +63,12 @@ export function watchMembership(consumer: Consumer, options: { kafka: Kafka; log
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     current = { groupId: payload.groupId, memberId: payload.memberId };
     const report: MembershipReport = { type: "kafka-membership", ...current };
-    process.send?.(report);
+    try {
+      process.send?.(report);
+    } catch (error) {
+      // The supervisor is gone (the channel closed): nobody is left to act on the report.
+      options.logger.debug("could not report the group membership to the supervisor", { error });
+    }
   });
   consumer.on(consumer.events.CRASH, () => {
     const stale = current;
