@@ -13,6 +13,7 @@ import { openApiRoute } from "./routes/openapi.ts";
 import { webhookSecretRoutes } from "./routes/webhook-secret.ts";
 import { studioPage } from "./studio/create.tsx";
 import { MAX_BODY_BYTES } from "./submit-body.ts";
+import { isRedisFailure } from "./upstash-clients.ts";
 
 /** The edge, free of any runtime: each runtime's entry point builds `deps` and serves `fetch`. */
 export function createEdgeApp(deps: EdgeDeps) {
@@ -31,6 +32,12 @@ export function createEdgeApp(deps: EdgeDeps) {
         path: c.req.path,
       });
       return errorResponse(c, error);
+    }
+    // A dependency that cannot answer (Redis or its REST endpoint) anywhere in a route is an
+    // outage, never a 500: the client is told to come back, as with every other outage.
+    if (isRedisFailure(error)) {
+      deps.logger.warn("request refused: Redis could not answer", { error, path: c.req.path });
+      return errorResponse(c, new ApiError("unavailable", "Redis unavailable", undefined, { "Retry-After": "2" }));
     }
     deps.logger.error("unhandled error", { error, path: c.req.path });
     return errorResponse(c, new ApiError("internal", "Internal error"));

@@ -3,7 +3,7 @@
  * and in tests they talk to our Upstash-compatible bridge over the real Redis.
  */
 import { Ratelimit } from "@upstash/ratelimit";
-import { Redis } from "@upstash/redis";
+import { errors, Redis } from "@upstash/redis";
 import { errorMessage } from "../shared/errors.ts";
 
 export type { Redis } from "@upstash/redis";
@@ -48,4 +48,24 @@ export function createRateLimiter(
       }
     },
   };
+}
+
+/**
+ * Whether a call failed because Redis could not answer: the REST endpoint refused or failed the
+ * request (the SDK's UpstashError: an outage behind it, or its own 5xx), or could not be reached
+ * at all (fetch rejected). Either is an outage of a dependency, never the caller's fault.
+ */
+export function isRedisFailure(error: unknown): boolean {
+  return error instanceof errors.UpstashError || isFetchFailure(error);
+}
+
+/** fetch rejects (connection refused, reset, DNS, TLS) with a TypeError on Workers and Deno, coded errors on Bun. */
+function isFetchFailure(error: unknown): boolean {
+  const { name, code, message } = (error ?? {}) as { name?: unknown; code?: unknown; message?: unknown };
+  if (
+    typeof code === "string" &&
+    /^(E[A-Z]+|ConnectionRefused|ConnectionClosed|FailedToOpenSocket|UND_ERR_\w+)$/.test(code)
+  )
+    return true;
+  return name === "TypeError" && /fetch|network|connect/i.test(String(message));
 }

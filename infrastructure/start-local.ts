@@ -4,9 +4,11 @@
  * the operations console and the edge — and prints where to open it. Ctrl-C stops the pipeline (Kafka and Redis keep running).
  */
 import { parseConfig } from "../shared/config/parse-config.ts";
+import { createMemberEvictor } from "../worker/kafka/group-membership.ts";
+import { createKafka } from "../worker/kafka/kafka-client.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { ensureBridgeUser } from "../worker/redis-bridge/bridge-user.ts";
-import { loggerFor } from "../worker/runtime/entry.ts";
+import { kafkaCa, loggerFor } from "../worker/runtime/entry.ts";
 import { metricsPort } from "../worker/runtime/metrics-server.ts";
 import { createSupervisor } from "../worker/runtime/supervisor.ts";
 import { ENV_FILE, ensureEnvFile, readEnvFile } from "./env-file.ts";
@@ -18,6 +20,7 @@ for (const line of ensureEnvFile()) console.log(`env: ${line}`);
 const env: Record<string, string> = { ...readEnvFile(ENV_FILE), ...(process.env as Record<string, string>) };
 const config = parseConfig(env, [
   "edge",
+  "kafka",
   "worker",
   "kafkaRest",
   "redisRest",
@@ -36,7 +39,15 @@ await ensureBridgeUser(admin, { ...config.redisBridge, prefix: config.keys.redis
 console.log(`redis: bridge user ${config.redisBridge.username} limited to keys ${config.keys.redisPrefix}*`);
 
 const logger = loggerFor(config, "npm-start");
-const supervisor = createSupervisor(logger, { stopGraceMs: config.worker.shutdownGraceMs + 10_000 });
+// A process that dies leaves its consumer group at once, so its work moves within seconds.
+const evict = createMemberEvictor(
+  createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "supervisor" }),
+  logger,
+);
+const supervisor = createSupervisor(logger, {
+  stopGraceMs: config.worker.shutdownGraceMs + 10_000,
+  evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
+});
 for (const spec of pipelineProcesses(env, config.worker.instances)) supervisor.start(spec);
 
 async function waitFor(url: string, what: string): Promise<void> {

@@ -68,11 +68,14 @@ if raw then
 else
   snap = { id = ev.id, userId = ev.userId, seq = 0, kseq = 0, attempts = 0 }
 end
-if ev.seq <= (snap.kseq or 0) then return nil end
 local ended = { completed = true, failed = true, canceled = true, expired = true }
 if ended[snap.status or ''] then return nil end
+-- The one terminal event (claimed in Redis before it is published) ends the generation even when
+-- it is numbered below an event already applied: after a rebalance two workers may run the same
+-- request for a while, and the loser's later-numbered progress must not make the outcome stale.
+if ev.seq <= (snap.kseq or 0) and not ended[ev.status] then return nil end
 local started = ev.status == 'processing' and snap.startedAt == nil
-snap.kseq = ev.seq
+snap.kseq = math.max(ev.seq, snap.kseq or 0)
 snap.seq = (snap.seq or 0) + 1
 snap.status = ev.status
 snap.progress = ev.progress

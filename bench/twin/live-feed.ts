@@ -90,6 +90,8 @@ export function queueEventsFanout(events: TwinQueueEvents, queue: TwinJobQueue, 
         if (set.size === 0 && watchers.get(channel) === set) watchers.delete(channel);
       };
     },
+    // QueueEvents reconnects and resumes its stream by itself: nothing to read again here.
+    resubscribed: () => {},
     channels: () => watchers.size,
   };
 }

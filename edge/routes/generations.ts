@@ -200,8 +200,12 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
         ...(await liveLinks(request.id, userId)),
       },
     };
+    // The request is queued: a Redis that fails now must not turn it into a 503 the client would
+    // retry (a second generation). The key stays pending until its claim lapses; a retry meanwhile is 409.
     if (idempotencyKey)
-      await store.saveIdempotent(userId, idempotencyKey, fingerprint, { status: 202, body }, request.id);
+      await store
+        .saveIdempotent(userId, idempotencyKey, fingerprint, { status: 202, body }, request.id)
+        .catch((error) => logger.warn("could not record the Idempotency-Key's answer", { error }));
     c.header("Location", body.links.self);
     return c.json(body, 202);
   });

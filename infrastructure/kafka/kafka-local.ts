@@ -40,7 +40,7 @@ async function run(cmd: string[], what: string): Promise<string> {
   return out;
 }
 
-async function ensureJars(log: (line: string) => void): Promise<void> {
+export async function ensureJars(log: (line: string) => void): Promise<void> {
   const marker = join(LIB, ".complete");
   if (existsSync(marker)) return;
   log(`fetching Apache Kafka ${KAFKA_VERSION} jars with Maven (first run only)…`);
@@ -138,7 +138,7 @@ function serverProperties(): string {
   ].join("\n");
 }
 
-const javaCmd = (main: string, args: string[], heap: string[] = []) => [
+export const javaCmd = (main: string, args: string[], heap: string[] = []) => [
   "java",
   ...heap,
   `-Dlog4j.configuration=file:${join(ROOT, "infrastructure/kafka/log4j.properties")}`,

@@ -141,8 +141,8 @@ export const sections = {
     ),
     sessionTimeoutMs: def(
       "KAFKA_SESSION_TIMEOUT_MS",
-      "30000",
-      "Consumer session timeout: how soon a dead worker's partitions move to another.",
+      "10000",
+      "Consumer session timeout of every group (workers, relay, history writer): how long a member that stopped heartbeating keeps its partitions; one whose process dies under a supervisor is removed at once.",
       int(6000, 300000),
     ),
     connectTimeoutMs: def(

@@ -34,7 +34,8 @@ export interface ProducerConnectionOptions {
 }
 
 const RECONNECT_MIN_MS = 250;
-const RECONNECT_MAX_MS = 5000;
+// Bounded low: a broker that is back is used within seconds, whatever the outage lasted.
+const RECONNECT_MAX_MS = 2000;
 
 const disconnect = async (session: ProducerSession) => {
   await Promise.allSettled([session.producer.disconnect(), session.admin.disconnect()]);

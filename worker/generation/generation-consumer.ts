@@ -3,8 +3,10 @@ import { RequestEvent } from "../../shared/events/events.ts";
 import { priorityRank } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
+import { watchMembership } from "../kafka/group-membership.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Consumer, Kafka, KafkaMessage } from "../kafka/kafka-client.ts";
+import { relaunch } from "../kafka/relaunch.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { PriorityBuffer } from "./priority-buffer.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
@@ -214,49 +216,57 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     });
   }
 
+  async function launch(): Promise<void> {
+    const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+    consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout,
+      // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
+      // rebalance (a dead member removed, a new one joining) within a second or so.
+      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      joined = true;
+      const owned = new Set(payload.memberAssignment[topic] ?? []);
+      // Requests of partitions now owned by another member are its to run; it re-reads them.
+      buffer.drop((pending) => !owned.has(pending.partition));
+      tracker.retain([...owned]);
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      crashes++;
+      logger.error("kafka consumer crashed", { group: groupId, error: payload.error, restart: payload.restart });
+      if (!payload.restart && !draining) void relaunch(launch, shutdown.signal, logger);
+    });
+    watchMembership(consumer, { kafka, logger });
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 8,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        options.onLag?.(batch.partition, Number(batch.offsetLag()));
+        const halted = () => draining || !isRunning() || isStale();
+        for (const message of batch.messages) {
+          if (halted()) return;
+          while (buffer.full) {
+            await Promise.race([buffer.space(), Bun.sleep(2000)]);
+            await heartbeat();
+            if (halted()) return;
+          }
+          accept(message, batch.partition);
+          resolveOffset(message.offset);
+        }
+        await heartbeat();
+      },
+    });
+  }
+
   return {
     async start(): Promise<void> {
-      const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
-      consumer = kafka.consumer({
-        groupId,
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 250,
-        sessionTimeout,
-        heartbeatInterval: Math.floor(sessionTimeout / 10),
-      });
-      consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-        joined = true;
-        const owned = new Set(payload.memberAssignment[topic] ?? []);
-        // Requests of partitions now owned by another member are its to run; it re-reads them.
-        buffer.drop((pending) => !owned.has(pending.partition));
-        tracker.retain([...owned]);
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        crashes++;
-        logger.error("kafka consumer crashed", { group: groupId, error: payload.error });
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 8,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          options.onLag?.(batch.partition, Number(batch.offsetLag()));
-          const halted = () => draining || !isRunning() || isStale();
-          for (const message of batch.messages) {
-            if (halted()) return;
-            while (buffer.full) {
-              await Promise.race([buffer.space(), Bun.sleep(2000)]);
-              await heartbeat();
-              if (halted()) return;
-            }
-            accept(message, batch.partition);
-            resolveOffset(message.offset);
-          }
-          await heartbeat();
-        },
-      });
+      await launch();
     },
     get ready(): boolean {
       return joined && !draining;

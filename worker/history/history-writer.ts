@@ -20,6 +20,8 @@ export interface HistoryWriterOptions {
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   observe?(result: "inserted" | "duplicate" | "invalid", seconds: number): void;
+  /** KAFKA_SESSION_TIMEOUT_MS of the group. */
+  sessionTimeoutMs?: number;
   onLag?(topic: string, partition: number, lag: number): void;
 }
 
@@ -77,6 +79,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     handle,
     deadLetters: options.deadLetters,
     logger,
+    sessionTimeoutMs: options.sessionTimeoutMs,
     onLag: options.onLag,
   });
   return {

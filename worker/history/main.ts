@@ -60,6 +60,7 @@ const writer = createHistoryWriter({
   }),
   logger,
   observe: historyMetrics(metrics),
+  sessionTimeoutMs: config.kafka.sessionTimeoutMs,
   onLag: consumerLagMetrics(metrics),
 });
 // Served before the consumer joins, so a probe reads 503 (not a refused connection) meanwhile.

@@ -2,7 +2,9 @@ import { isRetryable } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { backoffMs, sleep } from "../generation/retry-policy.ts";
 import type { DeadLetters } from "./dead-letters.ts";
+import { watchMembership } from "./group-membership.ts";
 import type { Consumer, Kafka, KafkaMessage } from "./kafka-client.ts";
+import { relaunch } from "./relaunch.ts";
 
 export interface InOrderMessage {
   topic: string;
@@ -25,6 +27,8 @@ export interface InOrderConsumerOptions {
   logger: Logger;
   /** Base of the backoff between retries of an outage, ms (capped at 5 s). */
   retryBaseMs?: number;
+  /** KAFKA_SESSION_TIMEOUT_MS: how long a member that stops heartbeating keeps its partitions. */
+  sessionTimeoutMs?: number;
   /** Records left after each fetched batch, per topic-partition (for metrics). */
   onLag?(topic: string, partition: number, lag: number): void;
 }
@@ -44,6 +48,7 @@ const header = (message: KafkaMessage, name: string): string | undefined => {
 export function createInOrderConsumer(options: InOrderConsumerOptions) {
   const { logger } = options;
   const retryBaseMs = options.retryBaseMs ?? 200;
+  const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
   const stopped = new AbortController();
   let consumer: Consumer | null = null;
   let stopping: Promise<void> | null = null;
@@ -88,63 +93,77 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
     }
   }
 
-  return {
-    async start(): Promise<void> {
-      consumer = options.kafka.consumer({
-        groupId: options.groupId,
-        allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 100,
+  async function launch(): Promise<void> {
+    consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 100,
+      sessionTimeout,
+      // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
+      // rebalance (a dead member removed, a new one joining) within a second or so.
+      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      crashes++;
+      logger.error("kafka consumer crashed", {
+        group: options.groupId,
+        error: payload.error,
+        restart: payload.restart,
       });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        joined = true;
-      });
-      consumer.on(consumer.events.CRASH, ({ payload }) => {
-        crashes++;
-        logger.error("kafka consumer crashed", { group: options.groupId, error: payload.error });
-      });
-      await consumer.connect();
-      await consumer.subscribe({ topics: options.topics, fromBeginning: true });
-      await consumer.run({
-        partitionsConsumedConcurrently: 3,
-        // Left on, kafkajs would resolve a whole batch we stopped inside, skipping its rest.
-        eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-          const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
-          for (const message of batch.messages) {
-            if (!live.stillOwned()) break;
-            const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-            const handled = await persist(
-              "handling a message",
-              () => options.handle({ ...context, value: message.value }),
+      if (!payload.restart && stopping === null) void relaunch(launch, stopped.signal, logger);
+    });
+    watchMembership(consumer, { kafka: options.kafka, logger });
+    await consumer.connect();
+    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
+    await consumer.run({
+      partitionsConsumedConcurrently: 3,
+      // Left on, kafkajs would resolve a whole batch we stopped inside, skipping its rest.
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+        for (const message of batch.messages) {
+          if (!live.stillOwned()) break;
+          const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+          const handled = await persist(
+            "handling a message",
+            () => options.handle({ ...context, value: message.value }),
+            context,
+            live,
+            true,
+          );
+          if (handled === null) break;
+          if ("poison" in handled) {
+            // Parking cannot fail on the message's content, so every failure of it is waited out.
+            const parked = await persist(
+              "parking a message",
+              () =>
+                options.deadLetters.park({
+                  source: { kind: "kafka", ...context },
+                  key: message.key,
+                  value: message.value,
+                  traceparent: header(message, "traceparent"),
+                  error: handled.poison,
+                }),
               context,
               live,
-              true,
+              false,
             );
-            if (handled === null) break;
-            if ("poison" in handled) {
-              // Parking cannot fail on the message's content, so every failure of it is waited out.
-              const parked = await persist(
-                "parking a message",
-                () =>
-                  options.deadLetters.park({
-                    source: { kind: "kafka", ...context },
-                    key: message.key,
-                    value: message.value,
-                    traceparent: header(message, "traceparent"),
-                    error: handled.poison,
-                  }),
-                context,
-                live,
-                false,
-              );
-              if (parked === null) break;
-            }
-            resolveOffset(message.offset);
+            if (parked === null) break;
           }
-          options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
-          await heartbeat().catch(() => {});
-        },
-      });
+          resolveOffset(message.offset);
+        }
+        options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
+        await heartbeat().catch(() => {});
+      },
+    });
+  }
+
+  return {
+    async start(): Promise<void> {
+      await launch();
     },
     get ready(): boolean {
       return joined && stopping === null;

@@ -74,7 +74,9 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     brokers: config.brokers,
     ssl,
     connectionTimeout: config.connectTimeoutMs,
-    requestTimeout: options.requestTimeoutMs ?? 30000,
+    // A broker that stopped answering (frozen, cut off) is given up on within seconds and the
+    // request retried on a fresh connection, rather than held for kafkajs's 30 s.
+    requestTimeout: options.requestTimeoutMs ?? 10000,
     retry: { retries: options.retries ?? 5, initialRetryTime: 100, maxRetryTime: 2000 },
     logLevel: logLevel.INFO,
     logCreator: routeLogs(options.logger),
@@ -108,4 +110,37 @@ export function classifyKafkaError(error: unknown): { kind: KafkaFailureKind; me
     return { kind: "unreachable", message: messages };
   }
   return { kind: "other", message: messages || String(error) };
+}
+
+/**
+ * Removes `memberId` from `groupId` at once (a LeaveGroup request sent on the member's behalf),
+ * so its partitions move now instead of when its session times out. kafkajs has no static
+ * membership and no public call for this, but it builds clusters (connections that can talk to a
+ * group coordinator) through a private factory on the client; that factory is reached here, in
+ * the one module that knows kafkajs. Resolves "left" when the broker removed the member,
+ * "unknown" when it was no longer in the group (it left, or its session already expired).
+ */
+export async function leaveGroupFor(kafka: Kafka, groupId: string, memberId: string): Promise<"left" | "unknown"> {
+  const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
+  const createCluster = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
+  if (typeof createCluster !== "function")
+    throw new Error("this kafkajs version has no cluster factory to leave a group with");
+  const cluster = createCluster({}) as {
+    connect(): Promise<void>;
+    disconnect(): Promise<void>;
+    findGroupCoordinator(args: { groupId: string }): Promise<{
+      leaveGroup(args: { groupId: string; memberId: string }): Promise<unknown>;
+    }>;
+  };
+  await cluster.connect();
+  try {
+    const coordinator = await cluster.findGroupCoordinator({ groupId });
+    await coordinator.leaveGroup({ groupId, memberId });
+    return "left";
+  } catch (error) {
+    if ((error as { type?: unknown }).type === "UNKNOWN_MEMBER_ID") return "unknown";
+    throw error;
+  } finally {
+    await cluster.disconnect().catch(() => {});
+  }
 }

@@ -23,14 +23,14 @@ export interface TestBridge {
 export interface TestBridgeUser {
   username: string;
   password: string;
-  /** TEST_REDIS_URL with this user's credentials. */
+  /** The Redis URL with this user's credentials. */
   url: string;
   drop(): Promise<void>;
 }
 
-/** A fresh bridge ACL user on the shared Redis, confined to `prefix` exactly as production's is. */
-export async function createTestBridgeUser(prefix: string): Promise<TestBridgeUser> {
-  const admin = await createRedis(TEST_REDIS_URL);
+/** A fresh bridge ACL user on the shared Redis (or `redisUrl`), confined to `prefix` exactly as production's is. */
+export async function createTestBridgeUser(prefix: string, redisUrl = TEST_REDIS_URL): Promise<TestBridgeUser> {
+  const admin = await createRedis(redisUrl);
   const username = `test-bridge-${crypto.randomUUID().slice(0, 8)}`;
   const password = crypto.randomUUID();
   try {
@@ -41,9 +41,9 @@ export async function createTestBridgeUser(prefix: string): Promise<TestBridgeUs
   return {
     username,
     password,
-    url: bridgeRedisUrl(TEST_REDIS_URL, { username, password }),
+    url: bridgeRedisUrl(redisUrl, { username, password }),
     async drop() {
-      const again = await createRedis(TEST_REDIS_URL);
+      const again = await createRedis(redisUrl);
       await again.send("ACL", ["DELUSER", username]).finally(() => again.close());
     },
   };

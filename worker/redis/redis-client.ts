@@ -32,6 +32,12 @@ export interface RedisConnectionOptions {
   /** Shown in CLIENT LIST, so operators (and tests) can tell connections apart. */
   name?: string;
   connectTimeoutMs?: number;
+  /**
+   * A command not answered within this many ms fails (`redis_unavailable`, retryable) and its
+   * connection is replaced: a Redis gone without closing the socket would otherwise hold every
+   * command forever. Default 5000; no command of ours blocks on the server.
+   */
+  commandTimeoutMs?: number;
 }
 
 export interface RedisSubscriberOptions extends RedisConnectionOptions {
@@ -39,6 +45,11 @@ export interface RedisSubscriberOptions extends RedisConnectionOptions {
   /** Called after a dropped connection came back and every channel was subscribed again. */
   onResubscribed?: (channels: string[]) => void;
   reconnectBaseMs?: number;
+  /**
+   * How often the connection is PINGed, ms; one not answered within the same time is taken for
+   * dead (a peer gone without closing, a half-open socket) and replaced. Default 2000.
+   */
+  heartbeatMs?: number;
 }
 
 /**
@@ -151,11 +162,28 @@ class CommandConnection implements Redis {
   }
 
   async send(command: string, args: readonly string[]): Promise<unknown> {
-    const client = await this.connection();
+    const attempt = this.connection();
+    const client = await attempt;
+    const timeoutMs = this.options.commandTimeoutMs ?? 5000;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const silent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Closing fails whatever else waits on this connection too, and the next call reconnects.
+        if (this.current === attempt) this.current = null;
+        client.close();
+        reject(
+          new PipelineError("redis_unavailable", `Redis at ${where(this.url)} did not answer within ${timeoutMs} ms`, {
+            retryable: true,
+          }),
+        );
+      }, timeoutMs);
+    });
     try {
-      return nestedErrors(await client.send(command, args as string[]));
+      return nestedErrors(await Promise.race([client.send(command, args as string[]), silent]));
     } catch (error) {
       throw translate(error, this.url);
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -180,6 +208,7 @@ class Subscriber implements RedisSubscriber {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private heartbeat: ReturnType<typeof setInterval> | undefined;
   private failures = 0;
 
   constructor(
@@ -216,11 +245,43 @@ class Subscriber implements RedisSubscriber {
     client.onclose = () => this.dropped(client);
     this.client = client;
     if (this.closed) client.close();
+    else this.watch(client);
     return client;
+  }
+
+  /**
+   * Pub/sub only ever reads, so a Redis that vanished without closing the socket (a network cut,
+   * a frozen host) would leave it silent forever: PING finds that within two heartbeats.
+   */
+  private watch(client: RedisClient): void {
+    const everyMs = this.options.heartbeatMs ?? 2000;
+    clearInterval(this.heartbeat);
+    let waiting = false;
+    this.heartbeat = setInterval(() => {
+      if (this.client !== client) return;
+      if (waiting) {
+        this.options.logger?.warn("redis subscriber connection did not answer PING; replacing it");
+        this.dropped(client);
+        client.close();
+        return;
+      }
+      waiting = true;
+      client.send("PING", []).then(
+        () => {
+          waiting = false;
+        },
+        () => {
+          this.dropped(client);
+          client.close();
+        },
+      );
+    }, everyMs);
+    this.heartbeat.unref?.();
   }
 
   private dropped(client: RedisClient): void {
     if (this.client !== client || this.closed) return;
+    clearInterval(this.heartbeat);
     this.client = null;
     this.options.logger?.warn("redis subscriber connection lost; reconnecting", { channels: this.listeners.size });
     this.scheduleReconnect();
@@ -271,6 +332,7 @@ class Subscriber implements RedisSubscriber {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.reconnectTimer);
+    clearInterval(this.heartbeat);
     this.client?.close();
     this.client = null;
   }

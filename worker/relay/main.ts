@@ -42,6 +42,7 @@ const relay = createStatusRelay({
   deadLetters: deadLetters(config.kafka.relayGroup),
   logger,
   observe: relayMetrics(metrics),
+  sessionTimeoutMs: config.kafka.sessionTimeoutMs,
   onLag: consumerLagMetrics(metrics),
 });
 const webhooks = createWebhookDispatcher({

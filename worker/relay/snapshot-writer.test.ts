@@ -121,6 +121,22 @@ describe("previews, logs, priority and tombstones", () => {
     ]);
   });
 
+  test("the terminal event ends the generation even when a duplicate run numbered later events higher", async () => {
+    const event = request();
+    await writer.applyRequest(event, 0, "12");
+    await writer.applyStatus(status(event.id, 2));
+    // Another worker, redelivered the request after a rebalance, reserved a later block of numbers.
+    await writer.applyStatus(status(event.id, 40, { stage: "storing", progress: 95 }));
+    expect(await writer.applyStatus(status(event.id, 3))).toBeNull();
+    const before = (await snapshot(event.id)).seq;
+    const ending = await writer.applyStatus(status(event.id, 4, { status: "canceled", stage: "done", progress: 100 }));
+    // Clients still see consecutive numbers: the end comes right after the last event they saw.
+    expect(ending).toMatchObject({ type: "canceled", seq: before + 1 });
+    expect((await snapshot(event.id)).status).toBe("canceled");
+    // Nothing after the end, whatever its number.
+    expect(await writer.applyStatus(status(event.id, 41, { stage: "storing", progress: 95 }))).toBeNull();
+  });
+
   test("queue scores put high before normal before low, then Kafka order", async () => {
     const low = request({ priority: "low" });
     const high = request({ priority: "high" });

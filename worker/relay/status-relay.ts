@@ -14,6 +14,8 @@ export interface StatusRelayOptions {
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   observe?: RelayObserver;
+  /** KAFKA_SESSION_TIMEOUT_MS of the group. */
+  sessionTimeoutMs?: number;
   onLag?(topic: string, partition: number, lag: number): void;
 }
 
@@ -70,6 +72,7 @@ export function createStatusRelay(options: StatusRelayOptions) {
     handle,
     deadLetters: options.deadLetters,
     logger,
+    sessionTimeoutMs: options.sessionTimeoutMs,
     onLag: options.onLag,
   });
   return {

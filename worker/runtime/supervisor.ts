@@ -1,9 +1,15 @@
 /**
  * Keeps child processes running: restarts one that dies (with backoff, reset after it has
  * stayed up a while) and, on stop, sends SIGTERM to all and waits for each to drain.
+ *
+ * Children report over IPC each Kafka consumer group member they join as
+ * (kafka/group-membership.ts). When a child dies, `evict` removes those members from their groups
+ * at once: its partitions move to the other members, and its replacement joins, without waiting
+ * for the dead member's session to time out.
  */
 import type { Subprocess } from "bun";
 import type { Logger } from "../../shared/logger.ts";
+import { isMembershipReport, type Membership } from "../kafka/group-membership.ts";
 
 export interface ChildSpec {
   name: string;
@@ -11,22 +17,41 @@ export interface ChildSpec {
   env?: Record<string, string>;
 }
 
-export function createSupervisor(logger: Logger, options: { stopGraceMs: number }) {
-  const children = new Map<string, { spec: ChildSpec; proc: Subprocess | null; restarts: number }>();
+export interface SupervisorOptions {
+  stopGraceMs: number;
+  /** Removes a dead child's consumer group member (see createMemberEvictor). */
+  evict?(member: Membership): Promise<void>;
+}
+
+interface Child {
+  spec: ChildSpec;
+  proc: Subprocess | null;
+  restarts: number;
+}
+
+export function createSupervisor(logger: Logger, options: SupervisorOptions) {
+  const children = new Map<string, Child>();
   let stopping: Promise<void> | null = null;
 
   function launch(name: string): void {
     const child = children.get(name);
     if (!child || stopping) return;
     const startedAt = Date.now();
+    // The group members this process reported, by group id (a rejoin replaces its entry).
+    const members = new Map<string, Membership>();
     const proc = Bun.spawn(child.spec.cmd, {
       env: { ...process.env, ...child.spec.env },
       stdin: "ignore",
       stdout: "inherit",
       stderr: "inherit",
+      ipc: (message) => {
+        if (isMembershipReport(message))
+          members.set(message.groupId, { groupId: message.groupId, memberId: message.memberId });
+      },
       onExit: (_p, code, signal) => {
         child.proc = null;
         if (stopping) return;
+        for (const member of members.values()) void options.evict?.(member);
         if (Date.now() - startedAt > 30_000) child.restarts = 0;
         const delay = Math.min(10_000, 250 * 2 ** child.restarts++);
         logger.warn("child exited; restarting", { child: name, code, signal, restartInMs: delay });

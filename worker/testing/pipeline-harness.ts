@@ -41,7 +41,7 @@ import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
 import type { Resolve } from "../webhooks/destination.ts";
 import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
-import { createFanout } from "../ws/fanout.ts";
+import { createFanout, type Fanout } from "../ws/fanout.ts";
 import { createFeedReader } from "../ws/feed-reader.ts";
 import { serveWithWebSockets } from "../ws/live-service.ts";
 import { createLiveSlots } from "../ws/live-slots.ts";
@@ -84,6 +84,8 @@ export interface PipelineOptions {
   };
   /** BACKLOG_REPORT_INTERVAL_MS of the relay's backlog reporter (default 100). */
   backlogIntervalMs?: number;
+  /** The Redis everything uses (default: the shared test Redis), e.g. a test's own to restart. */
+  redisUrl?: string;
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
@@ -107,7 +109,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
   await admin.disconnect();
 
   const prefix = freshPrefix();
-  const redis = await createRedis(TEST_REDIS_URL);
+  const redisUrl = options.redisUrl ?? TEST_REDIS_URL;
+  const redis = await createRedis(redisUrl);
   const jwtSecret = secret();
   const restPassword = secret();
   const redisToken = secret();
@@ -131,7 +134,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     }).fetch,
   );
   // The edge's Redis goes through the bridge as its least-privileged ACL user, as in production.
-  const bridgeUser = await createTestBridgeUser(prefix);
+  const bridgeUser = await createTestBridgeUser(prefix, redisUrl);
   const bridgeRedis = await createRedis(bridgeUser.url);
   const bridge = createRedisRestBridge({
     redis: bridgeRedis,
@@ -254,7 +257,11 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const studioOrigin = `http://127.0.0.1:${edgePort}`;
   async function startLive(port = 0, overrides: PipelineOptions["live"] = {}) {
     const liveOptions = { ...options.live, ...overrides };
-    const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
+    let fanout: Fanout | undefined;
+    const subscriber = await createRedisSubscriber(redisUrl, {
+      onResubscribed: (channels) => fanout?.resubscribed(channels),
+    });
+    fanout = createFanout(subscriber, silentLogger);
     // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
     const slots = createLiveSlots({
       redis,
@@ -268,7 +275,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       secret: jwtSecret,
       prefix,
       reader: createFeedReader(redis, prefix),
-      fanout: createFanout(subscriber, silentLogger),
+      fanout,
       studioOrigin,
       slots,
       trustedClientIpHeader: liveOptions.trustedClientIpHeader ?? "",

@@ -1,6 +1,6 @@
 /**
  * A redis-server of a test's own, on its own port and folder, for outage tests: killing and
- * restarting it touches nothing shared. Data does not survive a kill (no persistence).
+ * restarting it touches nothing shared. Data does not survive a kill unless it is `persistent`.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,13 +9,25 @@ import type { Subprocess } from "bun";
 import { redisAnswers } from "../../infrastructure/redis/redis-local.ts";
 import { freePort } from "./pipeline-harness.ts";
 
-export async function startPrivateRedis() {
+/** `persistent`: every write is on disk before it is answered (AOF, fsync always), so a kill loses nothing, like a Redis with durable storage. */
+export async function startPrivateRedis(options: { persistent?: boolean } = {}) {
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), "private-redis-"));
   let proc: Subprocess | null = null;
   const up = async () => {
     proc = Bun.spawn(
-      ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", "--appendonly", "no"],
+      [
+        "redis-server",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--dir",
+        dir,
+        "--save",
+        "",
+        ...(options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
+      ],
       { stdout: "ignore", stderr: "ignore" },
     );
     const until = Date.now() + 10_000;

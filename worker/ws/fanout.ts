@@ -2,6 +2,8 @@ import type { Logger } from "../../shared/logger.ts";
 import type { RedisSubscriber } from "../redis/redis-client.ts";
 
 export type Listener = (message: string) => void;
+/** Called after the subscription came back from a dropped connection: messages may have been missed. */
+export type Resync = () => void;
 
 /**
  * One Redis subscription per watched channel, shared by every local watcher: subscribed when
@@ -10,11 +12,12 @@ export type Listener = (message: string) => void;
  */
 export function createFanout(subscriber: RedisSubscriber, logger: Logger) {
   const watchers = new Map<string, Set<Listener>>();
+  const resyncs = new Map<Listener, Resync>();
   const pending = new Map<string, Promise<void>>();
 
   return {
     /** Resolves once the subscription is live, so later publishes reach `listener`. */
-    async watch(channel: string, listener: Listener): Promise<() => Promise<void>> {
+    async watch(channel: string, listener: Listener, resync?: Resync): Promise<() => Promise<void>> {
       let set = watchers.get(channel);
       if (!set) {
         set = new Set();
@@ -28,11 +31,13 @@ export function createFanout(subscriber: RedisSubscriber, logger: Logger) {
         );
       }
       set.add(listener);
+      if (resync) resyncs.set(listener, resync);
       try {
         await pending.get(channel);
       } catch (error) {
         // A failed subscribe must not stay cached: the next watcher tries again.
         set.delete(listener);
+        resyncs.delete(listener);
         if (set.size === 0 && watchers.get(channel) === set) {
           watchers.delete(channel);
           pending.delete(channel);
@@ -43,6 +48,7 @@ export function createFanout(subscriber: RedisSubscriber, logger: Logger) {
       return async () => {
         if (left) return;
         left = true;
+        resyncs.delete(listener);
         const current = watchers.get(channel);
         current?.delete(listener);
         if (current && current.size === 0) {
@@ -51,6 +57,13 @@ export function createFanout(subscriber: RedisSubscriber, logger: Logger) {
           await subscriber.unsubscribe(channel).catch((error) => logger.warn("unsubscribe failed", { channel, error }));
         }
       };
+    },
+    /**
+     * The subscriber reconnected and subscribed `channels` again (RedisSubscriberOptions.onResubscribed):
+     * what was published meanwhile never arrives, so each watcher reads what it missed.
+     */
+    resubscribed(channels: string[]): void {
+      for (const channel of channels) for (const listener of watchers.get(channel) ?? []) resyncs.get(listener)?.();
     },
     channels: (): number => watchers.size,
   };

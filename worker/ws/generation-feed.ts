@@ -51,11 +51,30 @@ export async function openFeed(options: FeedOptions): Promise<{ close(): Promise
     });
   };
 
-  const unwatch = await options.fanout.watch(redisKeys(options.prefix).events(id), (raw) => {
-    const message = JSON.parse(raw) as EventMessage;
-    if (started) handle(message);
-    else buffered.push(message);
-  });
+  /** After the subscription came back from a dropped connection: what was published meanwhile, from the log. */
+  const resync = () => {
+    if (!started) return;
+    chain = chain.then(async () => {
+      // Redis may still be settling: try a while, since no later message may come to fill the gap.
+      for (let attempt = 0; !ended && attempt < 40; attempt++) {
+        try {
+          for (const missed of await reader.eventsAfter(id, lastSent)) deliver(missed);
+          return;
+        } catch {
+          await Bun.sleep(250);
+        }
+      }
+    });
+  };
+  const unwatch = await options.fanout.watch(
+    redisKeys(options.prefix).events(id),
+    (raw) => {
+      const message = JSON.parse(raw) as EventMessage;
+      if (started) handle(message);
+      else buffered.push(message);
+    },
+    resync,
+  );
   const close = async () => {
     ended = true;
     await unwatch();

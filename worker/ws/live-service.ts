@@ -4,7 +4,7 @@ import type { Config } from "../../shared/config/parse-config.ts";
 import type { Logger } from "../../shared/logger.ts";
 import { WORKER_HTTP_IDLE_TIMEOUT_S } from "../http/internal-server.ts";
 import { createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
-import { createFanout } from "./fanout.ts";
+import { createFanout, type Fanout } from "./fanout.ts";
 import { createFeedReader } from "./feed-reader.ts";
 import { createLiveSlots } from "./live-slots.ts";
 import { type LiveObserver, liveRoutes } from "./ws-routes.ts";
@@ -16,7 +16,13 @@ export async function createLiveService(
   logger: Logger,
   observe?: LiveObserver,
 ) {
-  const subscriber = await createRedisSubscriber(config.redis.url, { name: `live-${process.pid}`, logger });
+  let fanout: Fanout | undefined;
+  const subscriber = await createRedisSubscriber(config.redis.url, {
+    name: `live-${process.pid}`,
+    logger,
+    onResubscribed: (channels) => fanout?.resubscribed(channels),
+  });
+  fanout = createFanout(subscriber, logger);
   const slots = createLiveSlots({
     redis,
     prefix: config.keys.redisPrefix,
@@ -29,7 +35,7 @@ export async function createLiveService(
     secret: config.auth.jwtSecret,
     prefix: config.keys.redisPrefix,
     reader: createFeedReader(redis, config.keys.redisPrefix),
-    fanout: createFanout(subscriber, logger),
+    fanout,
     studioOrigin: config.public.studioOrigin,
     slots,
     trustedClientIpHeader: config.worker.trustedClientIpHeader,

@@ -1,0 +1,122 @@
+/**
+ * Back after a broker outage: a broker of this test's own is stopped for longer than kafkajs's
+ * retries last (its consumers crash and restart meanwhile) and started again. The producer and
+ * the consumer are both working again long before the 60 s session timeout configured here: the
+ * member the crashed consumer left behind — which the restarted broker reloads with the group —
+ * is removed by the process itself instead of being waited out.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { RequestEvent } from "../../shared/events/events.ts";
+import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
+import { createStatusRelay, type StatusRelay } from "../relay/status-relay.ts";
+import { freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { type PrivateKafka, startPrivateKafka } from "../testing/private-kafka.ts";
+import { createDeadLetters } from "./dead-letters.ts";
+
+const SESSION_TIMEOUT_MS = 60_000;
+let broker: PrivateKafka;
+let redis: Redis;
+let relay: StatusRelay;
+let producer: ReturnType<typeof createBatchingProducer>;
+const prefix = freshPrefix();
+
+beforeAll(async () => {
+  broker = await startPrivateKafka();
+  const config = freshKafkaConfig({
+    KAFKA_BROKERS: broker.broker,
+    KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+  });
+  const kafka = testKafka(config, { retries: 5 });
+  await createFreshTopics(kafka, config);
+  const topics = topicSpecs(config);
+  redis = await createRedis(TEST_REDIS_URL);
+  producer = createBatchingProducer({ kafka, logger: silentLogger });
+  await producer.start();
+  relay = createStatusRelay({
+    kafka,
+    groupId: `${config.consumerGroup}-relay`,
+    topics: { requests: topics.requests.name, status: topics.status.name },
+    writer: createSnapshotWriter(redis, prefix),
+    deadLetters: createDeadLetters({
+      producer,
+      topic: topics.deadLetter.name,
+      consumer: "relay",
+      logger: silentLogger,
+    }),
+    logger: silentLogger,
+    sessionTimeoutMs: SESSION_TIMEOUT_MS,
+  });
+  await relay.start();
+  while (!relay.ready) await Bun.sleep(50);
+  requestsTopic = topics.requests.name;
+}, 180_000);
+afterAll(async () => {
+  await relay.stop();
+  await producer.close();
+  await deleteKeys(redis, prefix);
+  redis.close();
+  await broker.remove();
+}, 60_000);
+
+let requestsTopic = "";
+const requests = (n: number) =>
+  Array.from({ length: n }, () =>
+    RequestEvent.create({
+      id: uuidv7(),
+      userId: "outage",
+      params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
+      createdAt: new Date().toISOString(),
+      attempt: 1,
+    }),
+  );
+const send = (events: RequestEvent[]) =>
+  producer.send(
+    requestsTopic,
+    events.map((e) => {
+      const m = toKafkaMessage(RequestEvent, e, newTraceparent());
+      return { key: m.key, value: m.value, headers: Object.entries(m.headers).map(([key, value]) => ({ key, value })) };
+    }),
+  );
+const applied = async (events: RequestEvent[]) =>
+  (await Promise.all(events.map((e) => redis.send("EXISTS", [redisKeys(prefix).snapshot(e.id)])))).every(
+    (n) => Number(n) === 1,
+  );
+async function within(ms: number, check: () => Promise<boolean>): Promise<number | null> {
+  const began = Date.now();
+  while (Date.now() - began < ms) {
+    if (await check().catch(() => false)) return Date.now() - began;
+    await Bun.sleep(100);
+  }
+  return null;
+}
+
+test("after a broker outage the producer and the consumer are back well within the session timeout", async () => {
+  const warm = requests(12);
+  await send(warm);
+  expect(await within(30_000, () => applied(warm))).not.toBeNull();
+
+  await broker.stop();
+  // Longer than a consumer's retries last: it crashes (and kafkajs restarts it) meanwhile.
+  await Bun.sleep(12_000);
+  expect(relay.crashes).toBeGreaterThan(0);
+  await broker.start();
+  const answeredAt = Date.now();
+
+  const after = requests(12);
+  const producedMs = await within(SESSION_TIMEOUT_MS, () => send(after).then(() => true));
+  const consumedMs = await within(SESSION_TIMEOUT_MS, () => applied(after));
+  console.log(
+    `broker outage: producer sent again ${producedMs} ms, consumer applied every new record ${Date.now() - answeredAt} ms after the broker accepted connections`,
+  );
+  expect(producedMs).not.toBeNull();
+  expect(consumedMs).not.toBeNull();
+  expect(Date.now() - answeredAt).toBeLessThan(SESSION_TIMEOUT_MS);
+}, 240_000);
