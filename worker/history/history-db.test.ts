@@ -345,6 +345,19 @@ describe("opening", () => {
     await db.close();
   });
 
+  test("processes starting together on a new SQLite file all open it (the local stack's workers and writer)", async () => {
+    const path = join(tmp, "together.sqlite");
+    const opener = `import { openHistoryDb } from ${JSON.stringify(resolve(import.meta.dir, "history-db.ts"))};
+      const db = await openHistoryDb(${JSON.stringify(`file:${path}`)}); await db.close();`;
+    const children = Array.from({ length: 6 }, () =>
+      Bun.spawn([process.execPath, "-e", opener], { stdout: "ignore", stderr: "pipe" }),
+    );
+    const results = await Promise.all(
+      children.map(async (child) => ({ code: await child.exited, stderr: await new Response(child.stderr).text() })),
+    );
+    expect(results.filter((r) => r.code !== 0)).toEqual([]);
+  });
+
   test("an unsupported URL is refused", async () => {
     expect(await rejectionOf(openHistoryDb("mysql://127.0.0.1/x"))).toBeInstanceOf(ProgrammerError);
   });

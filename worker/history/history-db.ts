@@ -81,16 +81,23 @@ function openSqlite(path: string): RowStore {
   mkdirSync(dirname(path), { recursive: true });
   const client = new Database(path, { create: true, readwrite: true });
   try {
-    // WAL lets API readers run while the writer inserts; busy_timeout waits out a concurrent writer.
-    client.run("PRAGMA journal_mode = WAL");
+    // busy_timeout first: switching to WAL waits for other processes opening the file at the same
+    // moment (workers and the history writer start together). WAL lets API readers run while the
+    // writer inserts.
     client.run(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    client.run("PRAGMA journal_mode = WAL");
     const db = drizzleSqlite({ client });
-    db.transaction((tx) => {
-      for (const shape of sqliteShapes()) {
-        const columns = tx.all<{ name: string }>(sql.raw(`PRAGMA table_info("${shape.name}")`));
-        for (const statement of migrationOf(shape, new Set(columns.map((c) => c.name)))) tx.run(sql.raw(statement));
-      }
-    });
+    // Immediate: a deferred transaction that reads table_info and then writes cannot upgrade its
+    // lock while another process migrates, and SQLite fails that at once instead of waiting.
+    db.transaction(
+      (tx) => {
+        for (const shape of sqliteShapes()) {
+          const columns = tx.all<{ name: string }>(sql.raw(`PRAGMA table_info("${shape.name}")`));
+          for (const statement of migrationOf(shape, new Set(columns.map((c) => c.name)))) tx.run(sql.raw(statement));
+        }
+      },
+      { behavior: "immediate" },
+    );
     return sqliteRows(db, () => client.close());
   } catch (error) {
     client.close();
