@@ -217,12 +217,16 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
   return {
     async start(): Promise<void> {
       const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+      const heartbeatInterval = Math.floor(sessionTimeout / 10);
       consumer = kafka.consumer({
         groupId,
         allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 250,
+        // A fetch returns as soon as a request arrives (minBytes 1): a long wait costs no pickup
+        // latency, a short one is an idle fetch loop. Capped by the heartbeat interval, so a
+        // rebalance is noticed as soon as before.
+        maxWaitTimeInMs: Math.min(2_000, heartbeatInterval),
         sessionTimeout,
-        heartbeatInterval: Math.floor(sessionTimeout / 10),
+        heartbeatInterval,
       });
       consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
         joined = true;

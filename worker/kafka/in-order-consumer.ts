@@ -93,7 +93,10 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
       consumer = options.kafka.consumer({
         groupId: options.groupId,
         allowAutoTopicCreation: false,
-        maxWaitTimeInMs: 100,
+        // The broker answers a fetch as soon as a record arrives (minBytes 1), so a long wait
+        // costs no latency; a short one is an idle fetch loop. Kept below kafkajs's 3 s
+        // heartbeat interval, so a rebalance is noticed as soon as before; stop waits for it.
+        maxWaitTimeInMs: 2_000,
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         joined = true;
