@@ -21,6 +21,12 @@ export interface InOrderConsumerOptions {
    * retryable error (Redis, Kafka or a database unreachable) is retried until it passes.
    */
   handle(message: InOrderMessage): Promise<void>;
+  /**
+   * Told each fetched batch of one partition before its messages are handled one by one, so a
+   * handler may start their writes together (one pipelined round trip) and `handle` await each
+   * in turn. Offsets still move one message at a time, after its `handle`.
+   */
+  prefetch?(messages: InOrderMessage[]): void;
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   /** Base of the backoff between retries of an outage, ms (capped at 5 s). */
@@ -113,6 +119,14 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
         eachBatchAutoResolve: false,
         eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
           const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+          options.prefetch?.(
+            batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              value: m.value,
+            })),
+          );
           for (const message of batch.messages) {
             if (!live.stillOwned()) break;
             const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };
