@@ -75,3 +75,26 @@ test("a failed send fails every event queued after it until the reporter is rese
   await after;
   expect(sends).toEqual([[1, 2], [4]]);
 });
+
+test("events go live in seq order once Kafka has them; after a failed live apply, only the relay applies", async () => {
+  const { sink, release } = heldSink();
+  const applied: number[] = [];
+  const applyLive = async (event: StatusEvent) => {
+    if (event.seq === 2) throw new Error("redis away");
+    applied.push(event.seq);
+  };
+  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const first = report.emit("processing", "started", 5);
+  await Bun.sleep(20);
+  expect(applied).toEqual([]);
+  await release();
+  await first;
+  const second = report.emit("processing", "rendering", 10);
+  await release();
+  await second;
+  const third = report.emit("processing", "rendering", 20);
+  await release();
+  await third;
+  await Bun.sleep(20);
+  expect(applied).toEqual([1]);
+});

@@ -16,6 +16,13 @@ export interface ReporterDeps {
   sink: EventSink;
   topics: { status: string; complete: string; failed: string };
   workerId: string;
+  /**
+   * The live fast path: applies a status event to the live state (snapshot, replay log, channel)
+   * once Kafka has it, with the relay's idempotent write (`snapshot-writer.ts`), so clients need
+   * not wait for the relay to read it back. Kafka stays the record; the relay's apply of the same
+   * `seq` is then a no-op.
+   */
+  applyLive?(event: StatusEvent): Promise<unknown>;
 }
 
 const MAX_LOG_MESSAGE = 500;
@@ -37,6 +44,24 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   let chain: Promise<void> = Promise.resolve();
   /** Status events waiting for the send in flight; null when the next event starts a new batch. */
   let open: Promise<StatusEvent>[] | null = null;
+  /**
+   * The live applies, in seq order after their sends. After one fails they stop for good: the
+   * relay applies the rest in Kafka order, and an event applied here after a later one the relay
+   * applied would be dropped as stale.
+   */
+  let live: Promise<boolean> = Promise.resolve(true);
+  const goLive = (events: StatusEvent[]) => {
+    const apply = deps.applyLive;
+    if (!apply) return;
+    live = live.then((ok) =>
+      ok
+        ? Promise.all(events.map((event) => apply(event))).then(
+            () => true,
+            () => false,
+          )
+        : false,
+    );
+  };
   let attempt = 1;
   let stage: Stage = "queued";
   let progress = 0;
@@ -101,6 +126,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
           await sink.send(
             events.map((e) => ({ topic: topics.status, message: toKafkaMessage(StatusEvent, e, trace) })),
           );
+          goLive(events);
         });
         // A failure still surfaces where the chain is awaited.
         chain.catch(() => {});
@@ -127,6 +153,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
         ...outcome,
         { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
       ]);
+      goLive([record.status]);
       await state.markPublished(id, record);
     },
   };

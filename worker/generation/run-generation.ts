@@ -1,5 +1,5 @@
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
-import { CompleteEvent, FailedEvent, type RequestEvent } from "../../shared/events/events.ts";
+import { CompleteEvent, FailedEvent, type RequestEvent, type StatusEvent } from "../../shared/events/events.ts";
 import {
   GENERATION_ERROR_MESSAGES,
   type GenerationErrorCode,
@@ -31,6 +31,8 @@ export interface GenerationDeps {
   store: ImageStore;
   state: GenerationState;
   sink: EventSink;
+  /** See `ReporterDeps.applyLive`. */
+  applyLive?(event: StatusEvent): Promise<unknown>;
   topics: { status: string; complete: string; failed: string };
   workerId: string;
   policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; progressIntervalMs: number };
