@@ -183,7 +183,9 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
     KAFKA_CONSUMER_GROUP: kafkaConfig.consumerGroup,
     KAFKA_RELAY_GROUP: kafkaConfig.relayGroup,
     KAFKA_HISTORY_GROUP: kafkaConfig.historyGroup,
-    PROCESSING_WORKER_INSTANCES: String(options.workers),
+    // Validated (1–64) by every process that reads the worker section, the history writer too,
+    // although only the launcher uses it; the submit phase runs no workers.
+    PROCESSING_WORKER_INSTANCES: String(Math.max(1, options.workers)),
   });
   const procs = launcher(env, dir, options.profileDir);
   for (const spec of pipelineProcesses(env, options.workers)) procs.spawn(spec);

@@ -20,6 +20,8 @@ export function createGenerationStore(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   const idempotencyKey = async (userId: string, key: string) =>
     keys.idempotency(await sha256Hex(userId), await sha256Hex(key));
+  // EVALSHA with an EVAL fallback on NOSCRIPT: twice per submit, so the script text is sent once.
+  const applyRequest = redis.createScript(APPLY_REQUEST);
   const parse = (raw: unknown): StoredSnapshot | null =>
     typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
   return {
@@ -38,8 +40,7 @@ export function createGenerationStore(redis: Redis, prefix: string) {
     },
     /** The same atomic write the relay does on the request event, done by the edge for read-your-writes. */
     async recordSubmitted(snapshot: StoredSnapshot): Promise<void> {
-      await redis.eval(
-        APPLY_REQUEST,
+      await applyRequest.exec(
         [
           keys.snapshot(snapshot.id),
           keys.userGenerations(snapshot.userId),

@@ -20,7 +20,7 @@ const importers = (module: (spec: string) => boolean) =>
   sources.filter((f) => !f.endsWith(".test.ts") && !f.startsWith("bench/") && importsOf(f).some(module)).sort();
 
 test.each([
-  ["kafkajs", (s: string) => s === "kafkajs", ["worker/kafka/kafka-client.ts"]],
+  ["kafkajs", (s: string) => s === "kafkajs" || s.startsWith("kafkajs/"), ["worker/kafka/kafka-client.ts"]],
   ["sharp", (s: string) => s === "sharp", ["worker/imaging/sharp-image.ts"]],
   ["@upstash/*", (s: string) => s.startsWith("@upstash/"), ["edge/upstash-clients.ts"]],
   ["miniflare", (s: string) => s === "miniflare", ["infrastructure/edge-runtimes/workerd-edge.ts"]],

@@ -23,6 +23,7 @@ import { createPurger } from "./lifecycle/purge-generation.ts";
 import { createMinuteStats } from "./ops/minute-stats.ts";
 import { startWorkerHeartbeat } from "./ops/worker-heartbeat.ts";
 import { createRedis } from "./redis/redis-client.ts";
+import { createSnapshotWriter } from "./relay/snapshot-writer.ts";
 import { deadLetterMetrics, liveMetrics } from "./runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
 import { startProcessMetrics } from "./runtime/metrics-server.ts";
@@ -101,6 +102,8 @@ const consumer = createGenerationWorker({
   provider,
   store,
   state,
+  // Progress reaches clients without waiting for the relay to read it back from Kafka.
+  applyLive: createSnapshotWriter(redis, config.keys.redisPrefix).applyStatus,
   workerId,
   policy: config.worker,
   imageUrl,

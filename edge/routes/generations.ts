@@ -183,9 +183,13 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       });
     }
     // Its Kafka position, for queue positions; best effort: the relay writes it from the request event too.
-    await store
-      .recordSubmitted(queuedSnapshot(request, { partition: written.partition, offset: String(written.offset) }))
-      .catch((error) => logger.warn("could not record the request's Kafka position", { error }));
+    // Written while the event token is signed: both are done before the 202.
+    const [, live] = await Promise.all([
+      store
+        .recordSubmitted(queuedSnapshot(request, { partition: written.partition, offset: String(written.offset) }))
+        .catch((error) => logger.warn("could not record the request's Kafka position", { error })),
+      liveLinks(request.id, userId),
+    ]);
 
     const body: AcceptedGeneration = {
       id: request.id,
@@ -197,7 +201,7 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       links: {
         self: `/api/generations/${request.id}`,
         logs: `/api/generations/${request.id}/logs`,
-        ...(await liveLinks(request.id, userId)),
+        ...live,
       },
     };
     // The request is queued: a Redis that fails now must not turn it into a 503 the client would

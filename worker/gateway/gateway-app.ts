@@ -3,10 +3,9 @@
  * API (so `@upstash/kafka` is its client), limited to the request topic, validating every event
  * before writing any, acknowledged only once Kafka's in-sync replicas have it.
  */
-import { Hono } from "hono";
-import { basicAuth } from "hono/basic-auth";
+import { createHash, timingSafeEqual } from "node:crypto";
+import { Hono, type MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { observeRequests, type RequestObserver } from "../../edge/request-metrics.ts";
 import { PipelineError } from "../../shared/errors.ts";
@@ -33,6 +32,23 @@ const failure = (status: ContentfulStatusCode, error: string, headers?: Record<s
 const isJson = (contentType: string | undefined) =>
   contentType?.split(";")[0]?.trim().toLowerCase() === "application/json";
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest();
+
+/**
+ * HTTP Basic auth against the one configured credential. Hono's `basicAuth` hashes username and
+ * password with the asynchronous Web Crypto digest on every request (a quarter of this process's
+ * JavaScript under load); comparing the SHA-256 of the presented credentials with the digest
+ * computed once is as independent of where (and how long) they differ, at a fraction of the cost.
+ */
+function basicAuthOf(username: string, password: string): MiddlewareHandler {
+  const expected = sha256(btoa(String.fromCharCode(...new TextEncoder().encode(`${username}:${password}`))));
+  return async (c, next) => {
+    const presented = /^ *basic +([A-Za-z0-9+/]+=*) *$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    if (presented !== undefined && timingSafeEqual(sha256(presented), expected)) return next();
+    return failure(401, "missing or wrong credentials", { "WWW-Authenticate": 'Basic realm="kafka-rest"' });
+  };
+}
+
 export function createKafkaRestGateway(options: KafkaRestGatewayOptions): Hono {
   const { producer, logger } = options;
   const allowedTopics = new Set(options.allowedTopics);
@@ -47,12 +63,7 @@ export function createKafkaRestGateway(options: KafkaRestGatewayOptions): Hono {
   app.get("/readyz", health);
 
   const guard = [
-    basicAuth({
-      username: options.username,
-      password: options.password,
-      realm: "kafka-rest",
-      invalidUserMessage: { error: "missing or wrong credentials", status: 401 },
-    }),
+    basicAuthOf(options.username, options.password),
     bodyLimit({
       maxSize: options.maxBodyBytes ?? 1024 * 1024,
       onError: () => failure(413, `the request body is larger than ${options.maxBodyBytes ?? 1024 * 1024} bytes`),
@@ -96,8 +107,6 @@ export function createKafkaRestGateway(options: KafkaRestGatewayOptions): Hono {
 
   app.notFound((c) => failure(404, `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
   app.onError((error, c) => {
-    // basicAuth answers 401 by throwing an HTTPException that carries its response.
-    if (error instanceof HTTPException) return error.getResponse();
     logger.error("gateway error", { error, path: c.req.path });
     return failure(500, "internal error");
   });

@@ -218,14 +218,18 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
 
   async function launch(): Promise<void> {
     const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
+    // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
+    // rebalance (a dead member removed, a new one joining) within a second or so.
+    const heartbeatInterval = Math.min(1000, Math.floor(sessionTimeout / 3));
     consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 250,
+      // A fetch returns as soon as a request arrives (minBytes 1): a long wait costs no pickup
+      // latency, a short one is an idle fetch loop. Capped by the heartbeat interval, so the
+      // fetch loop still heartbeats that often.
+      maxWaitTimeInMs: heartbeatInterval,
       sessionTimeout,
-      // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
-      // rebalance (a dead member removed, a new one joining) within a second or so.
-      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+      heartbeatInterval,
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       joined = true;

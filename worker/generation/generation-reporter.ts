@@ -16,6 +16,13 @@ export interface ReporterDeps {
   sink: EventSink;
   topics: { status: string; complete: string; failed: string };
   workerId: string;
+  /**
+   * The live fast path: applies a status event to the live state (snapshot, replay log, channel)
+   * once Kafka has it, with the relay's idempotent write (`snapshot-writer.ts`), so clients need
+   * not wait for the relay to read it back. Kafka stays the record; the relay's apply of the same
+   * `seq` is then a no-op.
+   */
+  applyLive?(event: StatusEvent): Promise<unknown>;
 }
 
 const MAX_LOG_MESSAGE = 500;
@@ -26,7 +33,7 @@ export const logLine = (level: GenerationLogLevel, message: string): LogLine => 
 
 /**
  * One generation's events: numbered from seq blocks reserved in Redis when they are created, and
- * sent one after another so they reach Kafka in `seq` order; the terminal event is published
+ * sent in batches one after another so they reach Kafka in `seq` order; the terminal event is published
  * with its outcome event in one produce batch, outcome first.
  */
 export function createReporter(request: RequestEvent, traceparent: string | undefined, deps: ReporterDeps) {
@@ -35,6 +42,26 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   const trace = childTraceparent(traceparent);
   const takeSeq = seqAllocator((count) => state.reserveSeqs(id, count));
   let chain: Promise<void> = Promise.resolve();
+  /** Status events waiting for the send in flight; null when the next event starts a new batch. */
+  let open: Promise<StatusEvent>[] | null = null;
+  /**
+   * The live applies, in seq order after their sends. After one fails they stop for good: the
+   * relay applies the rest in Kafka order, and an event applied here after a later one the relay
+   * applied would be dropped as stale.
+   */
+  let live: Promise<boolean> = Promise.resolve(true);
+  const goLive = (events: StatusEvent[]) => {
+    const apply = deps.applyLive;
+    if (!apply) return;
+    live = live.then((ok) =>
+      ok
+        ? Promise.all(events.map((event) => apply(event))).then(
+            () => true,
+            () => false,
+          )
+        : false,
+    );
+  };
   let attempt = 1;
   let stage: Stage = "queued";
   let progress = 0;
@@ -81,15 +108,30 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
       return { stage, progress };
     },
     statusEvent,
-    /** Queues a status event after the ones before it; callers may fire and forget. */
+    /**
+     * Queues a status event after the ones before it; callers may fire and forget. Events queued
+     * while a send is in flight go together in the next one (a group commit), in `seq` order:
+     * a burst costs one produce round trip, not one per event.
+     */
     emit(status: JobStatus, eventStage: Stage, eventProgress: number, extra: Partial<StatusEvent> = {}): Promise<void> {
       const event = statusEvent(status, eventStage, eventProgress, extra);
-      chain = chain.then(async () => {
-        await sink.send([{ topic: topics.status, message: toKafkaMessage(StatusEvent, await event, trace) }]);
-      });
-      // A failure still surfaces where the chain is awaited.
-      chain.catch(() => {});
       event.catch(() => {});
+      if (!open) {
+        const batch: Promise<StatusEvent>[] = [];
+        open = batch;
+        chain = chain.then(async () => {
+          // Sending starts: later events wait for the next batch.
+          if (open === batch) open = null;
+          const events = await Promise.all(batch);
+          await sink.send(
+            events.map((e) => ({ topic: topics.status, message: toKafkaMessage(StatusEvent, e, trace) })),
+          );
+          goLive(events);
+        });
+        // A failure still surfaces where the chain is awaited.
+        chain.catch(() => {});
+      }
+      open.push(event);
       return chain;
     },
     /** Resolves when every queued status event is in Kafka. */
@@ -98,6 +140,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
     async reset(): Promise<void> {
       await chain.catch(() => {});
       chain = Promise.resolve();
+      open = null;
     },
     async publish(record: TerminalRecord): Promise<void> {
       const outcome =
@@ -110,6 +153,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
         ...outcome,
         { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
       ]);
+      goLive([record.status]);
       await state.markPublished(id, record);
     },
   };

@@ -9,7 +9,16 @@ import { type GenerationDeps, type GenerationOutcome, runGeneration } from "./ru
 export interface GenerationWorkerOptions
   extends Pick<
     GenerationDeps,
-    "provider" | "store" | "state" | "workerId" | "policy" | "imageUrl" | "logger" | "onRetry" | "discardImages"
+    | "provider"
+    | "store"
+    | "state"
+    | "applyLive"
+    | "workerId"
+    | "policy"
+    | "imageUrl"
+    | "logger"
+    | "onRetry"
+    | "discardImages"
   > {
   kafka: Kafka;
   producer: BatchingProducer;
@@ -55,6 +64,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
         store: options.store,
         state: options.state,
         sink,
+        applyLive: options.applyLive,
         topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
         workerId: options.workerId,
         policy: options.policy,

@@ -1,5 +1,5 @@
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
-import { CompleteEvent, FailedEvent, type RequestEvent } from "../../shared/events/events.ts";
+import { CompleteEvent, FailedEvent, type RequestEvent, type StatusEvent } from "../../shared/events/events.ts";
 import {
   GENERATION_ERROR_MESSAGES,
   type GenerationErrorCode,
@@ -31,6 +31,8 @@ export interface GenerationDeps {
   store: ImageStore;
   state: GenerationState;
   sink: EventSink;
+  /** See `ReporterDeps.applyLive`. */
+  applyLive?(event: StatusEvent): Promise<unknown>;
   topics: { status: string; complete: string; failed: string };
   workerId: string;
   policy: { timeoutMs: number; maxAttempts: number; retryBaseMs: number; progressIntervalMs: number };
@@ -68,11 +70,16 @@ export async function runGeneration(
   const log = logger.child({ generation: id });
   const report = createReporter(request, traceparent, deps);
 
-  if (await state.isDeleted(id)) {
+  // Asked together, one pipelined round trip before the start instead of three in a row.
+  const [deleted, claimed, canceledBeforeStart] = await Promise.all([
+    state.isDeleted(id),
+    state.terminal(id),
+    state.isCanceled(id),
+  ]);
+  if (deleted) {
     await state.forget(id);
     return "deleted";
   }
-  const claimed = await state.terminal(id);
   if (claimed) {
     if (!claimed.published) await report.publish(claimed);
     return "duplicate";
@@ -137,7 +144,7 @@ export async function runGeneration(
     return "handed-back";
   };
 
-  if (await state.isCanceled(id)) return cancel();
+  if (canceledBeforeStart) return cancel();
   if (request.startDeadline && Date.now() > Date.parse(request.startDeadline)) {
     const message = `expired: not started by its deadline ${request.startDeadline}`;
     const status = await report.statusEvent("expired", "done", 100, { request, log: logLine("warn", message) });
@@ -239,7 +246,7 @@ export async function runGeneration(
       } catch {
         if (deps.shutdown.aborted) return handBack();
       }
-      if (await state.isCanceled(id)) return cancel();
+      if (canceledBeforeStart) return cancel();
     }
   }
 }

@@ -23,6 +23,12 @@ export interface InOrderConsumerOptions {
    * retryable error (Redis, Kafka or a database unreachable) is retried until it passes.
    */
   handle(message: InOrderMessage): Promise<void>;
+  /**
+   * Told each fetched batch of one partition before its messages are handled one by one, so a
+   * handler may start their writes together (one pipelined round trip) and `handle` await each
+   * in turn. Offsets still move one message at a time, after its `handle`.
+   */
+  prefetch?(messages: InOrderMessage[]): void;
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
   /** Base of the backoff between retries of an outage, ms (capped at 5 s). */
@@ -94,14 +100,18 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
   }
 
   async function launch(): Promise<void> {
+    // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
+    // rebalance (a dead member removed, a new one joining) within a second or so.
+    const heartbeatInterval = Math.min(1000, Math.floor(sessionTimeout / 3));
     consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 100,
+      // The broker answers a fetch as soon as a record arrives (minBytes 1), so a long wait costs
+      // no latency; a short one is an idle fetch loop. Capped by the heartbeat interval, so the
+      // fetch loop still heartbeats that often; stop waits for the fetch in flight.
+      maxWaitTimeInMs: heartbeatInterval,
       sessionTimeout,
-      // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
-      // rebalance (a dead member removed, a new one joining) within a second or so.
-      heartbeatInterval: Math.min(1000, Math.floor(sessionTimeout / 3)),
+      heartbeatInterval,
     });
     consumer.on(consumer.events.GROUP_JOIN, () => {
       joined = true;
@@ -124,6 +134,14 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
       eachBatchAutoResolve: false,
       eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
         const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+        options.prefetch?.(
+          batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            value: m.value,
+          })),
+        );
         for (const message of batch.messages) {
           if (!live.stillOwned()) break;
           const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };

@@ -3,6 +3,8 @@
  * `Kafka` this builds (or the types re-exported here), so swapping the client is one file.
  */
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from "kafkajs";
+// @ts-expect-error kafkajs ships no types for its internals; patched below.
+import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 import type { SectionConfig } from "../../shared/config/parse-config.ts";
 import type { Logger } from "../../shared/logger.ts";
 
@@ -32,12 +34,28 @@ export interface KafkaClientOptions {
   clientIdSuffix?: string;
 }
 
-// kafkajs's request queue arms setTimeout with a negative delay before its first throttle
-// (it means "now"); Bun warns on every such call. Drop that one warning, keep the rest.
-process.removeAllListeners("warning");
-process.on("warning", (warning) => {
-  if (warning.name !== "TimeoutNegativeWarning") console.error(warning);
-});
+// kafkajs 2.2.4's request queue re-arms a timer after every request whether or not anything
+// waits, with `throttledUntil - now` (negative, i.e. 1 ms, when not throttled): each broker
+// connection of an idle client fires ~1,000 timers a second (kafkajs issues #1556, #1704; the
+// fix, PR #1667, is unmerged). This is that fix: a check is scheduled only while requests wait,
+// at the end of a throttle or after kafkajs's own 10 ms; a fulfilled request checks by itself.
+interface PendingCheck {
+  pending: unknown[];
+  throttledUntil: number;
+  throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+  checkPendingRequests(): void;
+}
+RequestQueue.prototype.scheduleCheckPendingRequests = function (this: PendingCheck): void {
+  if (this.throttleCheckTimeoutId || this.pending.length === 0) return;
+  const throttledFor = this.throttledUntil - Date.now();
+  this.throttleCheckTimeoutId = setTimeout(
+    () => {
+      this.throttleCheckTimeoutId = null;
+      this.checkPendingRequests();
+    },
+    throttledFor > 0 ? throttledFor : 10,
+  );
+};
 
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",

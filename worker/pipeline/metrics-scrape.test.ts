@@ -156,7 +156,12 @@ test("a generation moves the named series of every process, each scraped on its 
   expect(moved("kafka-rest-gateway", "pixel_kafka_produce_batch_records_sum")).toBeGreaterThanOrEqual(1);
   expect(moved("redis-rest-bridge", "pixel_http_requests_total")).toBeGreaterThanOrEqual(1);
   expect(moved("status-relay", "pixel_relay_events_total", { topic: "requests", result: "applied" })).toBe(1);
-  expect(moved("status-relay", "pixel_relay_events_total", { topic: "status", result: "applied" })).toBeGreaterThan(2);
+  // Workers apply their status events live once Kafka has them, so the relay's apply of each is
+  // usually a no-op ("stale"); it still reads every one.
+  expect(
+    moved("status-relay", "pixel_relay_events_total", { topic: "status", result: "applied" }) +
+      moved("status-relay", "pixel_relay_events_total", { topic: "status", result: "stale" }),
+  ).toBeGreaterThan(2);
   expect(moved("status-relay", "pixel_relay_lua_seconds_count", { script: "apply_status" })).toBeGreaterThan(2);
   expect(moved("status-relay", "pixel_webhook_attempts_total", { outcome: "delivered" })).toBe(1);
   expect(moved("history-writer", "pixel_history_events_total", { result: "inserted" })).toBe(1);

@@ -1,6 +1,9 @@
-/** The status relay through a Redis outage: it waits, parks nothing, never crashes, and loses nothing. */
+/**
+ * The status relay through a Redis outage (it waits, parks nothing, never crashes, and loses
+ * nothing), and over a fetched batch whose writes it pipelines (applied in order, gap-free).
+ */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RequestEvent } from "../../shared/events/events.ts";
+import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { topicSpecs } from "../../shared/topics.ts";
@@ -97,4 +100,47 @@ test("requests applied during a Redis outage are applied once Redis is back; not
   expect(await snapshotsPresent(during.map((e) => e.id))).toBe(true);
   expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
   expect(relay.crashes).toBe(0);
+}, 60_000);
+
+test("a batch of one generation's status events is applied in order with gap-free seqs; a poison one is parked", async () => {
+  const started = request();
+  await send([started]);
+  expect(await snapshotsPresent([started.id])).toBe(true);
+  const status = (seq: number) =>
+    toKafkaMessage(
+      StatusEvent,
+      StatusEvent.create({
+        id: started.id,
+        userId: started.userId,
+        seq,
+        status: "processing",
+        stage: "rendering",
+        progress: seq,
+        at: new Date().toISOString(),
+        workerId: "w1",
+        attempt: 1,
+      }),
+      newTraceparent(),
+    );
+  const parkedBefore = await endOffsetTotal(kafka, topics.deadLetter.name);
+  const messages = Array.from({ length: 40 }, (_, i) => status(i + 1));
+  // One produce, one partition (same key): the relay fetches them as one batch, with garbage at 20.
+  const records = messages.map((m) => ({
+    key: m.key,
+    value: m.value,
+    headers: Object.entries(m.headers).map(([key, value]) => ({ key, value })),
+  }));
+  records.splice(20, 0, { ...records[0], value: "not an event" } as (typeof records)[number]);
+  await producer.send(topics.status.name, records);
+
+  const log = redisKeys(prefix).eventLog(started.id);
+  const until = Date.now() + 30_000;
+  let entries: { seq: number; progress: number }[] = [];
+  while (Date.now() < until && entries.length < 40) {
+    await Bun.sleep(100);
+    entries = ((await redis.send("LRANGE", [log, "0", "-1"])) as string[]).map((raw) => JSON.parse(raw));
+  }
+  expect(entries.map((e) => e.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  expect(entries.map((e) => e.progress)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+  expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(parkedBefore + 1);
 }, 60_000);

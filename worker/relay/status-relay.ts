@@ -43,8 +43,10 @@ export function createStatusRelay(options: StatusRelayOptions) {
     }
   };
 
+  type Written = { topic: "requests" } | { topic: "status"; published: boolean };
+
   // A message that does not decode, or that Redis refuses the same way every time, is parked.
-  async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
+  async function write({ topic, partition, offset, value }: InOrderMessage): Promise<Written> {
     if (topic === topics.requests) {
       const parsed = RequestEvent.decode(value);
       if (!parsed.ok) {
@@ -52,8 +54,7 @@ export function createStatusRelay(options: StatusRelayOptions) {
         throw invalidEvent(RequestEvent, parsed.issues);
       }
       await timed("apply_request", () => writer.applyRequest(parsed.value, partition, offset));
-      observe?.event("requests", "applied");
-      return;
+      return { topic: "requests" };
     }
     const parsed = StatusEvent.decode(value);
     if (!parsed.ok) {
@@ -61,8 +62,41 @@ export function createStatusRelay(options: StatusRelayOptions) {
       throw invalidEvent(StatusEvent, parsed.issues);
     }
     const published = await timed("apply_status", () => writer.applyStatus(parsed.value));
-    if (published) applied++;
-    observe?.event("status", published ? "applied" : "stale");
+    return { topic: "status", published: published !== null };
+  }
+
+  /**
+   * Writes started for a fetched batch, by topic-partition and offset. They are sent back to back
+   * on the one command connection, so Redis runs them in offset order; a dropped connection fails
+   * the ones it had not answered, and those are retried in order (a repeated apply is a no-op).
+   */
+  const started = new Map<string, Map<string, Promise<Written>>>();
+  const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+
+  function prefetch(messages: InOrderMessage[]): void {
+    const first = messages[0];
+    if (!first) return;
+    const writes = new Map<string, Promise<Written>>();
+    for (const message of messages) {
+      const written = write(message);
+      written.catch(() => {});
+      writes.set(message.offset, written);
+    }
+    started.set(partitionKey(first.topic, first.partition), writes);
+  }
+
+  async function handle(message: InOrderMessage): Promise<void> {
+    const writes = started.get(partitionKey(message.topic, message.partition));
+    const early = writes?.get(message.offset);
+    writes?.delete(message.offset);
+    // A retry (after the early write failed) writes afresh.
+    const written = await (early ?? write(message));
+    if (written.topic === "requests") {
+      observe?.event("requests", "applied");
+      return;
+    }
+    if (written.published) applied++;
+    observe?.event("status", written.published ? "applied" : "stale");
   }
 
   const consumer = createInOrderConsumer({
@@ -70,6 +104,7 @@ export function createStatusRelay(options: StatusRelayOptions) {
     groupId: options.groupId,
     topics: [topics.requests, topics.status],
     handle,
+    prefetch,
     deadLetters: options.deadLetters,
     logger,
     sessionTimeoutMs: options.sessionTimeoutMs,

@@ -138,7 +138,7 @@ export const METRICS = {
     "pixel_relay_events_total",
     "counter",
     ["topic", "result"],
-    "Events the relay read, by topic (requests, status) and result (applied, stale, invalid).",
+    "Events the relay read, by topic (requests, status) and result (applied; stale: already applied, usually by the worker live; invalid).",
     ["status-relay"],
   ),
   relayLuaSeconds: m(

@@ -147,11 +147,12 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const deadLetters = (consumer: string) =>
     createDeadLetters({ producer, topic: topics.deadLetter.name, consumer, logger: silentLogger });
   const relayGroup = `${kafkaConfig.consumerGroup}-relay`;
+  const writer = createSnapshotWriter(redis, prefix);
   const relay = createStatusRelay({
     kafka,
     groupId: relayGroup,
     topics: { requests: topics.requests.name, status: topics.status.name },
-    writer: createSnapshotWriter(redis, prefix),
+    writer,
     deadLetters: deadLetters(relayGroup),
     logger: silentLogger,
   });
@@ -235,6 +236,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       provider,
       store,
       state,
+      applyLive: writer.applyStatus,
       workerId: `test-worker-${i}`,
       policy: {
         timeoutMs: options.timeoutMs ?? 30_000,

@@ -1,0 +1,100 @@
+import { afterAll, expect, test } from "bun:test";
+import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import type { EventMessageRecord } from "../../shared/events/kafka-message.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { createRedis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import type { EventSink } from "./event-sink.ts";
+import { createReporter } from "./generation-reporter.ts";
+import { createGenerationState } from "./generation-state.ts";
+
+const redis = await createRedis(TEST_REDIS_URL);
+const prefix = freshPrefix();
+const state = createGenerationState(redis, prefix);
+afterAll(async () => {
+  await deleteKeys(redis, prefix);
+  redis.close();
+});
+
+const topics = { status: "status", complete: "complete", failed: "failed" };
+const request = () =>
+  RequestEvent.create({
+    id: uuidv7(),
+    userId: "reporter",
+    params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 3 },
+    createdAt: new Date().toISOString(),
+    attempt: 1,
+  });
+
+/** Records each send's seqs and holds it until released, like a produce awaiting its acks. */
+function heldSink() {
+  const sends: number[][] = [];
+  const releases: ((error?: Error) => void)[] = [];
+  const sink: EventSink = {
+    send(records: { topic: string; message: EventMessageRecord }[]) {
+      sends.push(records.map((r) => (StatusEvent.decode(r.message.value) as { value: StatusEvent }).value.seq));
+      return new Promise<void>((resolve, reject) => {
+        releases.push((error) => (error ? reject(error) : resolve()));
+      });
+    },
+  };
+  const release = async (error?: Error) => {
+    while (releases.length === 0) await Bun.sleep(1);
+    releases.shift()?.(error);
+  };
+  return { sink, sends, release };
+}
+
+test("events emitted while a send is in flight go together in the next send, in seq order", async () => {
+  const { sink, sends, release } = heldSink();
+  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  const first = report.emit("processing", "started", 5);
+  while (sends.length === 0) await Bun.sleep(1);
+  const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
+  await release();
+  await first;
+  await release();
+  await Promise.all(later);
+  expect(sends).toEqual([[1], [2, 3, 4]]);
+  await report.settled();
+});
+
+test("a failed send fails every event queued after it until the reporter is reset", async () => {
+  const { sink, sends, release } = heldSink();
+  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  // Emitted in the same turn, so both travel in the first send.
+  const first = report.emit("processing", "started", 5);
+  const second = report.emit("processing", "rendering", 10);
+  await release(new Error("kafka away"));
+  await expect(first).rejects.toThrow("kafka away");
+  await expect(second).rejects.toThrow("kafka away");
+  await expect(report.emit("processing", "rendering", 20)).rejects.toThrow("kafka away");
+  await report.reset();
+  const after = report.emit("processing", "rendering", 30);
+  await release();
+  await after;
+  expect(sends).toEqual([[1, 2], [4]]);
+});
+
+test("events go live in seq order once Kafka has them; after a failed live apply, only the relay applies", async () => {
+  const { sink, release } = heldSink();
+  const applied: number[] = [];
+  const applyLive = async (event: StatusEvent) => {
+    if (event.seq === 2) throw new Error("redis away");
+    applied.push(event.seq);
+  };
+  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const first = report.emit("processing", "started", 5);
+  await Bun.sleep(20);
+  expect(applied).toEqual([]);
+  await release();
+  await first;
+  const second = report.emit("processing", "rendering", 10);
+  await release();
+  await second;
+  const third = report.emit("processing", "rendering", 20);
+  await release();
+  await third;
+  await Bun.sleep(20);
+  expect(applied).toEqual([1]);
+});
