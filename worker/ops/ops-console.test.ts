@@ -107,7 +107,7 @@ test("an admin sees topics, the workers group's lag per partition rise and fall 
   await group.locator(".lag-total", { hasText: /^0$/ }).waitFor({ timeout: 20_000 });
   await waitForStatus("lagging", id, "completed");
   // Its throughput reaches the chart and the worker's row.
-  await page.locator("#workers tr[data-worker] td", { hasText: /^1 \/ 0 \/ 0$/ }).waitFor({ timeout: 20_000 });
+  await page.locator("#workers tr[data-worker] td", { hasText: /^1 \/ 0 \/ 0 \/ 0$/ }).waitFor({ timeout: 20_000 });
   await page.locator('svg[data-chart="Throughput"]:not([data-max="0"])').waitFor({ timeout: 20_000 });
   expect(errors).toEqual([]);
   await page.close();

@@ -35,10 +35,16 @@ describe("procedural provider", () => {
   afterAll(() => p.stop());
 
   test("a preview reaches the WebSocket client while rendering, before the final image", async () => {
-    provider.script.push({ kind: "gate" });
+    // Held until the socket has its snapshot: the preview must arrive live, not inside a snapshot.
+    provider.script.push({ kind: "gate", held: true });
+    const calls = provider.calls;
     const g = await submit(p, "pia");
     const client = record(g.links.events);
-    await client.until((m) => m.type === "status" && m.stage === "rendering");
+    await client.until((m) => m.type === "snapshot");
+    // A release before the provider waits at the gate would open a gate nobody waits at.
+    while (provider.calls === calls) await Bun.sleep(10);
+    provider.release();
+    await client.until((m) => m.type === "preview");
     provider.release();
     const { code } = await client.closed;
     expect(code).toBe(1000);

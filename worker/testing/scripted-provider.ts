@@ -13,8 +13,12 @@ export type Step =
   | { kind: "transient" }
   | { kind: "permanent" }
   | { kind: "hang" }
-  /** Reports "rendering" and shows a preview (a flat grey square), then waits for `release()` before finishing. */
-  | { kind: "gate" };
+  /**
+   * Reports "rendering" and shows a preview (a flat grey square), then waits for `release()` before
+   * finishing. With `held`, it first waits for a `release()` before reporting anything, so a test
+   * can be watching before the preview appears.
+   */
+  | { kind: "gate"; held?: boolean };
 
 const untilAborted = (signal: AbortSignal) =>
   new Promise<never>((_, reject) => {
@@ -59,6 +63,7 @@ export function scriptedProvider(script: Step[]) {
         throw new PipelineError("content_policy", "the prompt was refused by the safety system", { retryable: false });
       if (step.kind === "hang") return untilAborted(input.signal);
       if (step.kind === "gate") {
+        if (step.held) await Promise.race([gate, untilAborted(input.signal)]);
         input.onStage("rendering", 30);
         input.onPreview?.({
           pixels: { data: new Uint8Array(32 * 32 * 3).fill(128), width: 32, height: 32, channels: 3 },
