@@ -11,7 +11,14 @@ export interface ChildSpec {
   env?: Record<string, string>;
 }
 
-export function createSupervisor(logger: Logger, options: { stopGraceMs: number }) {
+export function createSupervisor(
+  logger: Logger,
+  options: {
+    stopGraceMs: number;
+    /** A file descriptor the children write to (the chaos suite keeps them off its report); default: ours. */
+    output?: number;
+  },
+) {
   const children = new Map<string, { spec: ChildSpec; proc: Subprocess | null; restarts: number }>();
   let stopping: Promise<void> | null = null;
 
@@ -22,8 +29,8 @@ export function createSupervisor(logger: Logger, options: { stopGraceMs: number 
     const proc = Bun.spawn(child.spec.cmd, {
       env: { ...process.env, ...child.spec.env },
       stdin: "ignore",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdout: options.output ?? "inherit",
+      stderr: options.output ?? "inherit",
       onExit: (_p, code, signal) => {
         child.proc = null;
         if (stopping) return;

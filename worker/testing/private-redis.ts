@@ -1,21 +1,37 @@
 /**
  * A redis-server of a test's own, on its own port and folder, for outage tests: killing and
- * restarting it touches nothing shared. Data does not survive a kill (no persistence).
+ * restarting it touches nothing shared. Data does not survive a kill (no persistence); with
+ * `persistent`, a `shutdown()` saves the data and ACL users (`ACL SAVE`) and `restart` loads them,
+ * as an operator's restart of a configured Redis does.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { redisAnswers } from "../../infrastructure/redis/redis-local.ts";
-import { freePort } from "./pipeline-harness.ts";
+import { freePort } from "./process-pipeline.ts";
 
-export async function startPrivateRedis() {
+export async function startPrivateRedis(options: { persistent?: boolean } = {}) {
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), "private-redis-"));
+  const acl = join(dir, "users.acl");
+  if (options.persistent) writeFileSync(acl, "");
+  const persistence = options.persistent ? ["--save", "3600 1", "--aclfile", acl] : ["--save", ""];
   let proc: Subprocess | null = null;
   const up = async () => {
     proc = Bun.spawn(
-      ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", "--appendonly", "no"],
+      [
+        "redis-server",
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--dir",
+        dir,
+        ...persistence,
+        "--appendonly",
+        "no",
+      ],
       { stdout: "ignore", stderr: "ignore" },
     );
     const until = Date.now() + 10_000;
@@ -33,6 +49,13 @@ export async function startPrivateRedis() {
       await proc?.exited;
       proc = null;
     },
+    /** A clean stop (SIGTERM): a persistent server saves its data first. */
+    async shutdown() {
+      proc?.kill("SIGTERM");
+      await proc?.exited;
+      proc = null;
+    },
+    pid: () => proc?.pid ?? null,
     /** Back on the same port. */
     restart: up,
     async stop() {
