@@ -42,6 +42,13 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 }
 const answers = (url: string) => () => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok);
 
+/** Every stack not yet stopped, so a test that timed out can still stop what it started. */
+const running = new Set<() => Promise<void>>();
+
+export async function stopChaosStacks(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+}
+
 export async function startChaosStack(options: StackOptions) {
   const dir = mkdtempSync(join(tmpdir(), "chaos-"));
   const logFile = join(dir, "pipeline.log");
@@ -51,6 +58,7 @@ export async function startChaosStack(options: StackOptions) {
     () => rmSync(dir, { recursive: true, force: true }),
   ];
   const stop = async () => {
+    running.delete(stop);
     process.off("SIGINT", interrupted);
     process.off("SIGTERM", interrupted);
     for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
@@ -59,15 +67,18 @@ export async function startChaosStack(options: StackOptions) {
   const interrupted = () => void stop().then(() => process.exit(130));
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
+  running.add(stop);
   try {
-    const [broker, redis] = await Promise.all([
+    // Both settle before going on, so one that started is stopped even when the other failed.
+    const [brokerStart, redisStart] = await Promise.allSettled([
       startPrivateKafka(join(dir, "kafka"), options.log),
       startPrivateRedis({ persistent: true }),
     ]);
-    cleanups.push(
-      () => broker.stop(),
-      () => redis.stop(),
-    );
+    if (brokerStart.status === "fulfilled") cleanups.push(() => brokerStart.value.stop());
+    if (redisStart.status === "fulfilled") cleanups.push(() => redisStart.value.stop());
+    if (brokerStart.status === "rejected") throw brokerStart.reason;
+    if (redisStart.status === "rejected") throw redisStart.reason;
+    const [broker, redis] = [brokerStart.value, redisStart.value];
     const ports = { edge: freePort(), ws: freePort(), live: freePort(), internal: freePort() };
     const rest = { kafka: freePort(), redis: freePort() };
     const bridgeUser = { username: "chaos-bridge", password: secret() };

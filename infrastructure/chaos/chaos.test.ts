@@ -3,10 +3,14 @@
  * a worker SIGKILLed, the relay SIGKILLed. Asserts nothing accepted was lost, duplicated or left
  * unfinished, watchers saw every event in order, and nothing answered 500 — not how fast it recovered.
  */
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
+import { stopChaosStacks } from "./chaos-stack.ts";
 import { SHORT } from "./plans.ts";
 import { renderReport } from "./report.ts";
 import { runChaos } from "./run-chaos.ts";
+
+// Should the test time out, its stack (broker, Redis, processes) still goes.
+afterAll(stopChaosStacks);
 
 test("a worker and the relay killed under load: nothing lost, duplicated or stuck, no 500", async () => {
   const result = await runChaos(SHORT, () => {});

@@ -6,6 +6,9 @@
 import { redisAnswers } from "../redis/redis-local.ts";
 import type { ChaosStack } from "./chaos-stack.ts";
 
+const CRASH_GOAL_MS = 5000;
+const DEPENDENCY_GOAL_MS = 10_000;
+
 export interface FaultTimes {
   /** Unix ms the fault began. */
   injectedAt: number;
@@ -17,6 +20,8 @@ export interface FaultTimes {
 
 export interface Fault {
   name: string;
+  /** Issue 9's goal for its time to recover: 5 s after a crash, 10 s after a dependency answers again. */
+  goalMs: number | null;
   inject(stack: ChaosStack): Promise<FaultTimes>;
 }
 
@@ -30,6 +35,7 @@ function pidOf(stack: ChaosStack, child: string): number {
 export function kill(child: string): Fault {
   return {
     name: `SIGKILL ${child}`,
+    goalMs: CRASH_GOAL_MS,
     async inject(stack) {
       const pid = pidOf(stack, child);
       const injectedAt = Date.now();
@@ -51,6 +57,8 @@ export function pause(child: string, sessionTimeoutMs: number): Fault {
   const pausedMs = sessionTimeoutMs + 5000;
   return {
     name: `SIGSTOP ${child} ${Math.round(pausedMs / 1000)} s`,
+    // A hung member keeps its partitions until its session times out: no goal below that.
+    goalMs: null,
     async inject(stack) {
       const pid = pidOf(stack, child);
       const injectedAt = Date.now();
@@ -68,6 +76,7 @@ export function pause(child: string, sessionTimeoutMs: number): Fault {
 /** A clean Redis restart (its data and ACL users saved, as a configured server keeps them). */
 export const restartRedis: Fault = {
   name: "restart Redis",
+  goalMs: DEPENDENCY_GOAL_MS,
   async inject(stack) {
     const injectedAt = Date.now();
     await stack.redis.shutdown();
@@ -83,6 +92,7 @@ export const restartRedis: Fault = {
 export function brokerOutage(downMs: number): Fault {
   return {
     name: `broker down ${Math.round(downMs / 1000)} s`,
+    goalMs: DEPENDENCY_GOAL_MS,
     async inject(stack) {
       const injectedAt = Date.now();
       await stack.broker.stop();

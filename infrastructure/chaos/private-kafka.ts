@@ -46,6 +46,7 @@ export async function startPrivateKafka(dir: string, log: (line: string) => void
       if (proc.exitCode !== null) break;
       await Bun.sleep(200);
     }
+    await stop();
     throw new Error(`the chaos suite's broker did not come up on ${layout.plaintext}; see ${logFile}`);
   }
   /** A clean stop (SIGTERM), as an operator's restart; SIGKILL after 30 s. */

@@ -21,6 +21,13 @@ const problems = (v: Verdict) =>
     v.refusedTraces.length && `${v.refusedTraces.length} refused-submit traces`,
   ].filter(Boolean) as string[];
 
+/** Whether a measured time met issue 9's goal for it; goals are reported, not part of the exit code. */
+function goal(ms: number | null, goalMs: number | null): string {
+  if (goalMs === null) return "";
+  const met = ms !== null && ms <= goalMs;
+  return `<= ${seconds(goalMs)} ${met ? "met" : "MISSED"}`;
+}
+
 const refusedCount = (v: Verdict) => Object.values(v.refused).reduce((a, b) => a + b, 0);
 const refusedDetail = (v: Verdict) =>
   Object.entries(v.refused)
@@ -36,6 +43,7 @@ export function renderReport(result: ChaosResult): string {
     refusedDetail(p.verdict),
     seconds(p.p99Ms),
     p.fault ? seconds(p.recoveryMs) : "",
+    goal(p.recoveryMs, p.goalMs),
     problems(p.verdict).join(", ") || "ok",
   ]);
   const f = result.final;
@@ -44,13 +52,14 @@ export function renderReport(result: ChaosResult): string {
       ? (result.overallP99Ms / result.baselineP99Ms).toFixed(1)
       : "—";
   const lines = [
-    table(["phase", "what happened", "submitted", "202", "refused", "p99 s", "recover s", "checks"], rows),
+    table(["phase", "what happened", "submitted", "202", "refused", "p99 s", "recover s", "goal", "checks"], rows),
     "",
     `whole run (${seconds(result.endedAt - result.startedAt)} s): ${f.submitted} submitted, ${f.accepted} accepted, ` +
       `${refusedCount(f)} refused (${refusedDetail(f)}); ${f.lost.length} lost, ${f.duplicated.length} duplicated, ` +
       `${f.stuck.length} stuck, ${f.errors500} × 500, ${f.watcherFaults.length} watcher faults, ` +
       `${f.missingImages.length} images missing, ${f.refusedTraces.length} refused-submit traces, ${f.deadLetters} dead letters`,
-    `submit → terminal p99: baseline ${seconds(result.baselineP99Ms)} s, whole run ${seconds(result.overallP99Ms)} s (${ratio}× baseline)`,
+    `submit → terminal p99: baseline ${seconds(result.baselineP99Ms)} s, whole run ${seconds(result.overallP99Ms)} s ` +
+      `(${ratio}× baseline; goal <= 3× ${Number(ratio) <= 3 ? "met" : "MISSED"})`,
     `recover = from the fault (broker, Redis: from answering again) until generations submitted after it end within ` +
       `${seconds(result.normalLatencyMs)} s again and the work in flight at the fault has ended`,
   ];

@@ -32,6 +32,8 @@ export interface PhaseResult {
   endedAt: number;
   fault?: FaultTimes;
   recoveryMs: number | null;
+  /** Issue 9's goal for this fault's time to recover (reported, not enforced by the exit code). */
+  goalMs: number | null;
   p99Ms: number | null;
   verdict: Verdict;
 }
@@ -84,6 +86,7 @@ export async function runChaos(plan: ChaosPlan, log: (line: string) => void): Pr
       startedAt: phaseStart,
       endedAt: now,
       recoveryMs: null,
+      goalMs: null,
       p99Ms: baselineP99,
       verdict: baseline.verdict,
     });
@@ -112,6 +115,7 @@ export async function runChaos(plan: ChaosPlan, log: (line: string) => void): Pr
         endedAt: now,
         fault: times,
         recoveryMs: recoveryMs(phase.submissions, times, normalMs),
+        goalMs: fault.goalMs,
         p99Ms: p99Ms(phase.submissions),
         verdict: phase.verdict,
       };
