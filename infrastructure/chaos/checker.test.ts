@@ -117,7 +117,7 @@ function evidence(generations: ReturnType<typeof completed>[], extra: Partial<Ev
     api: new Map(ids.map((id) => [id, { code: 200, status: "completed" }])),
     images: new Map(ids.map((id) => [id, 200])),
     idempotencyLeft: new Set(),
-    listedIds: new Set(),
+    strayIds: new Map(),
     ...extra,
   };
 }
@@ -225,18 +225,20 @@ describe("check", () => {
       ),
     );
     e.idempotencyLeft.add(2);
-    e.listedIds.add(ghost);
+    e.strayIds.set(ghost, "a snapshot");
     expect(check(e).refusedTraces.map((t) => t.what)).toEqual([
       `refused submit #1 is in the request topic as ${ghost}`,
       "refused submit #2 left its Idempotency-Key record",
-      `${ghost} is listed for a user but was never accepted`,
+      `${ghost} was never accepted but has a snapshot`,
     ]);
   });
 
-  test("any 500 fails the run", () => {
-    const e = evidence([completed(0)]);
-    e.submissions.push(refused(1, 500));
+  test("any 500 fails the run, to a submit or to a GET", () => {
+    const e = evidence([completed(0), completed(1)]);
+    e.submissions.push(refused(2, 500));
     expect(check(e)).toMatchObject({ errors500: 1, refused: { "500": 1 }, ok: false });
+    e.api.set(e.submissions[1]?.id as string, { code: 500 });
+    expect(check(e).errors500).toBe(2);
   });
 });
 

@@ -23,8 +23,11 @@ export interface Evidence {
   images: Map<string, number>;
   /** Submission numbers of refused submits whose Idempotency-Key record is still in Redis. */
   idempotencyLeft: Set<number>;
-  /** Every generation id in the users' generation lists in Redis. */
-  listedIds: Set<string>;
+  /**
+   * Generation ids found in Redis (a snapshot, or in a user's list) that no 202 named, with where
+   * each was found; only ids made while every submit had been answered are gathered.
+   */
+  strayIds: Map<string, string>;
 }
 
 export interface Verdict {
@@ -139,10 +142,12 @@ export function check(evidence: Evidence): Verdict {
   }
   for (const n of evidence.idempotencyLeft)
     refusedTraces.push({ what: `refused submit #${n} left its Idempotency-Key record` });
-  for (const id of evidence.listedIds)
-    if (!acceptedIds.has(id)) refusedTraces.push({ what: `${id} is listed for a user but was never accepted` });
+  for (const [id, where] of evidence.strayIds)
+    if (!acceptedIds.has(id)) refusedTraces.push({ what: `${id} was never accepted but has ${where}` });
 
-  const errors500 = submissions.filter((s) => s.status === 500).length;
+  const errors500 =
+    submissions.filter((s) => s.status === 500).length +
+    [...evidence.api.values()].filter((a) => a.code === 500).length;
   return {
     submitted: submissions.length,
     accepted: accepted.length,

@@ -1,11 +1,12 @@
 /**
  * Gathers what the checker judges, for a set of submissions: the topics' records since the
  * first of them, the edge's answer for each accepted id, each completed image fetched, and the
- * traces a refused submit could leave in Redis (its Idempotency-Key record, an id listed for the user).
+ * traces a refused submit could leave in Redis (its Idempotency-Key record, a snapshot or a place
+ * in the user's list under an id no 202 named).
  */
 import { sha256Hex } from "../../shared/digest.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
-import { uuidv7Time } from "../../shared/uuid7.ts";
+import { UUID_V7, uuidv7Time } from "../../shared/uuid7.ts";
 import { readTopic } from "../../worker/ops/topic-reader.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
 import type { ChaosStack } from "./chaos-stack.ts";
@@ -68,10 +69,26 @@ export async function collectEvidence(
       const key = keys.idempotency(await sha256Hex(s.user), await sha256Hex(s.idempotencyKey));
       if (Number(await redis.send("EXISTS", [key])) > 0) idempotencyLeft.add(s.n);
     }
-    const listedIds = new Set<string>();
+    const strayIds = new Map<string, string>();
+    const stray = (id: string, where: string) => {
+      if (!acceptedIds.has(id) && uuidv7Time(id) >= since && uuidv7Time(id) < cutoff) strayIds.set(id, where);
+    };
     for (const user of stack.tokens.keys())
       for (const id of (await redis.send("ZRANGE", [keys.userGenerations(user), "0", "-1"])) as string[])
-        if (!acceptedIds.has(id) && uuidv7Time(id) >= since && uuidv7Time(id) < cutoff) listedIds.add(id);
+        stray(id, `a place in ${user}'s list`);
+    const snapshotBase = keys.snapshot("");
+    let cursor = "0";
+    do {
+      const [next, found] = (await redis.send("SCAN", [cursor, "MATCH", keys.snapshot("*"), "COUNT", "1000"])) as [
+        string,
+        string[],
+      ];
+      cursor = next;
+      for (const key of found) {
+        const id = key.slice(snapshotBase.length);
+        if (UUID_V7.test(id)) stray(id, "a snapshot");
+      }
+    } while (cursor !== "0");
     return {
       submissions,
       requests,
@@ -83,7 +100,7 @@ export async function collectEvidence(
       api,
       images,
       idempotencyLeft,
-      listedIds,
+      strayIds,
     };
   } finally {
     redis.close();
