@@ -4,9 +4,9 @@
  * them (infrastructure/pipeline-processes.ts) under the same supervisor — plus a WebSocket server
  * of its own, which the watchers use, so it can be killed on its own. Nothing shared is touched.
  */
-import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { mintApiToken } from "../../edge/auth.ts";
 import { parseConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
@@ -25,6 +25,8 @@ import { startPrivateKafka } from "./private-kafka.ts";
 export interface StackOptions {
   workers: number;
   users: number;
+  /** A folder the pipeline's and the broker's logs are copied to when the stack stops. */
+  keepLogsIn?: string;
   /** Overrides of the pipeline's configuration (the full run keeps the defaults). */
   env?: Record<string, string>;
   log(line: string): void;
@@ -56,6 +58,15 @@ export async function startChaosStack(options: StackOptions) {
   const cleanups: (() => Promise<void> | void)[] = [
     () => closeSync(output),
     () => rmSync(dir, { recursive: true, force: true }),
+    () => {
+      const keep = options.keepLogsIn;
+      if (!keep) return;
+      mkdirSync(keep, { recursive: true });
+      const stamp = basename(dir);
+      copyFileSync(logFile, join(keep, `${stamp}-pipeline.log`));
+      if (existsSync(join(dir, "kafka", "kafka.log")))
+        copyFileSync(join(dir, "kafka", "kafka.log"), join(keep, `${stamp}-kafka.log`));
+    },
   ];
   const stop = async () => {
     running.delete(stop);

@@ -148,7 +148,10 @@ describe("check", () => {
     b.status.push(status(b.submission.id as string, 3, "completed"));
     const verdict = check(evidence([a, b]));
     expect(verdict.duplicated).toEqual([
-      { id: a.submission.id as string, what: "2 outcome records" },
+      {
+        id: a.submission.id as string,
+        what: `2 outcome records (complete@0:0 attempts 1 at ${at}, complete@0:0 attempts 1 at ${at})`,
+      },
       { id: b.submission.id as string, what: "2 terminal status events" },
     ]);
     expect(verdict.ok).toBe(false);
@@ -185,7 +188,12 @@ describe("check", () => {
     });
     const e = evidence([a], { deadLetters: [record(DeadLetterEvent, dead, "dead-letter")] });
     e.api.set(id, { code: 200, status: "failed" });
-    expect(check(e)).toMatchObject({ lost: [], duplicated: [], deadLetters: 1, ok: true });
+    expect(check(e)).toMatchObject({
+      lost: [],
+      duplicated: [],
+      deadLetters: [`workers: invalid_event (${TOPIC}): bad`],
+      ok: true,
+    });
   });
 
   test("a failed generation's failed record is its outcome", () => {

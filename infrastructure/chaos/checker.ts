@@ -42,8 +42,8 @@ export interface Verdict {
   watcherFaults: { id: string; seqs: number[]; why: string }[];
   missingImages: string[];
   refusedTraces: { what: string }[];
-  /** Dead letters parked meanwhile (requests among them count as outcomes). */
-  deadLetters: number;
+  /** Dead letters parked meanwhile, as "consumer: error code (source topic)" (requests among them count as outcomes). */
+  deadLetters: string[];
   ok: boolean;
 }
 
@@ -72,6 +72,26 @@ function deadRequestId(record: RawRecord, requestTopic: string): string | null {
   const event = parse(record.value) as { source?: { topic?: string }; keyBase64?: string } | null;
   if (event?.source?.topic !== requestTopic || !event.keyBase64) return null;
   return Buffer.from(event.keyBase64, "base64").toString("utf8");
+}
+
+function describeDeadLetter(record: RawRecord): string {
+  const event = parse(record.value) as {
+    consumer?: string;
+    error?: { code?: string; message?: string };
+    source?: { topic?: string };
+  } | null;
+  return `${event?.consumer}: ${event?.error?.code} (${event?.source?.topic ?? "?"}): ${event?.error?.message?.slice(0, 160)}`;
+}
+
+/** Where an id's outcome records are, to tell a redelivery from a producer retry. */
+function outcomeRecords(evidence: Evidence, id: string): string {
+  return [...evidence.complete, ...evidence.failed]
+    .filter((r) => r.key === id)
+    .map((r) => {
+      const e = parse(r.value) as { attempts?: number; completedAt?: string; failedAt?: string } | null;
+      return `${r.topic}@${r.partition}:${r.offset} attempts ${e?.attempts} at ${e?.completedAt ?? e?.failedAt}`;
+    })
+    .join(", ");
 }
 
 /** Problems with one watcher's view: gaps, disorder, more or fewer than one end, anything after it. */
@@ -128,7 +148,7 @@ export function check(evidence: Evidence): Verdict {
     if (terminals > 1) duplicated.push({ id, what: `${terminals} terminal status events` });
     const outcome = (outcomes.get(id) ?? 0) + (deadRequests.get(id) ?? 0);
     if (OUTCOME_TERMINALS.has(ended) && outcome === 0) lost.push({ id, why: `${ended} without an outcome record` });
-    if (outcome > 1) duplicated.push({ id, what: `${outcome} outcome records` });
+    if (outcome > 1) duplicated.push({ id, what: `${outcome} outcome records (${outcomeRecords(evidence, id)})` });
     if (ended === "completed" && evidence.images.get(id) !== 200)
       missingImages.push(`${id} (${evidence.images.get(id) ?? "no url"})`);
   }
@@ -159,7 +179,7 @@ export function check(evidence: Evidence): Verdict {
     watcherFaults,
     missingImages,
     refusedTraces,
-    deadLetters: evidence.deadLetters.length,
+    deadLetters: evidence.deadLetters.map(describeDeadLetter),
     ok:
       errors500 === 0 &&
       lost.length === 0 &&

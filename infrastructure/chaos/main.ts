@@ -12,13 +12,13 @@ import { runChaos } from "./run-chaos.ts";
 
 const began = Date.now();
 const log = (line: string) => console.log(`[chaos +${((Date.now() - began) / 1000).toFixed(0)}s] ${line}`);
+const dir = join(DATA_DIR, "chaos");
 try {
-  const result = await runChaos(FULL, log);
-  const dir = join(DATA_DIR, "chaos");
+  const result = await runChaos(FULL, log, { keepLogsIn: dir });
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `report-${new Date(result.startedAt).toISOString().replaceAll(":", "-")}.json`);
   writeFileSync(file, reportJson(result));
-  console.log(`\n${renderReport(result)}\nJSON report: ${file}`);
+  console.log(`\n${renderReport(result)}\nJSON report: ${file}; the processes' logs are beside it`);
   process.exit(result.ok ? 0 : 1);
 } catch (error) {
   console.error(`chaos: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);

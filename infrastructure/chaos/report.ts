@@ -57,7 +57,7 @@ export function renderReport(result: ChaosResult): string {
     `whole run (${seconds(result.endedAt - result.startedAt)} s): ${f.submitted} submitted, ${f.accepted} accepted, ` +
       `${refusedCount(f)} refused (${refusedDetail(f)}); ${f.lost.length} lost, ${f.duplicated.length} duplicated, ` +
       `${f.stuck.length} stuck, ${f.errors500} × 500, ${f.watcherFaults.length} watcher faults, ` +
-      `${f.missingImages.length} images missing, ${f.refusedTraces.length} refused-submit traces, ${f.deadLetters} dead letters`,
+      `${f.missingImages.length} images missing, ${f.refusedTraces.length} refused-submit traces, ${f.deadLetters.length} dead letters`,
     `submit → terminal p99: baseline ${seconds(result.baselineP99Ms)} s, whole run ${seconds(result.overallP99Ms)} s ` +
       `(${ratio}× baseline; goal <= 3× ${Number(ratio) <= 3 ? "met" : "MISSED"})`,
     `recover = from the fault (broker, Redis: from answering again) until generations submitted after it end within ` +
@@ -70,6 +70,7 @@ export function renderReport(result: ChaosResult): string {
     ["watcher faults", f.watcherFaults.map((w) => `${w.id}: ${w.why} (seq ${w.seqs.join(",")})`)],
     ["images missing", f.missingImages],
     ["refused-submit traces", f.refusedTraces.map((t) => t.what)],
+    ["dead letters", f.deadLetters],
   ] as const)
     if (items.length) lines.push(`${what}: ${items.slice(0, 10).join("; ")}${items.length > 10 ? " …" : ""}`);
   lines.push(result.ok ? "PASS" : "FAIL");
@@ -86,6 +87,7 @@ export function reportJson(result: ChaosResult): string {
     watcherFaults: v.watcherFaults.slice(0, 50),
     missingImages: v.missingImages.slice(0, 50),
     refusedTraces: v.refusedTraces.slice(0, 50),
+    deadLetters: v.deadLetters.slice(0, 50),
   });
   return JSON.stringify(
     {

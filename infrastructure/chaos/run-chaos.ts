@@ -64,9 +64,19 @@ async function judge(
   return { submissions, verdict: check(evidence) };
 }
 
-export async function runChaos(plan: ChaosPlan, log: (line: string) => void): Promise<ChaosResult> {
+export async function runChaos(
+  plan: ChaosPlan,
+  log: (line: string) => void,
+  options: { keepLogsIn?: string } = {},
+): Promise<ChaosResult> {
   log(`starting a stack of its own: broker, Redis, ${plan.workers} workers, relay, gateway, history, WebSocket, edge`);
-  const stack = await startChaosStack({ workers: plan.workers, users: plan.users, env: plan.env, log });
+  const stack = await startChaosStack({
+    workers: plan.workers,
+    users: plan.users,
+    env: plan.env,
+    keepLogsIn: options.keepLogsIn,
+    log,
+  });
   let load: Load | null = null;
   try {
     log(`stack up in ${stack.dir}; load ${plan.perSecond}/s from ${plan.users} users`);
