@@ -73,20 +73,27 @@ export function pause(child: string, sessionTimeoutMs: number): Fault {
   };
 }
 
-/** A clean Redis restart (its data and ACL users saved, as a configured server keeps them). */
-export const restartRedis: Fault = {
-  name: "restart Redis",
-  goalMs: DEPENDENCY_GOAL_MS,
-  async inject(stack) {
-    const injectedAt = Date.now();
-    await stack.redis.shutdown();
-    await stack.redis.restart();
-    const port = Number(new URL(stack.redis.url).port);
-    while (!(await redisAnswers("127.0.0.1", port))) await Bun.sleep(20);
-    const referenceAt = Date.now();
-    return { injectedAt, referenceAt, detail: `back in ${((referenceAt - injectedAt) / 1000).toFixed(1)} s` };
-  },
-};
+/**
+ * A clean Redis restart (its data and ACL users saved, as a configured server keeps them), down
+ * for `downMs` — long enough that submits and live connections meet the outage, not only its edges.
+ */
+export function restartRedis(downMs: number): Fault {
+  return {
+    name: `restart Redis, down ${(downMs / 1000).toFixed(0)} s`,
+    goalMs: DEPENDENCY_GOAL_MS,
+    async inject(stack) {
+      const injectedAt = Date.now();
+      await stack.redis.shutdown();
+      const wait = injectedAt + downMs - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
+      await stack.redis.restart();
+      const port = Number(new URL(stack.redis.url).port);
+      while (!(await redisAnswers("127.0.0.1", port))) await Bun.sleep(20);
+      const referenceAt = Date.now();
+      return { injectedAt, referenceAt, detail: `back in ${((referenceAt - injectedAt) / 1000).toFixed(1)} s` };
+    },
+  };
+}
 
 /** The broker stopped cleanly, kept down for `downMs`, started again on the same data. */
 export function brokerOutage(downMs: number): Fault {

@@ -20,7 +20,7 @@ export const FULL: ChaosPlan = {
     kill("kafka-rest-gateway"),
     kill("history-writer"),
     kill("websocket"),
-    restartRedis,
+    restartRedis(2000),
     brokerOutage(12_000),
     pause("worker-2", stack.config.kafka.sessionTimeoutMs),
   ],
