@@ -150,7 +150,7 @@ describe("check", () => {
     expect(verdict.duplicated).toEqual([
       {
         id: a.submission.id as string,
-        what: `2 outcome records (complete@0:0 attempts 1 at ${at}, complete@0:0 attempts 1 at ${at})`,
+        what: `2 outcome records (complete@0:0 attempts 1 at ${at}; complete@0:0 attempts 1 at ${at})`,
       },
       { id: b.submission.id as string, what: "2 terminal status events" },
     ]);
@@ -194,6 +194,31 @@ describe("check", () => {
       deadLetters: [`workers: invalid_event (${TOPIC}): bad`],
       ok: true,
     });
+  });
+
+  test("a request parked on the dead-letter topic although its generation completed is a second outcome", () => {
+    // As the first full run saw it: a worker parked a request over a Kafka write refused during the broker outage.
+    const a = completed(0);
+    const id = a.submission.id as string;
+    const dead = DeadLetterEvent.create({
+      id: uuidv7(),
+      consumer: "pixel-studio-workers",
+      source: { kind: "kafka", topic: TOPIC, partition: 0, offset: "103" },
+      error: { code: "kafka_rejected", message: "Kafka write failed: Connection error: connect ECONNREFUSED" },
+      keyBase64: Buffer.from(id).toString("base64"),
+      valueBase64: Buffer.from(a.requests[0]?.value ?? "").toString("base64"),
+      deadLetteredAt: at,
+    });
+    const verdict = check(evidence([a], { deadLetters: [record(DeadLetterEvent, dead, "dead-letter")] }));
+    expect(verdict.duplicated).toEqual([
+      {
+        id,
+        what:
+          `2 outcome records (complete@0:0 attempts 1 at ${at}; request parked on dead-letter: pixel-studio-workers: ` +
+          `kafka_rejected (${TOPIC}): Kafka write failed: Connection error: connect ECONNREFUSED)`,
+      },
+    ]);
+    expect(verdict.ok).toBe(false);
   });
 
   test("a failed generation's failed record is its outcome", () => {

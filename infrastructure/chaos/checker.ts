@@ -83,15 +83,18 @@ function describeDeadLetter(record: RawRecord): string {
   return `${event?.consumer}: ${event?.error?.code} (${event?.source?.topic ?? "?"}): ${event?.error?.message?.slice(0, 160)}`;
 }
 
-/** Where an id's outcome records are, to tell a redelivery from a producer retry. */
+/** Where an id's outcome records are (a parked request among them), to tell what produced each. */
 function outcomeRecords(evidence: Evidence, id: string): string {
-  return [...evidence.complete, ...evidence.failed]
+  const outcomes = [...evidence.complete, ...evidence.failed]
     .filter((r) => r.key === id)
     .map((r) => {
       const e = parse(r.value) as { attempts?: number; completedAt?: string; failedAt?: string } | null;
       return `${r.topic}@${r.partition}:${r.offset} attempts ${e?.attempts} at ${e?.completedAt ?? e?.failedAt}`;
-    })
-    .join(", ");
+    });
+  const parked = evidence.deadLetters
+    .filter((r) => deadRequestId(r, evidence.requestTopic) === id)
+    .map((r) => `request parked on ${r.topic}: ${describeDeadLetter(r)}`);
+  return [...outcomes, ...parked].join("; ");
 }
 
 /** Problems with one watcher's view: gaps, disorder, more or fewer than one end, anything after it. */
