@@ -110,23 +110,45 @@ async function ensureTls(): Promise<void> {
   );
 }
 
-function serverProperties(): string {
+/** Where one broker listens and keeps its data: the shared one below, or a private one (the chaos suite's). */
+export interface BrokerLayout {
+  plaintext: string;
+  controllerPort: number;
+  dataDir: string;
+  /** The SCRAM-over-TLS listener, MSK's way in; private brokers go without. */
+  saslSsl?: string;
+}
+
+const SHARED_LAYOUT: BrokerLayout = {
+  plaintext: PLAINTEXT_BROKER,
+  controllerPort: 9093,
+  dataDir: join(HOME, "data"),
+  saslSsl: SASL_SSL_BROKER,
+};
+
+export function serverProperties(layout: BrokerLayout): string {
+  const controller = `127.0.0.1:${layout.controllerPort}`;
+  const sasl = layout.saslSsl;
   return [
     "process.roles=broker,controller",
     "node.id=1",
-    "controller.quorum.voters=1@127.0.0.1:9093",
-    `listeners=PLAINTEXT://${PLAINTEXT_BROKER},CONTROLLER://127.0.0.1:9093,SASL_SSL://${SASL_SSL_BROKER}`,
-    `advertised.listeners=PLAINTEXT://${PLAINTEXT_BROKER},SASL_SSL://${SASL_SSL_BROKER}`,
+    `controller.quorum.voters=1@${controller}`,
+    `listeners=PLAINTEXT://${layout.plaintext},CONTROLLER://${controller}${sasl ? `,SASL_SSL://${sasl}` : ""}`,
+    `advertised.listeners=PLAINTEXT://${layout.plaintext}${sasl ? `,SASL_SSL://${sasl}` : ""}`,
     "controller.listener.names=CONTROLLER",
     "inter.broker.listener.name=PLAINTEXT",
-    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL",
-    "sasl.enabled.mechanisms=SCRAM-SHA-512",
-    "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
-    `ssl.keystore.location=${join(TLS, "broker.p12")}`,
-    "ssl.keystore.type=PKCS12",
-    `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
-    `ssl.key.password=${KEYSTORE_PASSWORD}`,
-    `log.dirs=${join(HOME, "data")}`,
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? ",SASL_SSL:SASL_SSL" : ""}`,
+    ...(sasl
+      ? [
+          "sasl.enabled.mechanisms=SCRAM-SHA-512",
+          "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;",
+          `ssl.keystore.location=${join(TLS, "broker.p12")}`,
+          "ssl.keystore.type=PKCS12",
+          `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+          `ssl.key.password=${KEYSTORE_PASSWORD}`,
+        ]
+      : []),
+    `log.dirs=${layout.dataDir}`,
     "num.partitions=1",
     "offsets.topic.replication.factor=1",
     "offsets.topic.num.partitions=10",
@@ -138,6 +160,9 @@ function serverProperties(): string {
   ].join("\n");
 }
 
+/** The broker's JVM options: small heap, as on a developer machine. */
+export const BROKER_HEAP = ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"];
+
 export const javaCmd = (main: string, args: string[], heap: string[] = []) => [
   "java",
   ...heap,
@@ -148,8 +173,8 @@ export const javaCmd = (main: string, args: string[], heap: string[] = []) => [
   ...args,
 ];
 
-async function ensureFormatted(propsFile: string): Promise<void> {
-  if (existsSync(join(HOME, "data", "meta.properties"))) return;
+export async function ensureFormatted(propsFile: string, layout: BrokerLayout): Promise<void> {
+  if (existsSync(join(layout.dataDir, "meta.properties"))) return;
   const clusterId =
     (await run(javaCmd("kafka.tools.StorageTool", ["random-uuid"]), "making a cluster id")).trim().split("\n").at(-1) ??
     "";
@@ -160,8 +185,9 @@ async function ensureFormatted(propsFile: string): Promise<void> {
       clusterId,
       "-c",
       propsFile,
-      "--add-scram",
-      `SCRAM-SHA-512=[name=${LOCAL_SCRAM.username},password=${LOCAL_SCRAM.password}]`,
+      ...(layout.saslSsl
+        ? ["--add-scram", `SCRAM-SHA-512=[name=${LOCAL_SCRAM.username},password=${LOCAL_SCRAM.password}]`]
+        : []),
     ]),
     "formatting the KRaft storage",
   );
@@ -189,12 +215,12 @@ export function brokerCaPem(): Promise<string> {
 }
 
 /** True once the broker answers a metadata request, not merely accepts TCP connections. */
-export async function brokerAnswers(timeoutMs = 2000): Promise<boolean> {
-  if (!(await portOpen("127.0.0.1", 9092, 500))) return false;
+export async function brokerAnswers(timeoutMs = 2000, broker = PLAINTEXT_BROKER): Promise<boolean> {
+  const [host = "127.0.0.1", port] = broker.split(":");
+  if (!(await portOpen(host, Number(port), 500))) return false;
   const logger = createLogger({ level: "error", sink: () => {} });
   const kafka = createKafka({
-    config: parseConfig({ KAFKA_BROKERS: PLAINTEXT_BROKER, KAFKA_CONNECT_TIMEOUT_MS: String(timeoutMs) }, ["kafka"])
-      .kafka,
+    config: parseConfig({ KAFKA_BROKERS: broker, KAFKA_CONNECT_TIMEOUT_MS: String(timeoutMs) }, ["kafka"]).kafka,
     logger,
     retries: 0,
     requestTimeoutMs: timeoutMs,
@@ -234,18 +260,15 @@ export async function startKafka(
   await ensureJars(log);
   await ensureTls();
   const propsFile = join(HOME, "server.properties");
-  writeFileSync(propsFile, serverProperties());
-  await ensureFormatted(propsFile);
+  writeFileSync(propsFile, serverProperties(SHARED_LAYOUT));
+  await ensureFormatted(propsFile, SHARED_LAYOUT);
   const pid =
     existing ??
-    spawnDaemon(
-      javaCmd("kafka.Kafka", [propsFile], ["-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-Djava.awt.headless=true"]),
-      {
-        logFile: LOG_FILE,
-        pidFile: PID_FILE,
-        cwd: HOME,
-      },
-    );
+    spawnDaemon(javaCmd("kafka.Kafka", [propsFile], BROKER_HEAP), {
+      logFile: LOG_FILE,
+      pidFile: PID_FILE,
+      cwd: HOME,
+    });
   const until = Date.now() + 90_000;
   while (Date.now() < until) {
     if (await brokerAnswers()) return { pid, startedMs: Math.round(performance.now() - began), alreadyRunning: false };

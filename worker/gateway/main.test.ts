@@ -4,6 +4,7 @@ import { Kafka as UpstashKafka } from "@upstash/kafka";
 import { ROOT } from "../../infrastructure/paths.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import { freePort } from "../testing/process-pipeline.ts";
 import { createFreshTopics, edgeMessage, readMessages } from "./gateway-fixtures.ts";
 
 const config = freshKafkaConfig();
@@ -12,13 +13,6 @@ const requests = topicSpecs(config).requests.name;
 const password = `test-${crypto.randomUUID()}`;
 
 /** A port nothing listens on right now, for the gateway process to take. */
-function freePort(): number {
-  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
-  const port = probe.port ?? 0;
-  probe.stop(true);
-  return port;
-}
-
 beforeAll(() => createFreshTopics(kafka, config));
 afterAll(() => deleteTestTopics(config));
 

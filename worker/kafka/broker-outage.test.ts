@@ -6,6 +6,7 @@
  * is removed by the process itself instead of being waited out.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { type PrivateKafka, startPrivateKafka } from "../../infrastructure/kafka/private-kafka.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
@@ -18,7 +19,6 @@ import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay, type StatusRelay } from "../relay/status-relay.ts";
 import { freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
-import { type PrivateKafka, startPrivateKafka } from "../testing/private-kafka.ts";
 import { createDeadLetters } from "./dead-letters.ts";
 
 const SESSION_TIMEOUT_MS = 60_000;
@@ -31,7 +31,7 @@ const prefix = freshPrefix();
 beforeAll(async () => {
   broker = await startPrivateKafka();
   const config = freshKafkaConfig({
-    KAFKA_BROKERS: broker.broker,
+    KAFKA_BROKERS: broker.brokers,
     KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   });
   const kafka = testKafka(config, { retries: 5 });

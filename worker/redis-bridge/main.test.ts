@@ -2,17 +2,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { tmpdir } from "node:os";
 import { deadRedisUrl, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { freePort } from "../testing/process-pipeline.ts";
 import { createTestBridgeUser, type TestBridgeUser } from "./bridge-test-server.ts";
 
 const MAIN = new URL("./main.ts", import.meta.url).pathname;
 const TOKEN = "bridge-test-token-0123456789";
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 const prefix = freshPrefix();
 let user: TestBridgeUser;

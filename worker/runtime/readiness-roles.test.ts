@@ -11,16 +11,10 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import { freePort } from "../testing/process-pipeline.ts";
 
 const kafka = freshKafkaConfig();
 const run = kafka.topicPrefix;
-
-function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 
 async function readyWithin(url: string, attempts: number): Promise<Response | null> {
   for (let i = 0; i < attempts; i++) {

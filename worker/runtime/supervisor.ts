@@ -21,6 +21,8 @@ export interface SupervisorOptions {
   stopGraceMs: number;
   /** Removes a dead child's consumer group member (see createMemberEvictor). */
   evict?(member: Membership): Promise<void>;
+  /** A file descriptor the children write to (the chaos suite keeps them off its report); default: ours. */
+  output?: number;
 }
 
 interface Child {
@@ -42,8 +44,8 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
     const proc = Bun.spawn(child.spec.cmd, {
       env: { ...process.env, ...child.spec.env },
       stdin: "ignore",
-      stdout: "inherit",
-      stderr: "inherit",
+      stdout: options.output ?? "inherit",
+      stderr: options.output ?? "inherit",
       ipc: (message) => {
         if (isMembershipReport(message))
           members.set(message.groupId, { groupId: message.groupId, memberId: message.memberId });

@@ -47,6 +47,9 @@ import { serveWithWebSockets } from "../ws/live-service.ts";
 import { createLiveSlots } from "../ws/live-slots.ts";
 import { liveRoutes } from "../ws/ws-routes.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
+import { freePort } from "./process-pipeline.ts";
+
+export { freePort };
 
 export interface PipelineOptions {
   provider?: GenerationProvider;
@@ -89,12 +92,6 @@ export interface PipelineOptions {
 }
 
 const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
-export function freePort(): number {
-  const probe = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = probe.port;
-  probe.stop(true);
-  return port;
-}
 const serve = (fetch: (r: Request) => Response | Promise<Response>) =>
   Bun.serve({ port: 0, hostname: "127.0.0.1", fetch });
 const TERMINAL = new Set(["completed", "failed", "canceled", "expired"]);

@@ -1,33 +1,29 @@
 /**
  * A redis-server of a test's own, on its own port and folder, for outage tests: killing and
- * restarting it touches nothing shared. Data does not survive a kill unless it is `persistent`.
+ * restarting it touches nothing shared. Data does not survive a kill unless it is `persistent`:
+ * then every write is on disk before it is answered (AOF, fsync always), so a kill loses nothing,
+ * like a Redis with durable storage, and ACL users saved with `ACL SAVE` are loaded again on
+ * `restart`, as an operator's restart of a configured Redis does.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { redisAnswers } from "../../infrastructure/redis/redis-local.ts";
-import { freePort } from "./pipeline-harness.ts";
+import { freePort } from "./process-pipeline.ts";
 
-/** `persistent`: every write is on disk before it is answered (AOF, fsync always), so a kill loses nothing, like a Redis with durable storage. */
 export async function startPrivateRedis(options: { persistent?: boolean } = {}) {
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), "private-redis-"));
+  const acl = join(dir, "users.acl");
+  if (options.persistent) writeFileSync(acl, "");
+  const persistence = options.persistent
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--aclfile", acl]
+    : ["--appendonly", "no"];
   let proc: Subprocess | null = null;
   const up = async () => {
     proc = Bun.spawn(
-      [
-        "redis-server",
-        "--bind",
-        "127.0.0.1",
-        "--port",
-        String(port),
-        "--dir",
-        dir,
-        "--save",
-        "",
-        ...(options.persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]),
-      ],
+      ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", ...persistence],
       { stdout: "ignore", stderr: "ignore" },
     );
     const until = Date.now() + 10_000;
@@ -45,6 +41,13 @@ export async function startPrivateRedis(options: { persistent?: boolean } = {}) 
       await proc?.exited;
       proc = null;
     },
+    /** A clean stop (SIGTERM), as an operator's restart begins. */
+    async shutdown() {
+      proc?.kill("SIGTERM");
+      await proc?.exited;
+      proc = null;
+    },
+    pid: () => proc?.pid ?? null,
     /** Back on the same port. */
     restart: up,
     async stop() {

@@ -19,7 +19,7 @@ import { deleteTestTopics, freshKafkaConfig, testKafka } from "./kafka-test-env.
  * A port free now, below the kernel's ephemeral range (32768 and up): a port picked by binding 0
  * is one that outgoing connections (Kafka, Redis) may take before the process listens on it.
  */
-function freePort(): number {
+export function freePort(): number {
   for (;;) {
     const port = 20_000 + Math.floor(Math.random() * 12_000);
     try {

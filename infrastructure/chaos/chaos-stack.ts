@@ -1,0 +1,183 @@
+/**
+ * The chaos suite's own stack: a private KRaft broker and Redis (free ports, a temporary
+ * folder), the topics, the bridge's ACL user, then the pipeline's processes as `npm start` runs
+ * them (infrastructure/pipeline-processes.ts) under the same supervisor — plus a WebSocket server
+ * of its own, which the watchers use, so it can be killed on its own. Nothing shared is touched.
+ */
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+import { mintApiToken } from "../../edge/auth.ts";
+import { parseConfig } from "../../shared/config/parse-config.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { createKafka } from "../../worker/kafka/kafka-client.ts";
+import { ensureTopics } from "../../worker/kafka/topic-admin.ts";
+import { createRedis } from "../../worker/redis/redis-client.ts";
+import { ensureBridgeUser } from "../../worker/redis-bridge/bridge-user.ts";
+import { createSupervisor } from "../../worker/runtime/supervisor.ts";
+import { startPrivateRedis } from "../../worker/testing/private-redis.ts";
+import { freePort } from "../../worker/testing/process-pipeline.ts";
+import { startPrivateKafka } from "../kafka/private-kafka.ts";
+import { ROOT } from "../paths.ts";
+import { pipelineProcesses } from "../pipeline-processes.ts";
+
+export interface StackOptions {
+  workers: number;
+  users: number;
+  /** A folder the pipeline's and the broker's logs are copied to when the stack stops. */
+  keepLogsIn?: string;
+  /** Overrides of the pipeline's configuration (the full run keeps the defaults). */
+  env?: Record<string, string>;
+  log(line: string): void;
+}
+
+const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return;
+    await Bun.sleep(250);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+}
+const answers = (url: string) => () => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok);
+
+/** Every stack not yet stopped, so a test that timed out can still stop what it started. */
+const running = new Set<() => Promise<void>>();
+
+export async function stopChaosStacks(): Promise<void> {
+  await Promise.all([...running].map((stop) => stop()));
+}
+
+export async function startChaosStack(options: StackOptions) {
+  const dir = mkdtempSync(join(tmpdir(), "chaos-"));
+  const logFile = join(dir, "pipeline.log");
+  const output = openSync(logFile, "a");
+  const cleanups: (() => Promise<void> | void)[] = [
+    () => closeSync(output),
+    () => rmSync(dir, { recursive: true, force: true }),
+    () => {
+      const keep = options.keepLogsIn;
+      if (!keep) return;
+      mkdirSync(keep, { recursive: true });
+      const stamp = basename(dir);
+      copyFileSync(logFile, join(keep, `${stamp}-pipeline.log`));
+      if (existsSync(join(dir, "kafka", "kafka.log")))
+        copyFileSync(join(dir, "kafka", "kafka.log"), join(keep, `${stamp}-kafka.log`));
+    },
+  ];
+  const stop = async () => {
+    running.delete(stop);
+    process.off("SIGINT", interrupted);
+    process.off("SIGTERM", interrupted);
+    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => {});
+  };
+  // Ctrl-C or a test runner's SIGTERM still stops the broker, Redis and the pipeline it started.
+  const interrupted = () => void stop().then(() => process.exit(130));
+  process.once("SIGINT", interrupted);
+  process.once("SIGTERM", interrupted);
+  running.add(stop);
+  try {
+    // Both settle before going on, so one that started is stopped even when the other failed.
+    const [brokerStart, redisStart] = await Promise.allSettled([
+      startPrivateKafka({ dir: join(dir, "kafka"), log: options.log }),
+      startPrivateRedis({ persistent: true }),
+    ]);
+    if (brokerStart.status === "fulfilled") cleanups.push(() => brokerStart.value.stop());
+    if (redisStart.status === "fulfilled") cleanups.push(() => redisStart.value.stop());
+    if (brokerStart.status === "rejected") throw brokerStart.reason;
+    if (redisStart.status === "rejected") throw redisStart.reason;
+    const [broker, redis] = [brokerStart.value, redisStart.value];
+    const ports = { edge: freePort(), ws: freePort(), live: freePort(), internal: freePort() };
+    const rest = { kafka: freePort(), redis: freePort() };
+    const bridgeUser = { username: "chaos-bridge", password: secret() };
+    const env: Record<string, string> = {
+      PATH: process.env.PATH ?? "",
+      LOG_FORMAT: "json",
+      LOG_LEVEL: "info",
+      KAFKA_BROKERS: broker.brokers,
+      REDIS_URL: redis.url,
+      AUTH_JWT_SECRET: secret(),
+      KAFKA_REST_PASSWORD: secret(),
+      KAFKA_REST_PORT: String(rest.kafka),
+      KAFKA_REST_URL: `http://127.0.0.1:${rest.kafka}`,
+      UPSTASH_REDIS_REST_TOKEN: secret(),
+      REDIS_BRIDGE_USERNAME: bridgeUser.username,
+      REDIS_BRIDGE_PASSWORD: bridgeUser.password,
+      REDIS_REST_PORT: String(rest.redis),
+      UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${rest.redis}`,
+      EDGE_PORT: String(ports.edge),
+      OPS_PORT: String(freePort()),
+      WS_PORT: String(ports.ws),
+      WORKER_INTERNAL_PORT: String(ports.internal),
+      WORKER_URL: `http://127.0.0.1:${ports.internal}`,
+      // Watchers go to the WebSocket server of its own; images come from the workers.
+      PUBLIC_WS_URL: `ws://127.0.0.1:${ports.live}`,
+      PUBLIC_IMAGE_URL: `http://127.0.0.1:${ports.ws}/images`,
+      STUDIO_ORIGIN: `http://127.0.0.1:${ports.edge}`,
+      IMAGE_STORE_DIR: join(dir, "images"),
+      DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
+      METRICS_PORT: "0",
+      PROCESSING_WORKER_INSTANCES: String(options.workers),
+      // All load comes from one address and a few users: the abuse limits are not under test.
+      RATE_LIMIT_PER_MINUTE: "100000",
+      READS_PER_IP_PER_MINUTE: "100000",
+      WS_MAX_SOCKETS_PER_USER: "10000",
+      WS_MAX_SOCKETS_PER_IP: "100000",
+      ...options.env,
+    };
+    const config = parseConfig(env, ["kafka", "redis", "keys", "worker", "edge"]);
+    const topics = topicSpecs(config.kafka);
+    const quiet = createLogger({ level: "error", sink: () => {} });
+    const kafka = createKafka({ config: config.kafka, logger: quiet, retries: 5 });
+    const admin = kafka.admin();
+    await admin.connect();
+    await ensureTopics(admin, Object.values(topics)).finally(() => admin.disconnect());
+
+    const redisAdmin = await createRedis(redis.url);
+    await ensureBridgeUser(redisAdmin, { ...bridgeUser, prefix: config.keys.redisPrefix });
+    // Saved to the ACL file, so the bridge can still log in after the Redis restart.
+    await redisAdmin.send("ACL", ["SAVE"]).finally(() => redisAdmin.close());
+
+    const logger = createLogger({
+      level: "info",
+      format: "json",
+      sink: (_level, line) => writeSync(output, `${line}\n`),
+      fields: { component: "chaos-supervisor" },
+    });
+    const supervisor = createSupervisor(logger, { stopGraceMs: 15_000, output });
+    cleanups.push(() => supervisor.stop());
+    const specs = pipelineProcesses(env, options.workers).filter((s) => s.name !== "ops-console");
+    specs.push({
+      name: "websocket",
+      cmd: [process.execPath, join(ROOT, "worker/ws/main.ts")],
+      env: { ...env, WS_PORT: String(ports.live) },
+    });
+    for (const spec of specs) supervisor.start(spec);
+
+    const edgeUrl = `http://127.0.0.1:${ports.edge}`;
+    await waitFor("the workers ready", answers(`http://127.0.0.1:${ports.internal}/readyz`));
+    await waitFor("the edge healthy", answers(`${edgeUrl}/healthz`));
+    await waitFor("the WebSocket server up", answers(`http://127.0.0.1:${ports.live}/healthz`));
+    const groups = kafka.admin();
+    await groups.connect();
+    await waitFor("every worker in the consumer group", async () => {
+      const [group] = (await groups.describeGroups([config.kafka.consumerGroup])).groups;
+      return group?.state === "Stable" && group.members.length === options.workers;
+    }).finally(() => groups.disconnect());
+
+    const run = crypto.randomUUID().slice(0, 8);
+    const tokens = new Map<string, string>();
+    for (let i = 0; i < options.users; i++) {
+      const user = `chaos-${run}-${i}`;
+      tokens.set(user, await mintApiToken(user, env.AUTH_JWT_SECRET ?? "", 4 * 3600));
+    }
+    return { dir, logFile, env, config, topics, kafka, broker, redis, supervisor, edgeUrl, tokens, run, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+export type ChaosStack = Awaited<ReturnType<typeof startChaosStack>>;

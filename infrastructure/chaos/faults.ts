@@ -1,0 +1,117 @@
+/**
+ * The faults, one at a time. Each returns when it was injected and from when recovery is
+ * counted: the injection itself for a process fault, the dependency answering again for the
+ * broker and Redis (their downtime is the operator's, not the pipeline's, to shorten).
+ */
+import { redisAnswers } from "../redis/redis-local.ts";
+import type { ChaosStack } from "./chaos-stack.ts";
+
+const CRASH_GOAL_MS = 5000;
+const DEPENDENCY_GOAL_MS = 10_000;
+
+export interface FaultTimes {
+  /** Unix ms the fault began. */
+  injectedAt: number;
+  /** Unix ms recovery is counted from. */
+  referenceAt: number;
+  /** What happened, for the report. */
+  detail: string;
+}
+
+export interface Fault {
+  name: string;
+  /** Issue 9's goal for its time to recover: 5 s after a crash, 10 s after a dependency answers again. */
+  goalMs: number | null;
+  inject(stack: ChaosStack): Promise<FaultTimes>;
+}
+
+function pidOf(stack: ChaosStack, child: string): number {
+  const pid = stack.supervisor.pids()[child];
+  if (!pid) throw new Error(`${child} is not running, so it cannot be the next fault`);
+  return pid;
+}
+
+/** SIGKILL one supervised process; the supervisor restarts it as `npm start` would. */
+export function kill(child: string): Fault {
+  return {
+    name: `SIGKILL ${child}`,
+    goalMs: CRASH_GOAL_MS,
+    async inject(stack) {
+      const pid = pidOf(stack, child);
+      const injectedAt = Date.now();
+      process.kill(pid, "SIGKILL");
+      const until = Date.now() + 30_000;
+      while (Date.now() < until && (stack.supervisor.pids()[child] ?? pid) === pid) await Bun.sleep(20);
+      const restarted = stack.supervisor.pids()[child];
+      return {
+        injectedAt,
+        referenceAt: injectedAt,
+        detail: restarted ? `restarted in ${((Date.now() - injectedAt) / 1000).toFixed(1)} s` : "not restarted",
+      };
+    },
+  };
+}
+
+/** SIGSTOP a worker past the consumer session timeout, then SIGCONT: a hung process, not a dead one. */
+export function pause(child: string, sessionTimeoutMs: number): Fault {
+  const pausedMs = sessionTimeoutMs + 5000;
+  return {
+    name: `SIGSTOP ${child} ${Math.round(pausedMs / 1000)} s`,
+    // A hung member keeps its partitions until its session times out: no goal below that.
+    goalMs: null,
+    async inject(stack) {
+      const pid = pidOf(stack, child);
+      const injectedAt = Date.now();
+      process.kill(pid, "SIGSTOP");
+      try {
+        await Bun.sleep(pausedMs);
+      } finally {
+        process.kill(pid, "SIGCONT");
+      }
+      return { injectedAt, referenceAt: injectedAt, detail: `paused ${(pausedMs / 1000).toFixed(0)} s, resumed` };
+    },
+  };
+}
+
+/**
+ * A clean Redis restart (its data and ACL users saved, as a configured server keeps them), down
+ * for `downMs` — long enough that submits and live connections meet the outage, not only its edges.
+ */
+export function restartRedis(downMs: number): Fault {
+  return {
+    name: `restart Redis, down ${(downMs / 1000).toFixed(0)} s`,
+    goalMs: DEPENDENCY_GOAL_MS,
+    async inject(stack) {
+      const injectedAt = Date.now();
+      await stack.redis.shutdown();
+      const wait = injectedAt + downMs - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
+      await stack.redis.restart();
+      const port = Number(new URL(stack.redis.url).port);
+      while (!(await redisAnswers("127.0.0.1", port))) await Bun.sleep(20);
+      const referenceAt = Date.now();
+      return { injectedAt, referenceAt, detail: `back in ${((referenceAt - injectedAt) / 1000).toFixed(1)} s` };
+    },
+  };
+}
+
+/** The broker stopped cleanly, kept down for `downMs`, started again on the same data. */
+export function brokerOutage(downMs: number): Fault {
+  return {
+    name: `broker down ${Math.round(downMs / 1000)} s`,
+    goalMs: DEPENDENCY_GOAL_MS,
+    async inject(stack) {
+      const injectedAt = Date.now();
+      await stack.broker.stop();
+      const wait = injectedAt + downMs - Date.now();
+      if (wait > 0) await Bun.sleep(wait);
+      await stack.broker.start();
+      const referenceAt = Date.now();
+      return {
+        injectedAt,
+        referenceAt,
+        detail: `answering again after ${((referenceAt - injectedAt) / 1000).toFixed(1)} s`,
+      };
+    },
+  };
+}
