@@ -25,11 +25,16 @@ afterAll(async () => {
 });
 
 test("a WebSocket open across a Redis restart receives every event, gap-free, to the terminal one", async () => {
-  provider.script.push({ kind: "gate" });
+  // Held until the socket has its snapshot, so the rendering status arrives live, not inside it.
+  provider.script.push({ kind: "gate", held: true });
+  const calls = provider.calls;
   const response = await p.submit("restart", { prompt: "a lighthouse in a storm", width: 256, height: 256 });
   expect(response.status).toBe(202);
   const { links } = (await response.json()) as { links: { events: string } };
   const client = record(links.events);
+  await client.until((m) => m.type === "snapshot");
+  while (provider.calls === calls) await Bun.sleep(10);
+  provider.release();
   await client.until((m) => m.type === "status" && m.stage === "rendering");
 
   await server.kill();
