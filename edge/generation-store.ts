@@ -67,12 +67,7 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       const answer = Number(
         await submitRequest.exec(
           [...requestKeys(snapshot), keys.userInFlight(snapshot.userId), keys.backlog()],
-          [
-            ...requestArgs(snapshot),
-            String(limits.maxInFlight),
-            String(IN_FLIGHT_LEASE_MS),
-            String(limits.backlogMax),
-          ],
+          [...requestArgs(snapshot), String(limits.maxInFlight), String(IN_FLIGHT_LEASE_MS), String(limits.backlogMax)],
         ),
       );
       return answer === -3 ? "backlog" : answer === -2 ? "in-flight-cap" : "admitted";
