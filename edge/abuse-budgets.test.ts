@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { API_ERRORS } from "../shared/api-errors.ts";
+import { redisKeys } from "../shared/redis-keys.ts";
 import { endOffsetTotal } from "../worker/gateway/gateway-fixtures.ts";
 import { type Pipeline, startPipeline } from "../worker/testing/pipeline-harness.ts";
 import { scriptedProvider } from "../worker/testing/scripted-provider.ts";
@@ -50,6 +51,8 @@ describe("generations in flight per user (MAX_IN_FLIGHT_PER_USER)", () => {
       message: API_ERRORS.too_many_in_flight.message,
     });
     expect(await endOffsetTotal(p.kafka, p.topics.requests.name)).toBe(offsets);
+    // Nor recorded: the cap is checked in the step that would write the snapshot.
+    expect(await p.redis.send("ZCARD", [redisKeys(p.prefix).userGenerations("hoarder")])).toBe(3);
     // Another user is not affected.
     expect((await p.submit("bystander", { prompt: "mine", width: 256, height: 256 })).status).toBe(202);
 

@@ -1,7 +1,7 @@
 import { sha256Hex } from "../shared/digest.ts";
 import type { GenerationLogEntry } from "../shared/history.ts";
 import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys } from "../shared/redis-keys.ts";
-import { ADMIT_IN_FLIGHT, APPLY_REQUEST } from "../shared/redis-scripts.ts";
+import { APPLY_REQUEST, SUBMIT_REQUEST } from "../shared/redis-scripts.ts";
 import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
 
@@ -20,8 +20,21 @@ export function createGenerationStore(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
   const idempotencyKey = async (userId: string, key: string) =>
     keys.idempotency(await sha256Hex(userId), await sha256Hex(key));
-  // EVALSHA with an EVAL fallback on NOSCRIPT: twice per submit, so the script text is sent once.
+  // EVALSHA with an EVAL fallback on NOSCRIPT: run on every submit, so the script text is sent once.
   const applyRequest = redis.createScript(APPLY_REQUEST);
+  const submitRequest = redis.createScript<number>(SUBMIT_REQUEST);
+  const requestKeys = (snapshot: StoredSnapshot) => [
+    keys.snapshot(snapshot.id),
+    keys.userGenerations(snapshot.userId),
+    keys.queue(snapshot.partition ?? 0),
+    keys.deleted(snapshot.id),
+  ];
+  const requestArgs = (snapshot: StoredSnapshot) => [
+    JSON.stringify(snapshot),
+    snapshot.id,
+    String(queueScore(snapshot.priority, snapshot.offset ?? "0")),
+    String(GENERATION_TTL_SECONDS),
+  ];
   const parse = (raw: unknown): StoredSnapshot | null =>
     typeof raw === "string" ? (JSON.parse(raw) as StoredSnapshot) : null;
   return {
@@ -40,29 +53,24 @@ export function createGenerationStore(redis: Redis, prefix: string) {
     },
     /** The same atomic write the relay does on the request event, done by the edge for read-your-writes. */
     async recordSubmitted(snapshot: StoredSnapshot): Promise<void> {
-      await applyRequest.exec(
-        [
-          keys.snapshot(snapshot.id),
-          keys.userGenerations(snapshot.userId),
-          keys.queue(snapshot.partition ?? 0),
-          keys.deleted(snapshot.id),
-        ],
-        [
-          JSON.stringify(snapshot),
-          snapshot.id,
-          String(queueScore(snapshot.priority, snapshot.offset ?? "0")),
-          String(GENERATION_TTL_SECONDS),
-        ],
-      );
+      await applyRequest.exec(requestKeys(snapshot), requestArgs(snapshot));
     },
-    /** Counts generation `id` against the user's cap of unfinished generations; false when at `max`. */
-    async admitInFlight(userId: string, id: string, max: number): Promise<boolean> {
-      const admitted = await redis.eval(
-        ADMIT_IN_FLIGHT,
-        [keys.userInFlight(userId)],
-        [id, String(max), String(IN_FLIGHT_LEASE_MS)],
+    /**
+     * A new submission, in one round trip: refused while more than `backlogMax` requests wait for
+     * the workers or when its user is at `maxInFlight`; else counted against that cap and
+     * recorded (`recordSubmitted`). A refusal writes nothing.
+     */
+    async admitSubmitted(
+      snapshot: StoredSnapshot,
+      limits: { maxInFlight: number; backlogMax: number },
+    ): Promise<"admitted" | "in-flight-cap" | "backlog"> {
+      const answer = Number(
+        await submitRequest.exec(
+          [...requestKeys(snapshot), keys.userInFlight(snapshot.userId), keys.backlog()],
+          [...requestArgs(snapshot), String(limits.maxInFlight), String(IN_FLIGHT_LEASE_MS), String(limits.backlogMax)],
+        ),
       );
-      return Number(admitted) === 1;
+      return answer === -3 ? "backlog" : answer === -2 ? "in-flight-cap" : "admitted";
     },
     /** Takes back a recorded (or only admitted) submit whose request never reached Kafka. */
     async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
@@ -129,18 +137,14 @@ export function createGenerationStore(redis: Redis, prefix: string) {
     ): Promise<void> {
       const record = await idempotencyKey(userId, key);
       const answered: IdempotencyRecord = { fingerprint, ...response };
-      await redis.set(record, JSON.stringify(answered), { ex: IDEMPOTENCY_TTL_SECONDS });
-      await redis.set(keys.idempotencyOf(generationId), record, { ex: IDEMPOTENCY_TTL_SECONDS });
+      // Issued together: the client sends both in one pipelined request.
+      await Promise.all([
+        redis.set(record, JSON.stringify(answered), { ex: IDEMPOTENCY_TTL_SECONDS }),
+        redis.set(keys.idempotencyOf(generationId), record, { ex: IDEMPOTENCY_TTL_SECONDS }),
+      ]);
     },
     async releaseIdempotency(userId: string, key: string): Promise<void> {
       await redis.del(await idempotencyKey(userId, key));
-    },
-    /** Requests waiting for the workers, as the relay last published it; null when unknown or stale. */
-    async backlog(): Promise<number | null> {
-      const raw = await redis.get(keys.backlog());
-      if (typeof raw !== "string") return null;
-      const lag = (JSON.parse(raw) as { lag?: unknown }).lag;
-      return typeof lag === "number" && Number.isSafeInteger(lag) ? lag : null;
     },
     async ping(): Promise<boolean> {
       try {

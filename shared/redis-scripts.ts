@@ -223,20 +223,32 @@ return 1
 `;
 
 /**
- * Counts a new generation against its user's in-flight cap (queued and running together), or
- * refuses it: lapsed leases are dropped first, then the count is checked and the generation added
- * in one step, so parallel submits on any number of edges cannot pass the cap.
- * KEYS: the user's in-flight set. ARGV: generation id, cap, lease ms. Returns 1 when admitted, 0 when at the cap.
+ * A submission's one Redis step before it is produced: the backlog guard, the user's in-flight
+ * cap and the early snapshot (APPLY_REQUEST), in one script so a submit makes one round trip
+ * for all three, and a refusal writes nothing.
+ * - Backlog: refused while the relay's last figure (KEYS[6], JSON `{ lag }`) is over ARGV[7]; no
+ *   figure (reporter down, value expired) is no evidence of a backlog and admits.
+ * - In-flight cap (queued and running together): lapsed leases are dropped first, then the count
+ *   is checked and the generation added in one step, so parallel submits on any number of edges
+ *   cannot pass the cap.
+ * KEYS: APPLY_REQUEST's four, the user's in-flight set, the backlog figure.
+ * ARGV: APPLY_REQUEST's four, cap, lease ms, backlog max.
+ * Returns -3 over the backlog, -2 at the in-flight cap, else APPLY_REQUEST's answer.
  */
-export const ADMIT_IN_FLIGHT = `
+export const SUBMIT_REQUEST = `
+local figure = redis.call('GET', KEYS[6])
+if figure then
+  local ok, backlog = pcall(cjson.decode, figure)
+  if ok and type(backlog) == 'table' and type(backlog.lag) == 'number' and backlog.lag == math.floor(backlog.lag)
+    and backlog.lag > tonumber(ARGV[7]) then return -3 end
+end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[1])
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-return 1
-`;
+redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
+if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[5]) then return -2 end
+redis.call('ZADD', KEYS[5], now + tonumber(ARGV[6]), ARGV[2])
+redis.call('PEXPIRE', KEYS[5], ARGV[6])
+${APPLY_REQUEST}`;
 
 /**
  * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for

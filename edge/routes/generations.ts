@@ -34,38 +34,13 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
     await next();
   });
 
-  /** Refuses a submission while more requests wait for the workers than BACKLOG_MAX_REQUESTS. */
-  const checkBacklog = async () => {
-    const backlog = await store.backlog().catch((error) => {
-      logger.warn("could not read the backlog figure; admitting", { error });
-      return null;
-    });
-    // Unknown (reporter down, figure expired) admits: a missing measurement is no evidence of a backlog.
-    if (backlog !== null && backlog > config.edge.backlogMaxRequests)
-      throw busy(`backlog of ${backlog} requests is over ${config.edge.backlogMaxRequests}`);
-  };
-
-  /**
-   * Counts the new generation against the user's MAX_IN_FLIGHT_PER_USER (queued and running
-   * together, on every edge), or refuses it (429): however the rate limits are spread over time,
-   * no user holds more than this much of the workers' queue. Redis not deciding refuses too (503).
-   */
-  const admitInFlight = async (userId: string, id: string, idempotencyKey: string | undefined) => {
-    const admitted = await store.admitInFlight(userId, id, config.edge.maxInFlightPerUser).catch((error) => {
-      logger.warn("could not count the user's generations in flight; refusing", { error });
-      return null;
-    });
-    if (admitted) return;
-    if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
-    if (admitted === null)
-      throw new ApiError("unavailable", "in-flight count unavailable", undefined, { "Retry-After": "2" });
-    throw new ApiError(
-      "too_many_in_flight",
-      `over ${config.edge.maxInFlightPerUser} generations in flight`,
-      undefined,
-      { "Retry-After": String(BUSY_RETRY_AFTER_SECONDS) },
-    );
-  };
+  /** Why a submission is refused before anything is queued (BACKLOG_MAX_REQUESTS, MAX_IN_FLIGHT_PER_USER). */
+  const refusal = (verdict: "backlog" | "in-flight-cap") =>
+    verdict === "backlog"
+      ? busy(`backlog over ${config.edge.backlogMaxRequests} requests`)
+      : new ApiError("too_many_in_flight", `over ${config.edge.maxInFlightPerUser} generations in flight`, undefined, {
+          "Retry-After": String(BUSY_RETRY_AFTER_SECONDS),
+        });
 
   /** The history is another service: when it cannot answer, say so (503), never guess. */
   const fromHistory = <T>(promise: Promise<T>): Promise<T> =>
@@ -120,7 +95,6 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       throw new ApiError("invalid_request", "no webhook secret", [
         { path: "webhookUrl", message: "needs a signing secret first: POST /api/webhook-secret" },
       ]);
-    if (config.edge.kafkaEnabled) await checkBacklog();
 
     const fingerprint = idempotencyKey ? await requestFingerprint(submitted, c.req.header("cancel-after")) : "";
     if (idempotencyKey) {
@@ -139,7 +113,6 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
 
     const { webhookUrl, webhookEvents, priority, startDeadline, ...params } = input;
     const id = uuidv7();
-    if (config.edge.kafkaEnabled) await admitInFlight(userId, id, idempotencyKey);
     const request = RequestEvent.create({
       id,
       userId,
@@ -167,13 +140,20 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       return c.json(result, 200);
     }
 
-    // Recorded before it is queued, so a 202 always means the generation can be read at once;
-    // when Redis cannot take it (down, or refusing the write) the answer is 503 and nothing is queued.
+    // One Redis step before it is queued: refused while the workers are BACKLOG_MAX_REQUESTS
+    // behind or the user holds MAX_IN_FLIGHT_PER_USER generations (queued and running, on every
+    // edge), else counted and recorded, so a 202 always means the generation can be read at once.
+    // When Redis cannot take it (down, or refusing the write) the answer is 503 and nothing is queued.
     const recorded = queuedSnapshot(request);
-    let written: { partition: number; offset: number };
+    let verdict: Awaited<ReturnType<typeof store.admitSubmitted>> | undefined;
+    let written: { partition: number; offset: number } | undefined;
     try {
-      await store.recordSubmitted(recorded);
-      written = await producer.produce(deps.requestsTopic, toKafkaMessage(RequestEvent, request, newTraceparent()));
+      verdict = await store.admitSubmitted(recorded, {
+        maxInFlight: config.edge.maxInFlightPerUser,
+        backlogMax: config.edge.backlogMaxRequests,
+      });
+      if (verdict === "admitted")
+        written = await producer.produce(deps.requestsTopic, toKafkaMessage(RequestEvent, request, newTraceparent()));
     } catch (error) {
       if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
       await store.forgetSubmitted(recorded).catch(() => {});
@@ -181,6 +161,11 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
       throw new ApiError("unavailable", "The request could not be queued, try again shortly", undefined, {
         "Retry-After": "2",
       });
+    }
+    if (!written) {
+      // Refused by the script, which wrote nothing.
+      if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
+      throw refusal(verdict === "backlog" ? "backlog" : "in-flight-cap");
     }
     // Its Kafka position, for queue positions; best effort: the relay writes it from the request event too.
     // Written while the event token is signed: both are done before the 202.

@@ -24,7 +24,17 @@ export interface GenerationConsumerOptions {
   priorityAging?: number;
   sessionTimeoutMs?: number;
   logger: Logger;
-  run(request: RequestEvent, traceparent: string | undefined, shutdown: AbortSignal): Promise<GenerationOutcome>;
+  /**
+   * Runs one request. `releaseSlot` may be called once the provider's work is over and only the
+   * outcome's recording remains: the next request starts while this one's outcome is claimed and
+   * published (its offset still waits for the outcome). Calling it is optional and idempotent.
+   */
+  run(
+    request: RequestEvent,
+    traceparent: string | undefined,
+    shutdown: AbortSignal,
+    releaseSlot: () => void,
+  ): Promise<GenerationOutcome>;
   /** Where a request that fails the same way every time is parked, so its offset can move on. */
   deadLetters: Pick<DeadLetters, "park">;
   onLag?(partition: number, lag: number): void;
@@ -133,10 +143,13 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
    * is not retryable fails the same way every time (a bug, or data Redis refuses), so the
    * request is parked instead of holding a slot and its partition's offset forever.
    */
-  async function runToOutcome({ request, message, partition }: Pending): Promise<ConsumerOutcome> {
+  async function runToOutcome(
+    { request, message, partition }: Pending,
+    releaseSlot: () => void,
+  ): Promise<ConsumerOutcome> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await options.run(request, header(message, "traceparent"), shutdown.signal);
+        return await options.run(request, header(message, "traceparent"), shutdown.signal, releaseSlot);
       } catch (error) {
         if (shutdown.signal.aborted) return "handed-back";
         if (!isRetryable(error)) return park(message, partition, error);
@@ -194,8 +207,13 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
   function start(pending: Pending, holdsSlot: boolean): void {
     const { partition, message, request } = pending;
     const done = finisher(partition, message.offset);
+    let holding = holdsSlot;
+    // Once: either the run hands its slot back early (its outcome is being recorded) or it ends.
     const release = () => {
-      if (holdsSlot) slots.release();
+      if (!holding) return;
+      holding = false;
+      slots.release();
+      pump();
     };
     // Queue latency is of requests that run; an expired one only ends.
     if (holdsSlot) options.onPickup?.(Math.max(0, Date.now() - Number(message.timestamp)));
@@ -206,13 +224,12 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       void running.then(done);
       return;
     }
-    const work = runToOutcome(pending);
+    const work = runToOutcome(pending, release);
     inFlight.set(request.id, work);
     void work.then((outcome) => {
       inFlight.delete(request.id);
-      release();
       done(outcome);
-      pump();
+      release();
     });
   }
 

@@ -56,7 +56,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
     onLag: options.onLag,
     deadLetters: options.deadLetters,
     onPickup: options.onPickup,
-    run: async (request, traceparent, shutdown) => {
+    run: async (request, traceparent, shutdown, releaseSlot) => {
       const began = performance.now();
       options.onRunning?.(request.id, true);
       const outcome = await runGeneration(request, traceparent, {
@@ -71,6 +71,7 @@ export function createGenerationWorker(options: GenerationWorkerOptions) {
         imageUrl: options.imageUrl,
         discardImages: options.discardImages,
         shutdown,
+        releaseSlot,
         onRetry: options.onRetry,
         logger: options.logger,
       }).finally(() => options.onRunning?.(request.id, false));

@@ -41,6 +41,12 @@ export interface GenerationDeps {
   discardImages(keys: string[], generationId: string): Promise<void>;
   /** Aborted when the worker shuts down: unfinished work is handed back, not failed. */
   shutdown: AbortSignal;
+  /**
+   * Hands this generation's slot to the next request once its outcome is claimed in Redis:
+   * publishing it (Kafka acks=all writes) uses no provider capacity, and a retry after the claim
+   * ends `duplicate` without running the provider again.
+   */
+  releaseSlot?(): void;
   onRetry?(error: unknown): void;
   logger: Logger;
 }
@@ -88,6 +94,8 @@ export async function runGeneration(
   async function finish(record: TerminalRecord, outcome: GenerationOutcome): Promise<GenerationOutcome> {
     // The claim may overlap the last status sends; the terminal event is published after them.
     const won = await state.claimTerminal(id, record);
+    // Claimed (by this run or another): a retry of what follows meets the claim and runs no provider.
+    deps.releaseSlot?.();
     await report.settled();
     if (!won) {
       const other = await state.terminal(id);

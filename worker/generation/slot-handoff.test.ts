@@ -1,0 +1,129 @@
+/**
+ * A generation may hand its slot to the next request before its outcome is recorded
+ * (`releaseSlot`, called by runGeneration once the outcome is claimed): the next request starts
+ * at once, while the partition's offset still waits for the first one's outcome. Real broker;
+ * the run itself is a stand-in so the test holds the first generation exactly where it wants.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { RequestEvent } from "../../shared/events/events.ts";
+import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { topicSpecs } from "../../shared/topics.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { createGenerationConsumer, type GenerationConsumer } from "./generation-consumer.ts";
+import type { GenerationOutcome } from "./run-generation.ts";
+
+const config = freshKafkaConfig();
+const topics = topicSpecs(config);
+const kafka = testKafka(config);
+const producer = createBatchingProducer({ kafka, logger: silentLogger });
+const consumers: GenerationConsumer[] = [];
+
+beforeAll(async () => {
+  await createFreshTopics(kafka, config);
+  await producer.start();
+});
+afterAll(async () => {
+  for (const consumer of consumers) await consumer.stop(1_000);
+  await producer.close();
+  await deleteTestTopics(config);
+});
+
+/** Two requests, `ids` in order, on one partition (same key). */
+async function sendPair(ids: string[], partitionKey: string) {
+  for (const id of ids) {
+    const request = RequestEvent.create({
+      id,
+      userId: "handoff",
+      params: { prompt: "handoff", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
+      createdAt: new Date().toISOString(),
+      attempt: 1,
+    });
+    const message = toKafkaMessage(RequestEvent, request, newTraceparent());
+    await producer.send(topics.requests.name, [
+      {
+        key: partitionKey,
+        value: message.value,
+        headers: [{ key: "traceparent", value: message.headers.traceparent }],
+      },
+    ]);
+  }
+  return ids;
+}
+
+async function committedTotal(groupId: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [topic] = await admin.fetchOffsets({ groupId, topics: [topics.requests.name] });
+    return (topic?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * One slot; `ids[0]` runs until `open()`, handing its slot back first when `handOff`. Each
+ * group reads the topic from the start: the other test's requests end at once, unrecorded.
+ */
+async function startConsumer(ids: string[], handOff: boolean) {
+  const groupId = `${config.consumerGroup}-${handOff ? "handoff" : "held"}`;
+  const started: string[] = [];
+  let open = () => {};
+  const gate = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  const consumer = createGenerationConsumer({
+    kafka,
+    groupId,
+    topic: topics.requests.name,
+    maxConcurrent: 1,
+    logger: silentLogger,
+    deadLetters: { park: async () => {} },
+    async run(request, _traceparent, _shutdown, releaseSlot): Promise<GenerationOutcome> {
+      if (!ids.includes(request.id)) return "completed";
+      started.push(request.id === ids[0] ? "first" : "second");
+      if (request.id === ids[0]) {
+        if (handOff) releaseSlot();
+        await gate;
+      }
+      return "completed";
+    },
+  });
+  consumers.push(consumer);
+  await consumer.start();
+  while (!consumer.ready) await Bun.sleep(50);
+  return { consumer, groupId, started, open };
+}
+
+test("a run that hands its slot back lets the next request start; its offset still waits for its outcome", async () => {
+  const ids = [uuidv7(), uuidv7()];
+  const { consumer, groupId, started, open } = await startConsumer(ids, true);
+  await sendPair(ids, "handoff-key");
+  const deadline = Date.now() + 20_000;
+  while (started.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+  expect(started).toEqual(["first", "second"]);
+  // The second ended, but the first has no outcome yet: nothing of the partition is committed.
+  await Bun.sleep(300);
+  expect(consumer.inFlight).toBe(1);
+  expect(await committedTotal(groupId)).toBe(0);
+
+  open();
+  while ((await committedTotal(groupId)) < 2 && Date.now() < deadline) await Bun.sleep(50);
+  expect(await committedTotal(groupId)).toBe(2);
+}, 30_000);
+
+test("a run that keeps its slot holds the next request until its outcome", async () => {
+  const ids = [uuidv7(), uuidv7()];
+  const { started, open } = await startConsumer(ids, false);
+  await sendPair(ids, "held-key");
+  const deadline = Date.now() + 20_000;
+  while (started.length < 1 && Date.now() < deadline) await Bun.sleep(20);
+  await Bun.sleep(1_000);
+  expect(started).toEqual(["first"]);
+  open();
+  while (started.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+  expect(started).toEqual(["first", "second"]);
+}, 30_000);
