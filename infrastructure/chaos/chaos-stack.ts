@@ -11,6 +11,7 @@ import { mintApiToken } from "../../edge/auth.ts";
 import { parseConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import { createMemberEvictor } from "../../worker/kafka/group-membership.ts";
 import { createKafka } from "../../worker/kafka/kafka-client.ts";
 import { ensureTopics } from "../../worker/kafka/topic-admin.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
@@ -147,7 +148,13 @@ export async function startChaosStack(options: StackOptions) {
       sink: (_level, line) => writeSync(output, `${line}\n`),
       fields: { component: "chaos-supervisor" },
     });
-    const supervisor = createSupervisor(logger, { stopGraceMs: 15_000, output });
+    // As `npm start` does: a process that dies leaves its consumer group at once (start-local.ts).
+    const evict = createMemberEvictor(kafka, logger);
+    const supervisor = createSupervisor(logger, {
+      stopGraceMs: 15_000,
+      output,
+      evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
+    });
     cleanups.push(() => supervisor.stop());
     const specs = pipelineProcesses(env, options.workers).filter((s) => s.name !== "ops-console");
     specs.push({

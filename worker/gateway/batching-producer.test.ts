@@ -120,7 +120,7 @@ describe("createBatchingProducer against the real broker", () => {
     expect(producer.counters.batches).toBe(before);
   });
 
-  test("a failed batch fails every caller in it with kafkajs's retriable, and the producer recovers", async () => {
+  test("a batch the broker refuses for its records fails every caller in it as not retryable, and the producer recovers", async () => {
     const topic = await freshTopic("small", [{ name: "max.message.bytes", value: "1024" }]);
     const value = "v".repeat(600);
     await producer.send(topic, [{ value: "partition metadata is now cached", partition: 1 }]);

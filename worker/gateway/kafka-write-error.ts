@@ -1,15 +1,25 @@
-import { errorMessage, isRetryable, PipelineError } from "../../shared/errors.ts";
+import { errorMessage, PipelineError } from "../../shared/errors.ts";
 
 /**
- * Broker answers about the producer's own sequence state. The batching producer replaces its
- * producer (new producer id, sequences from zero) after any failed batch, so a retry can succeed.
+ * Broker answers that depend on the records themselves (their size, format, or the topic they
+ * name): the same write fails the same way every time, so it is not retried. Every other answer
+ * (connection refused or closed, request timeouts, NOT_LEADER_FOR_PARTITION and other leadership
+ * moves, the producer's own sequence state — the batching producer replaces its producer after
+ * a failed batch) says nothing about the records and passes once the cluster is whole again.
  */
-const PRODUCER_STATE_ERRORS = new Set([
-  "OUT_OF_ORDER_SEQUENCE_NUMBER",
-  "DUPLICATE_SEQUENCE_NUMBER",
-  "UNKNOWN_PRODUCER_ID",
-  "INVALID_PRODUCER_EPOCH",
+const PERMANENT_TYPES = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "CORRUPT_MESSAGE",
+  "INVALID_TIMESTAMP",
+  "UNSUPPORTED_FOR_MESSAGE_FORMAT",
+  "INVALID_TOPIC_EXCEPTION",
+  "TOPIC_AUTHORIZATION_FAILED",
 ]);
+
+/** kafkajs errors that mean a bug (ours or the client's), never a state of the cluster. */
+const BUG_NAMES = new Set(["KafkaJSInvariantViolation", "TypeError", "RangeError", "SyntaxError", "ReferenceError"]);
 
 interface KafkaJSLike {
   name?: string;
@@ -18,28 +28,30 @@ interface KafkaJSLike {
   originalError?: unknown;
 }
 
-function protocolType(error: unknown): string | undefined {
+/**
+ * The error and the causes it wraps, outermost first. kafkajs's retrier wraps what it gave up
+ * on in KafkaJSNumberOfRetriesExceeded or KafkaJSNonRetriableError (`retriable: false`), so
+ * the outer error's flag says "gave up", not "this write can never pass": the cause decides.
+ */
+function chain(error: unknown): KafkaJSLike[] {
+  const errors: KafkaJSLike[] = [];
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+  for (let depth = 0; depth < 8 && current && typeof current === "object" && !errors.includes(current); depth++) {
     const e = current as KafkaJSLike;
-    if (e.type) return e.type;
+    errors.push(e);
     current = e.originalError ?? e.cause;
   }
-  return undefined;
+  return errors;
 }
 
-/**
- * A kafkajs failure as our error, `retryable` taken from kafkajs's `retriable`. kafkajs marks
- * "gave up after N retries" as non-retriable, but its cause was transient by definition, so
- * trying again later (the HTTP client's retry) can help: that one is retryable.
- */
+/** A kafkajs failure as our error: permanent only when it depends on the records or is a bug. */
 export function kafkaWriteError(error: unknown, what: string): PipelineError {
   if (error instanceof PipelineError) return error;
-  const type = protocolType(error);
-  const retryable =
-    (error as KafkaJSLike | undefined)?.name === "KafkaJSNumberOfRetriesExceeded" ||
-    (type !== undefined && PRODUCER_STATE_ERRORS.has(type)) ||
-    isRetryable(error);
+  const errors = chain(error);
+  const type = errors.find((e) => e.type !== undefined)?.type;
+  const permanent =
+    (type !== undefined && PERMANENT_TYPES.has(type)) || errors.some((e) => BUG_NAMES.has(e.name ?? ""));
+  const retryable = !permanent;
   return new PipelineError(retryable ? "kafka_unavailable" : "kafka_rejected", `${what}: ${errorMessage(error)}`, {
     retryable,
     cause: error,

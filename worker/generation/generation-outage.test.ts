@@ -1,7 +1,8 @@
 /**
- * A generation worker through a Redis outage (a private redis-server, killed and restarted):
- * the request is waited out, not parked, and completes once Redis is back; the consumer never
- * crashes.
+ * A generation worker through a Redis outage (a private, durable redis-server, killed and
+ * restarted): the request is waited out, not parked, and completes once Redis is back; the
+ * consumer never crashes. An outage that begins just after the outcome went to Kafka delays
+ * only the steps after it: the outcome is not published a second time.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -11,7 +12,7 @@ import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
-import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { type BatchingProducer, createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics, endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import { type HistoryDb, openHistoryDb } from "../history/history-db.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
@@ -34,18 +35,33 @@ let server: PrivateRedis;
 let redis: Redis;
 let worker: GenerationConsumer;
 let history: HistoryDb;
+/** Runs once, right after the worker's next outcome event is in Kafka. */
+let afterOutcome: (() => Promise<void>) | null = null;
+/** The worker's producer: the real one, with a hook between the outcome's produce and what follows. */
+const eventProducer: BatchingProducer = {
+  ...producer,
+  async sendRecords(records) {
+    const produced = await producer.sendRecords(records);
+    const hook = afterOutcome;
+    if (hook && records.some((r) => r.topic === topics.complete.name)) {
+      afterOutcome = null;
+      await hook();
+    }
+    return produced;
+  },
+};
 
 beforeAll(async () => {
   await createFreshTopics(kafka, config);
   await producer.start();
-  server = await startPrivateRedis();
+  server = await startPrivateRedis({ persistent: true });
   redis = await createRedis(server.url);
   history = await openHistoryDb(`file:${join(imageDir, "history.sqlite")}`);
   const store = createLocalImageStore(imageDir);
   const purger = createPurger({ redis, prefix: "outage:", history, store, logger: silentLogger });
   worker = createGenerationWorker({
     kafka,
-    producer,
+    producer: eventProducer,
     deadLetters: createDeadLetters({
       producer,
       topic: topics.deadLetter.name,
@@ -77,8 +93,7 @@ afterAll(async () => {
   rmSync(imageDir, { recursive: true, force: true });
 });
 
-test("a request met during a Redis outage completes once Redis is back; nothing is parked, no crash", async () => {
-  await server.kill();
+async function submit(): Promise<RequestEvent> {
   const request = RequestEvent.create({
     id: uuidv7(),
     userId: "outage",
@@ -90,6 +105,12 @@ test("a request met during a Redis outage completes once Redis is back; nothing 
   await producer.send(topics.requests.name, [
     { key: message.key, value: message.value, headers: [{ key: "traceparent", value: message.headers.traceparent }] },
   ]);
+  return request;
+}
+
+test("a request met during a Redis outage completes once Redis is back; nothing is parked, no crash", async () => {
+  await server.kill();
+  const request = await submit();
   // The worker takes the request and meets the outage; it waits with it in hand.
   while (worker.inFlight === 0) await Bun.sleep(50);
   await Bun.sleep(2_000);
@@ -98,6 +119,32 @@ test("a request met during a Redis outage completes once Redis is back; nothing 
   await server.restart();
   const [complete] = await readMessages(kafka, topics.complete.name, 1);
   expect(JSON.parse(complete?.value ?? "{}")).toMatchObject({ id: request.id, attempts: 1 });
+  expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
+  expect(worker.crashes).toBe(0);
+}, 60_000);
+
+test("Redis lost right after the outcome is in Kafka: the outcome and its terminal status go out once", async () => {
+  const completeBefore = await endOffsetTotal(kafka, topics.complete.name);
+  let killed = false;
+  afterOutcome = async () => {
+    await server.kill();
+    killed = true;
+  };
+  const request = await submit();
+  while (!killed) await Bun.sleep(50);
+  // The worker meets the outage marking the claim published, and waits there.
+  await Bun.sleep(1_500);
+  await server.restart();
+  while (worker.inFlight > 0) await Bun.sleep(50);
+  // A second publish (the old whole-run retry) would follow the restart within a backoff step.
+  await Bun.sleep(2_000);
+
+  expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(completeBefore + 1);
+  const statuses = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
+  const terminal = statuses
+    .map((m) => JSON.parse(m.value ?? "{}") as { id?: string; status?: string })
+    .filter((e) => e.id === request.id && e.status === "completed");
+  expect(terminal).toHaveLength(1);
   expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
   expect(worker.crashes).toBe(0);
 }, 60_000);

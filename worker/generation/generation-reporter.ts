@@ -9,6 +9,7 @@ import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-mess
 import type { GenerationLogLevel, JobStatus, Stage } from "../../shared/job-states.ts";
 import type { EventSink } from "./event-sink.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
+import { untilDone } from "./retry-policy.ts";
 import { seqAllocator } from "./seq-allocator.ts";
 
 export interface ReporterDeps {
@@ -23,6 +24,8 @@ export interface ReporterDeps {
    * `seq` is then a no-op.
    */
   applyLive?(event: StatusEvent): Promise<unknown>;
+  /** Ends the wait for Redis after an outcome is published (the worker shuts down). */
+  shutdown?: AbortSignal;
 }
 
 const MAX_LOG_MESSAGE = 500;
@@ -154,7 +157,9 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
         { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
       ]);
       goLive([record.status]);
-      await state.markPublished(id, record);
+      // The events are in Kafka now: a Redis outage is waited out here, never by failing the
+      // run, whose retry would find the claim unpublished and publish the outcome again.
+      await untilDone(() => state.markPublished(id, record), deps.shutdown ?? new AbortController().signal);
     },
   };
   return reporter;

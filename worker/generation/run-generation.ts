@@ -13,7 +13,7 @@ import { createReporter, logLine } from "./generation-reporter.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
 import { encodePreview } from "./preview.ts";
 import type { GenerationProvider, PreviewSource } from "./provider.ts";
-import { backoffMs, sleep } from "./retry-policy.ts";
+import { backoffMs, sleep, untilDone } from "./retry-policy.ts";
 import { storeImage } from "./store-image.ts";
 
 export type GenerationOutcome =
@@ -103,7 +103,9 @@ export async function runGeneration(
       return "duplicate";
     }
     await report.publish(record);
-    if (await state.isDeleted(id)) {
+    // Published: what is left is retried here (each step may run twice), never the whole run.
+    const cleanUp = async (): Promise<GenerationOutcome> => {
+      if (!(await state.isDeleted(id))) return outcome;
       // Deleted while it ran: the relay and the history drop these events; what this worker stored goes too.
       await state.forget(id);
       if (record.outcome?.topic === "complete") {
@@ -111,8 +113,10 @@ export async function runGeneration(
         await deps.discardImages([image.key, ...(thumbnail ? [thumbnail.key] : [])], id);
       }
       return "deleted";
-    }
-    return outcome;
+    };
+    return untilDone(cleanUp, deps.shutdown, (error) =>
+      log.warn("outcome published; retrying its last steps", { error }),
+    );
   }
 
   const cancel = async () =>

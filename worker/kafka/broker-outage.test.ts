@@ -3,7 +3,8 @@
  * retries last (its consumers crash and restart meanwhile) and started again. The producer and
  * the consumer are both working again long before the 60 s session timeout configured here: the
  * member the crashed consumer left behind — which the restarted broker reloads with the group —
- * is removed by the process itself instead of being waited out.
+ * is removed by the process itself instead of being waited out. A write met by the outage fails
+ * as retryable, whatever kafkajs wraps the refused connection in.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type PrivateKafka, startPrivateKafka } from "../../infrastructure/kafka/private-kafka.ts";
@@ -104,6 +105,13 @@ test("after a broker outage the producer and the consumer are back well within t
   expect(await within(30_000, () => applied(warm))).not.toBeNull();
 
   await broker.stop();
+  // A write met by the outage is retryable (the gateway answers 503, a worker waits it out),
+  // never "rejected": nothing about the records is wrong, so nothing may be parked for it.
+  const refused = await send(requests(1)).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(refused).toMatchObject({ code: "kafka_unavailable", retryable: true });
   // Longer than a consumer's retries last: it crashes (and kafkajs restarts it) meanwhile.
   await Bun.sleep(12_000);
   expect(relay.crashes).toBeGreaterThan(0);
