@@ -4,13 +4,11 @@
  * the operations console and the edge — and prints where to open it. Ctrl-C stops the pipeline (Kafka and Redis keep running).
  */
 import { parseConfig } from "../shared/config/parse-config.ts";
-import { createMemberEvictor } from "../worker/kafka/group-membership.ts";
-import { createKafka } from "../worker/kafka/kafka-client.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { ensureBridgeUser } from "../worker/redis-bridge/bridge-user.ts";
-import { kafkaCa, loggerFor } from "../worker/runtime/entry.ts";
+import { loggerFor } from "../worker/runtime/entry.ts";
 import { metricsPort } from "../worker/runtime/metrics-server.ts";
-import { createSupervisor } from "../worker/runtime/supervisor.ts";
+import { createPipelineSupervisor } from "../worker/runtime/pipeline-supervisor.ts";
 import { ENV_FILE, ensureEnvFile, readEnvFile } from "./env-file.ts";
 import { stackUp } from "./local-stack.ts";
 import { pipelineProcesses } from "./pipeline-processes.ts";
@@ -39,15 +37,7 @@ await ensureBridgeUser(admin, { ...config.redisBridge, prefix: config.keys.redis
 console.log(`redis: bridge user ${config.redisBridge.username} limited to keys ${config.keys.redisPrefix}*`);
 
 const logger = loggerFor(config, "npm-start");
-// A process that dies leaves its consumer group at once, so its work moves within seconds.
-const evict = createMemberEvictor(
-  createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "supervisor" }),
-  logger,
-);
-const supervisor = createSupervisor(logger, {
-  stopGraceMs: config.worker.shutdownGraceMs + 10_000,
-  evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
-});
+const supervisor = createPipelineSupervisor(config, logger);
 for (const spec of pipelineProcesses(env, config.worker.instances)) supervisor.start(spec);
 
 async function waitFor(url: string, what: string): Promise<void> {

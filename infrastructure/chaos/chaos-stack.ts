@@ -148,7 +148,7 @@ export async function startChaosStack(options: StackOptions) {
       sink: (_level, line) => writeSync(output, `${line}\n`),
       fields: { component: "chaos-supervisor" },
     });
-    // As `npm start` does: a process that dies leaves its consumer group at once (start-local.ts).
+    // As `npm start` does: a process that dies leaves its consumer group at once (pipeline-supervisor.ts).
     const evict = createMemberEvictor(kafka, logger);
     const supervisor = createSupervisor(logger, {
       stopGraceMs: 15_000,

@@ -1,21 +1,11 @@
 /** `npm run kafka:consumer`: PROCESSING_WORKER_INSTANCES worker processes, each restarted if it dies. */
 import { join } from "node:path";
-import { createMemberEvictor } from "../kafka/group-membership.ts";
-import { createKafka } from "../kafka/kafka-client.ts";
-import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
-import { createSupervisor } from "../runtime/supervisor.ts";
+import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { createPipelineSupervisor } from "../runtime/pipeline-supervisor.ts";
 
 const config = configOrExit(process.env, ["worker", "kafka"]);
 const logger = loggerFor(config, "worker-supervisor");
-// A worker that dies leaves the consumer group at once, so its partitions move within seconds.
-const evict = createMemberEvictor(
-  createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "supervisor" }),
-  logger,
-);
-const supervisor = createSupervisor(logger, {
-  stopGraceMs: config.worker.shutdownGraceMs + 10_000,
-  evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
-});
+const supervisor = createPipelineSupervisor(config, logger);
 for (let i = 1; i <= config.worker.instances; i++) {
   supervisor.start({
     name: `worker-${i}`,

@@ -6,7 +6,7 @@ import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { watchMembership } from "../kafka/group-membership.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Consumer, Kafka, KafkaMessage } from "../kafka/kafka-client.ts";
-import { relaunch } from "../kafka/relaunch.ts";
+import { createRelaunch } from "../kafka/relaunch.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { PriorityBuffer } from "./priority-buffer.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
@@ -233,6 +233,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     });
   }
 
+  const relaunch = createRelaunch(launch, shutdown.signal, logger);
   async function launch(): Promise<void> {
     const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
@@ -258,7 +259,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       crashes++;
       logger.error("kafka consumer crashed", { group: groupId, error: payload.error, restart: payload.restart });
-      if (!payload.restart && !draining) void relaunch(launch, shutdown.signal, logger);
+      if (!payload.restart && !draining) void relaunch();
     });
     watchMembership(consumer, { kafka, logger });
     await consumer.connect();

@@ -17,10 +17,9 @@ import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
-import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
-import { createStatusRelay, type StatusRelay } from "../relay/status-relay.ts";
+import { testStatusRelay } from "../relay/relay-fixtures.ts";
+import type { StatusRelay } from "../relay/status-relay.ts";
 import { freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
-import { createDeadLetters } from "./dead-letters.ts";
 
 const SESSION_TIMEOUT_MS = 60_000;
 let broker: PrivateKafka;
@@ -41,20 +40,7 @@ beforeAll(async () => {
   redis = await createRedis(TEST_REDIS_URL);
   producer = createBatchingProducer({ kafka, logger: silentLogger });
   await producer.start();
-  relay = createStatusRelay({
-    kafka,
-    groupId: `${config.consumerGroup}-relay`,
-    topics: { requests: topics.requests.name, status: topics.status.name },
-    writer: createSnapshotWriter(redis, prefix),
-    deadLetters: createDeadLetters({
-      producer,
-      topic: topics.deadLetter.name,
-      consumer: "relay",
-      logger: silentLogger,
-    }),
-    logger: silentLogger,
-    sessionTimeoutMs: SESSION_TIMEOUT_MS,
-  });
+  relay = testStatusRelay({ kafka, config, redis, prefix, producer, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   await relay.start();
   while (!relay.ready) await Bun.sleep(50);
   requestsTopic = topics.requests.name;

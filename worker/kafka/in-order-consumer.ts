@@ -4,7 +4,7 @@ import { backoffMs, sleep } from "../generation/retry-policy.ts";
 import type { DeadLetters } from "./dead-letters.ts";
 import { watchMembership } from "./group-membership.ts";
 import type { Consumer, Kafka, KafkaMessage } from "./kafka-client.ts";
-import { relaunch } from "./relaunch.ts";
+import { createRelaunch } from "./relaunch.ts";
 
 export interface InOrderMessage {
   topic: string;
@@ -99,6 +99,7 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
     }
   }
 
+  const relaunch = createRelaunch(launch, stopped.signal, logger);
   async function launch(): Promise<void> {
     // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
     // rebalance (a dead member removed, a new one joining) within a second or so.
@@ -123,7 +124,7 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
         error: payload.error,
         restart: payload.restart,
       });
-      if (!payload.restart && stopping === null) void relaunch(launch, stopped.signal, logger);
+      if (!payload.restart && stopping === null) void relaunch();
     });
     watchMembership(consumer, { kafka: options.kafka, logger });
     await consumer.connect();

@@ -150,8 +150,9 @@ export async function leaveGroupFor(kafka: Kafka, groupId: string, memberId: str
       leaveGroup(args: { groupId: string; memberId: string }): Promise<unknown>;
     }>;
   };
-  await cluster.connect();
   try {
+    // Inside the try: a connect that fails half way (seed broker reached, metadata not) is closed too.
+    await cluster.connect();
     const coordinator = await cluster.findGroupCoordinator({ groupId });
     await coordinator.leaveGroup({ groupId, memberId });
     return "left";

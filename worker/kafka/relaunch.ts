@@ -1,22 +1,33 @@
 import type { Logger } from "../../shared/logger.ts";
 import { backoffMs } from "../generation/retry-policy.ts";
 
+/** A consumer launched this long before it crashes again counts as having run: backoff starts over. */
+const STABLE_MS = 30_000;
+
 /**
  * Starts a consumer again after kafkajs gave up on it: kafkajs restarts a crashed consumer by
  * itself only when the error was retriable, and leaves it stopped for good otherwise — a process
- * that keeps running without consuming. Tries until `launch` succeeds or `stopped` aborts, with
- * a backoff bounded at 2 s so a broker that is back is used within seconds.
+ * that keeps running without consuming. Each call tries until `launch` succeeds or `stopped`
+ * aborts, with a backoff bounded at 2 s so a broker that is back is used within seconds. The
+ * backoff carries over from one crash to the next: a launch that crashes again at once (a join
+ * the broker refuses for good) would otherwise reconnect and rejoin ten times a second, forever.
  */
-export async function relaunch(launch: () => Promise<void>, stopped: AbortSignal, logger: Logger): Promise<void> {
-  for (let attempt = 1; !stopped.aborted; attempt++) {
-    await Bun.sleep(backoffMs(attempt, 100, Math.random, 2000));
-    if (stopped.aborted) return;
-    try {
-      await launch();
-      logger.info("kafka consumer started again after a crash kafkajs does not recover from");
-      return;
-    } catch (error) {
-      logger.warn("kafka consumer could not start again; retrying", { attempt, error });
+export function createRelaunch(launch: () => Promise<void>, stopped: AbortSignal, logger: Logger) {
+  let attempt = 0;
+  let launchedAt = 0;
+  return async function relaunch(): Promise<void> {
+    if (Date.now() - launchedAt > STABLE_MS) attempt = 0;
+    while (!stopped.aborted) {
+      await Bun.sleep(backoffMs(++attempt, 100, Math.random, 2000));
+      if (stopped.aborted) return;
+      launchedAt = Date.now();
+      try {
+        await launch();
+        logger.info("kafka consumer started again after a crash kafkajs does not recover from", { attempt });
+        return;
+      } catch (error) {
+        logger.warn("kafka consumer could not start again; retrying", { attempt, error });
+      }
     }
-  }
+  };
 }

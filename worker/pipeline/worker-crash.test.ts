@@ -7,6 +7,7 @@ import { ROOT } from "../../infrastructure/paths.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import { type OpenAIImagesStandIn, startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
 import { freePort, type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { STANDIN_API_KEY, workerProcessEnv } from "../testing/worker-process-env.ts";
 
 let p: Pipeline;
 let model: OpenAIImagesStandIn;
@@ -17,7 +18,7 @@ const internalPort = freePort();
 beforeAll(async () => {
   p = await startPipeline({ workers: 0 });
   // A real model takes seconds: long enough to kill a worker in the middle of a generation.
-  model = startOpenAIImagesStandIn({ apiKey: "sk-test-key-123456", latencyMs: 3000 });
+  model = startOpenAIImagesStandIn({ apiKey: STANDIN_API_KEY, latencyMs: 3000 });
 });
 afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");
@@ -29,26 +30,7 @@ afterAll(async () => {
 async function startWorker(): Promise<Subprocess> {
   const child = Bun.spawn([process.execPath, join(ROOT, "worker/main.ts")], {
     cwd: mkdtempSync(join(tmpdir(), "worker-")),
-    env: {
-      PATH: process.env.PATH ?? "",
-      KAFKA_BROKERS: "127.0.0.1:9092",
-      KAFKA_TOPIC_PREFIX: p.kafkaConfig.topicPrefix,
-      KAFKA_CONSUMER_GROUP: p.kafkaConfig.consumerGroup,
-      KAFKA_SESSION_TIMEOUT_MS: "6000",
-      REDIS_URL: "redis://127.0.0.1:6379",
-      REDIS_KEY_PREFIX: p.prefix,
-      AUTH_JWT_SECRET: p.jwtSecret,
-      WS_PORT: String(port),
-      WORKER_INTERNAL_PORT: String(internalPort),
-      GENERATION_PROVIDER: "openai-compatible",
-      OPENAI_BASE_URL: model.url,
-      OPENAI_API_KEY: "sk-test-key-123456",
-      OPENAI_MODEL: "gpt-image-1",
-      IMAGE_STORE_DIR: p.imageDir,
-      PUBLIC_IMAGE_URL: `http://127.0.0.1:${port}/images`,
-      SHUTDOWN_GRACE_MS: "5000",
-      LOG_LEVEL: "warn",
-    },
+    env: workerProcessEnv(p, model, { ws: port, internal: internalPort }, { KAFKA_SESSION_TIMEOUT_MS: "6000" }),
     stdout: "inherit",
     stderr: "inherit",
   });

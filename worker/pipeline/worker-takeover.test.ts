@@ -16,6 +16,7 @@ import { createSupervisor } from "../runtime/supervisor.ts";
 import { silentLogger } from "../testing/kafka-test-env.ts";
 import { type OpenAIImagesStandIn, startOpenAIImagesStandIn } from "../testing/openai-images-standin.ts";
 import { freePort, type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { STANDIN_API_KEY, workerProcessEnv } from "../testing/worker-process-env.ts";
 
 const SESSION_TIMEOUT_MS = 60_000;
 const GENERATIONS = 8;
@@ -28,7 +29,7 @@ let supervisor: ReturnType<typeof createSupervisor>;
 beforeAll(async () => {
   p = await startPipeline({ workers: 0 });
   // A real model takes seconds: long enough to kill a worker in the middle of its generations.
-  model = startOpenAIImagesStandIn({ apiKey: "sk-test-key-123456", latencyMs: 3000 });
+  model = startOpenAIImagesStandIn({ apiKey: STANDIN_API_KEY, latencyMs: 3000 });
   dir = mkdtempSync(join(tmpdir(), "worker-takeover-"));
   admin = p.kafka.admin();
   await admin.connect();
@@ -37,29 +38,16 @@ beforeAll(async () => {
     stopGraceMs: 15_000,
     evict: (member) => evict(member, SESSION_TIMEOUT_MS),
   });
-  const port = freePort();
-  const env = {
-    PATH: process.env.PATH ?? "",
-    KAFKA_BROKERS: "127.0.0.1:9092",
-    KAFKA_TOPIC_PREFIX: p.kafkaConfig.topicPrefix,
-    KAFKA_CONSUMER_GROUP: p.kafkaConfig.consumerGroup,
-    KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
-    REDIS_URL: "redis://127.0.0.1:6379",
-    REDIS_KEY_PREFIX: p.prefix,
-    AUTH_JWT_SECRET: p.jwtSecret,
-    WS_PORT: String(port),
-    WORKER_INTERNAL_PORT: String(freePort()),
-    METRICS_PORT: "0",
-    DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
-    GENERATION_PROVIDER: "openai-compatible",
-    OPENAI_BASE_URL: model.url,
-    OPENAI_API_KEY: "sk-test-key-123456",
-    OPENAI_MODEL: "gpt-image-1",
-    IMAGE_STORE_DIR: p.imageDir,
-    PUBLIC_IMAGE_URL: `http://127.0.0.1:${port}/images`,
-    SHUTDOWN_GRACE_MS: "5000",
-    LOG_LEVEL: "warn",
-  };
+  const env = workerProcessEnv(
+    p,
+    model,
+    { ws: freePort(), internal: freePort() },
+    {
+      KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
+      METRICS_PORT: "0",
+      DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
+    },
+  );
   for (const name of ["worker-1", "worker-2"])
     supervisor.start({ name, cmd: [process.execPath, join(ROOT, "worker/main.ts")], env });
   const until = Date.now() + 60_000;

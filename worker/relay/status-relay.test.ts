@@ -10,12 +10,11 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics, endOffsetTotal } from "../gateway/gateway-fixtures.ts";
-import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis.ts";
-import { createSnapshotWriter } from "./snapshot-writer.ts";
-import { createStatusRelay, type StatusRelay } from "./status-relay.ts";
+import { testStatusRelay } from "./relay-fixtures.ts";
+import type { StatusRelay } from "./status-relay.ts";
 
 const config = freshKafkaConfig();
 const topics = topicSpecs(config);
@@ -31,19 +30,7 @@ beforeAll(async () => {
   await producer.start();
   server = await startPrivateRedis();
   redis = await createRedis(server.url);
-  relay = createStatusRelay({
-    kafka,
-    groupId: `${config.consumerGroup}-relay`,
-    topics: { requests: topics.requests.name, status: topics.status.name },
-    writer: createSnapshotWriter(redis, prefix),
-    deadLetters: createDeadLetters({
-      producer,
-      topic: topics.deadLetter.name,
-      consumer: "relay",
-      logger: silentLogger,
-    }),
-    logger: silentLogger,
-  });
+  relay = testStatusRelay({ kafka, config, redis, prefix, producer });
   await relay.start();
   while (!relay.ready) await Bun.sleep(50);
 });

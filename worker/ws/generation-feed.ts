@@ -42,29 +42,35 @@ export async function openFeed(options: FeedOptions): Promise<{ close(): Promise
       options.end("terminal");
     }
   };
+  /**
+   * Delivers the logged events after the last one sent (those below `below`). Redis may be
+   * settling (restarted, a connection being replaced): read again a while, since no later message
+   * may come to fill the gap. Never rejects: a rejected `chain` would silence the feed for good.
+   */
+  const catchUp = async (below = Number.POSITIVE_INFINITY) => {
+    for (let attempt = 0; !ended && attempt < 40; attempt++) {
+      try {
+        for (const missed of await reader.eventsAfter(id, lastSent)) if (missed.seq < below) deliver(missed);
+        return;
+      } catch {
+        await Bun.sleep(250);
+      }
+    }
+  };
   const handle = (message: EventMessage) => {
     chain = chain.then(async () => {
       if (ended || message.seq <= lastSent) return;
-      if (message.seq > lastSent + 1)
-        for (const missed of await reader.eventsAfter(id, lastSent)) if (missed.seq < message.seq) deliver(missed);
+      if (message.seq > lastSent + 1) await catchUp(message.seq);
       deliver(message);
     });
   };
 
+  /** Whether the subscription came back from a dropped connection before the feed started. */
+  let resubscribedEarly = false;
   /** After the subscription came back from a dropped connection: what was published meanwhile, from the log. */
   const resync = () => {
-    if (!started) return;
-    chain = chain.then(async () => {
-      // Redis may still be settling: try a while, since no later message may come to fill the gap.
-      for (let attempt = 0; !ended && attempt < 40; attempt++) {
-        try {
-          for (const missed of await reader.eventsAfter(id, lastSent)) deliver(missed);
-          return;
-        } catch {
-          await Bun.sleep(250);
-        }
-      }
-    });
+    if (!started) resubscribedEarly = true;
+    else chain = chain.then(() => catchUp());
   };
   const unwatch = await options.fanout.watch(
     redisKeys(options.prefix).events(id),
@@ -113,6 +119,8 @@ export async function openFeed(options: FeedOptions): Promise<{ close(): Promise
   }
   started = true;
   for (const message of buffered) handle(message);
+  // Messages lost while the subscription was down as the feed opened are in the log.
+  if (resubscribedEarly) resync();
   await chain;
   return { close };
 }
