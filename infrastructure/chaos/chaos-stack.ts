@@ -130,6 +130,8 @@ export async function startChaosStack(options: StackOptions) {
     const supervisor = createSupervisor(logger, {
       stopGraceMs: 15_000,
       output,
+      // The pipeline's defaults and these ports, whatever the checkout's `.env` configures.
+      isolatedIn: dir,
       evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
     });
     cleanups.push(() => supervisor.stop());
