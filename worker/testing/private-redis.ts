@@ -57,7 +57,6 @@ export async function startPrivateRedis(options: { persistent?: boolean } = {}) 
       await proc?.exited;
       proc = null;
     },
-    pid: () => proc?.pid ?? null,
     /** Back on the same port. */
     restart: up,
     async stop() {
