@@ -18,7 +18,14 @@ import { createRedis } from "../../worker/redis/redis-client.ts";
 import { ensureBridgeUser } from "../../worker/redis-bridge/bridge-user.ts";
 import { createSupervisor } from "../../worker/runtime/supervisor.ts";
 import { startPrivateRedis } from "../../worker/testing/private-redis.ts";
-import { freePort } from "../../worker/testing/process-pipeline.ts";
+import {
+  answers,
+  freePort,
+  pipelineEnv,
+  secret,
+  until,
+  untilWorkersJoined,
+} from "../../worker/testing/process-pipeline.ts";
 import { startPrivateKafka } from "../kafka/private-kafka.ts";
 import { ROOT } from "../paths.ts";
 import { pipelineProcesses } from "../pipeline-processes.ts";
@@ -32,18 +39,6 @@ export interface StackOptions {
   env?: Record<string, string>;
   log(line: string): void;
 }
-
-const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
-
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return;
-    await Bun.sleep(250);
-  }
-  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
-}
-const answers = (url: string) => () => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok);
 
 /** Every stack not yet stopped, so a test that timed out can still stop what it started. */
 const running = new Set<() => Promise<void>>();
@@ -91,37 +86,19 @@ export async function startChaosStack(options: StackOptions) {
     if (brokerStart.status === "rejected") throw brokerStart.reason;
     if (redisStart.status === "rejected") throw redisStart.reason;
     const [broker, redis] = [brokerStart.value, redisStart.value];
-    const ports = { edge: freePort(), ws: freePort(), live: freePort(), internal: freePort() };
-    const rest = { kafka: freePort(), redis: freePort() };
     const bridgeUser = { username: "chaos-bridge", password: secret() };
+    const base = pipelineEnv({
+      brokers: broker.brokers,
+      redisUrl: redis.url,
+      bridgeUser,
+      dir,
+      workers: options.workers,
+    });
+    const live = freePort();
     const env: Record<string, string> = {
-      PATH: process.env.PATH ?? "",
-      LOG_FORMAT: "json",
-      LOG_LEVEL: "info",
-      KAFKA_BROKERS: broker.brokers,
-      REDIS_URL: redis.url,
-      AUTH_JWT_SECRET: secret(),
-      KAFKA_REST_PASSWORD: secret(),
-      KAFKA_REST_PORT: String(rest.kafka),
-      KAFKA_REST_URL: `http://127.0.0.1:${rest.kafka}`,
-      UPSTASH_REDIS_REST_TOKEN: secret(),
-      REDIS_BRIDGE_USERNAME: bridgeUser.username,
-      REDIS_BRIDGE_PASSWORD: bridgeUser.password,
-      REDIS_REST_PORT: String(rest.redis),
-      UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${rest.redis}`,
-      EDGE_PORT: String(ports.edge),
-      OPS_PORT: String(freePort()),
-      WS_PORT: String(ports.ws),
-      WORKER_INTERNAL_PORT: String(ports.internal),
-      WORKER_URL: `http://127.0.0.1:${ports.internal}`,
+      ...base.env,
       // Watchers go to the WebSocket server of its own; images come from the workers.
-      PUBLIC_WS_URL: `ws://127.0.0.1:${ports.live}`,
-      PUBLIC_IMAGE_URL: `http://127.0.0.1:${ports.ws}/images`,
-      STUDIO_ORIGIN: `http://127.0.0.1:${ports.edge}`,
-      IMAGE_STORE_DIR: join(dir, "images"),
-      DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
-      METRICS_PORT: "0",
-      PROCESSING_WORKER_INSTANCES: String(options.workers),
+      PUBLIC_WS_URL: `ws://127.0.0.1:${live}`,
       // All load comes from one address and a few users: the abuse limits are not under test.
       RATE_LIMIT_PER_MINUTE: "100000",
       READS_PER_IP_PER_MINUTE: "100000",
@@ -153,6 +130,8 @@ export async function startChaosStack(options: StackOptions) {
     const supervisor = createSupervisor(logger, {
       stopGraceMs: 15_000,
       output,
+      // The pipeline's defaults and these ports, whatever the checkout's `.env` configures.
+      isolatedIn: dir,
       evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
     });
     cleanups.push(() => supervisor.stop());
@@ -160,20 +139,16 @@ export async function startChaosStack(options: StackOptions) {
     specs.push({
       name: "websocket",
       cmd: [process.execPath, join(ROOT, "worker/ws/main.ts")],
-      env: { ...env, WS_PORT: String(ports.live) },
+      env: { ...env, WS_PORT: String(live) },
     });
     for (const spec of specs) supervisor.start(spec);
 
-    const edgeUrl = `http://127.0.0.1:${ports.edge}`;
-    await waitFor("the workers ready", answers(`http://127.0.0.1:${ports.internal}/readyz`));
-    await waitFor("the edge healthy", answers(`${edgeUrl}/healthz`));
-    await waitFor("the WebSocket server up", answers(`http://127.0.0.1:${ports.live}/healthz`));
-    const groups = kafka.admin();
-    await groups.connect();
-    await waitFor("every worker in the consumer group", async () => {
-      const [group] = (await groups.describeGroups([config.kafka.consumerGroup])).groups;
-      return group?.state === "Stable" && group.members.length === options.workers;
-    }).finally(() => groups.disconnect());
+    const edgeUrl = `http://127.0.0.1:${base.ports.edge}`;
+    const ready = 120_000;
+    await until("the workers ready", () => answers(`http://127.0.0.1:${base.ports.internal}/readyz`), ready);
+    await until("the edge healthy", () => answers(`${edgeUrl}/healthz`), ready);
+    await until("the WebSocket server up", () => answers(`http://127.0.0.1:${live}/healthz`), ready);
+    await untilWorkersJoined(kafka, config.kafka.consumerGroup, options.workers, ready);
 
     const run = crypto.randomUUID().slice(0, 8);
     const tokens = new Map<string, string>();

@@ -6,7 +6,7 @@ import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-messag
 import { uuidv7 } from "../../shared/uuid7.ts";
 import type { RawRecord } from "../../worker/ops/topic-reader.ts";
 import { check, type Evidence, watcherFault } from "./checker.ts";
-import type { Submission } from "./load-driver.ts";
+import type { Submission, WatchLog } from "./load-driver.ts";
 
 const TOPIC = "chaos.image.generation.requests";
 const USER = "chaos-test-0";
@@ -92,6 +92,25 @@ function completed(n: number) {
   };
 }
 
+/** `generation`'s request as a worker parks it on the dead-letter topic. */
+function parkedRequest(
+  generation: ReturnType<typeof completed>,
+  consumer: string,
+  error: { code: string; message: string },
+) {
+  const id = generation.submission.id as string;
+  const dead = DeadLetterEvent.create({
+    id: uuidv7(),
+    consumer,
+    source: { kind: "kafka", topic: TOPIC, partition: 0, offset: "103" },
+    error,
+    keyBase64: Buffer.from(id).toString("base64"),
+    valueBase64: Buffer.from(generation.requests[0]?.value ?? "").toString("base64"),
+    deadLetteredAt: at,
+  });
+  return record(DeadLetterEvent, dead, "dead-letter");
+}
+
 function refused(n: number, code: number): Submission {
   return {
     n,
@@ -142,30 +161,50 @@ describe("check", () => {
     ]);
   });
 
-  test("two outcome records, or two terminal status events, are duplicates", () => {
-    const [a, b] = [completed(0), completed(1)];
+  test("two outcome records, two terminal status events or two request records are duplicates", () => {
+    const [a, b, c] = [completed(0), completed(1), completed(2)];
     a.complete.push(...a.complete);
     b.status.push(status(b.submission.id as string, 3, "completed"));
-    const verdict = check(evidence([a, b]));
+    c.requests.push(...c.requests);
+    const verdict = check(evidence([a, b, c]));
     expect(verdict.duplicated).toEqual([
       {
         id: a.submission.id as string,
         what: `2 outcome records (complete@0:0 attempts 1 at ${at}; complete@0:0 attempts 1 at ${at})`,
       },
       { id: b.submission.id as string, what: "2 terminal status events" },
+      { id: c.submission.id as string, what: "2 request records" },
     ]);
     expect(verdict.ok).toBe(false);
   });
 
-  test("an accepted generation that never ended is stuck; one that ended without an outcome record is lost", () => {
-    const [a, b] = [completed(0), completed(1)];
+  test("an accepted generation that never ended is stuck; one that ended without its outcome record or terminal status event is lost", () => {
+    const [a, b, c] = [completed(0), completed(1), completed(2)];
     a.submission.watch = { seqs: [0, 1], connections: [{ after: null }], terminals: [] };
     b.complete = [];
-    const e = evidence([a, b]);
+    c.status = c.status.slice(0, 1);
+    const e = evidence([a, b, c]);
     e.api.set(a.submission.id as string, { code: 200, status: "processing" });
     const verdict = check(e);
     expect(verdict.stuck).toEqual([a.submission.id as string]);
-    expect(verdict.lost).toEqual([{ id: b.submission.id as string, why: "completed without an outcome record" }]);
+    expect(verdict.lost).toEqual([
+      { id: b.submission.id as string, why: "completed without an outcome record" },
+      { id: c.submission.id as string, why: "completed without a terminal status event" },
+    ]);
+    expect(verdict.ok).toBe(false);
+  });
+
+  test("a watcher that missed a message or saw one after the end fails the run", () => {
+    const [a, b] = [completed(0), completed(1)];
+    (a.submission.watch as WatchLog).seqs = [0, 2];
+    (b.submission.watch as WatchLog).seqs = [0, 1, 2, 3];
+    expect(check(evidence([a, b]))).toMatchObject({
+      watcherFaults: [
+        { id: a.submission.id, seqs: [0, 2], why: "seq 2 after 0" },
+        { id: b.submission.id, seqs: [0, 1, 2, 3], why: "messages after the terminal one" },
+      ],
+      ok: false,
+    });
   });
 
   test("a dead-lettered request is its outcome", () => {
@@ -177,16 +216,8 @@ describe("check", () => {
       connections: [{ after: null }],
       terminals: [{ type: "failed", seq: 1, at: 1200 }],
     };
-    const dead = DeadLetterEvent.create({
-      id: uuidv7(),
-      consumer: "workers",
-      source: { kind: "kafka", topic: TOPIC, partition: 0, offset: "0" },
-      error: { code: "invalid_event", message: "bad" },
-      keyBase64: Buffer.from(id).toString("base64"),
-      valueBase64: Buffer.from(a.requests[0]?.value ?? "").toString("base64"),
-      deadLetteredAt: at,
-    });
-    const e = evidence([a], { deadLetters: [record(DeadLetterEvent, dead, "dead-letter")] });
+    const dead = parkedRequest(a, "workers", { code: "invalid_event", message: "bad" });
+    const e = evidence([a], { deadLetters: [dead] });
     e.api.set(id, { code: 200, status: "failed" });
     expect(check(e)).toMatchObject({
       lost: [],
@@ -200,16 +231,11 @@ describe("check", () => {
     // As the first full run saw it: a worker parked a request over a Kafka write refused during the broker outage.
     const a = completed(0);
     const id = a.submission.id as string;
-    const dead = DeadLetterEvent.create({
-      id: uuidv7(),
-      consumer: "pixel-studio-workers",
-      source: { kind: "kafka", topic: TOPIC, partition: 0, offset: "103" },
-      error: { code: "kafka_rejected", message: "Kafka write failed: Connection error: connect ECONNREFUSED" },
-      keyBase64: Buffer.from(id).toString("base64"),
-      valueBase64: Buffer.from(a.requests[0]?.value ?? "").toString("base64"),
-      deadLetteredAt: at,
+    const dead = parkedRequest(a, "pixel-studio-workers", {
+      code: "kafka_rejected",
+      message: "Kafka write failed: Connection error: connect ECONNREFUSED",
     });
-    const verdict = check(evidence([a], { deadLetters: [record(DeadLetterEvent, dead, "dead-letter")] }));
+    const verdict = check(evidence([a], { deadLetters: [dead] }));
     expect(verdict.duplicated).toEqual([
       {
         id,

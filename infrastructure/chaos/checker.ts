@@ -148,6 +148,7 @@ export function check(evidence: Evidence): Verdict {
     const fault = watcherFault(s.watch);
     if (fault) watcherFaults.push({ id, seqs: s.watch?.seqs ?? [], why: fault });
     const terminals = terminalEvents.get(id) ?? 0;
+    if (terminals === 0) lost.push({ id, why: `${ended} without a terminal status event` });
     if (terminals > 1) duplicated.push({ id, what: `${terminals} terminal status events` });
     const outcome = (outcomes.get(id) ?? 0) + (deadRequests.get(id) ?? 0);
     if (OUTCOME_TERMINALS.has(ended) && outcome === 0) lost.push({ id, why: `${ended} without an outcome record` });

@@ -13,6 +13,9 @@ import type { ChaosStack } from "./chaos-stack.ts";
 import type { Evidence } from "./checker.ts";
 import type { Submission } from "./load-driver.ts";
 
+/** Longest the edge or a worker may take to answer one read; a hung one is an answer too (code 0), not a hung run. */
+const ANSWER_MS = 15_000;
+
 /** Runs `task` over `items`, `width` at a time. */
 async function inBatches<T>(items: T[], width: number, task: (item: T) => Promise<void>): Promise<void> {
   for (let i = 0; i < items.length; i += width) await Promise.all(items.slice(i, i + width).map(task));
@@ -49,14 +52,15 @@ export async function collectEvidence(
     const id = s.id as string;
     const response = await fetch(`${stack.edgeUrl}/api/generations/${id}`, {
       headers: { authorization: `Bearer ${stack.tokens.get(s.user)}` },
+      signal: AbortSignal.timeout(ANSWER_MS),
     }).catch(() => null);
     const body = response?.ok ? ((await response.json()) as { status?: string }) : null;
     if (response && !response.ok) await response.body?.cancel();
     api.set(id, { code: response?.status ?? 0, status: body?.status });
     const url = s.watch?.imageUrl;
     if (url) {
-      const image = await fetch(url).catch(() => null);
-      await image?.arrayBuffer();
+      const image = await fetch(url, { signal: AbortSignal.timeout(ANSWER_MS) }).catch(() => null);
+      await image?.arrayBuffer().catch(() => {});
       images.set(id, image?.status ?? 0);
     }
   });

@@ -3,7 +3,6 @@
  * counted: the injection itself for a process fault, the dependency answering again for the
  * broker and Redis (their downtime is the operator's, not the pipeline's, to shorten).
  */
-import { redisAnswers } from "../redis/redis-local.ts";
 import type { ChaosStack } from "./chaos-stack.ts";
 
 const CRASH_GOAL_MS = 5000;
@@ -74,38 +73,24 @@ export function pause(child: string, sessionTimeoutMs: number): Fault {
 }
 
 /**
- * A clean Redis restart (its data and ACL users saved, as a configured server keeps them), down
- * for `downMs` — long enough that submits and live connections meet the outage, not only its edges.
+ * A dependency stopped, kept down for `downMs`, started again; recovery is counted from its
+ * `start` resolving, which each waits for the dependency to answer.
  */
-export function restartRedis(downMs: number): Fault {
+function outage(
+  name: string,
+  downMs: number,
+  dependency: (stack: ChaosStack) => { stop(): Promise<void>; start(): Promise<void> },
+): Fault {
   return {
-    name: `restart Redis, down ${(downMs / 1000).toFixed(0)} s`,
+    name,
     goalMs: DEPENDENCY_GOAL_MS,
     async inject(stack) {
+      const { stop, start } = dependency(stack);
       const injectedAt = Date.now();
-      await stack.redis.shutdown();
+      await stop();
       const wait = injectedAt + downMs - Date.now();
       if (wait > 0) await Bun.sleep(wait);
-      await stack.redis.restart();
-      const port = Number(new URL(stack.redis.url).port);
-      while (!(await redisAnswers("127.0.0.1", port))) await Bun.sleep(20);
-      const referenceAt = Date.now();
-      return { injectedAt, referenceAt, detail: `back in ${((referenceAt - injectedAt) / 1000).toFixed(1)} s` };
-    },
-  };
-}
-
-/** The broker stopped cleanly, kept down for `downMs`, started again on the same data. */
-export function brokerOutage(downMs: number): Fault {
-  return {
-    name: `broker down ${Math.round(downMs / 1000)} s`,
-    goalMs: DEPENDENCY_GOAL_MS,
-    async inject(stack) {
-      const injectedAt = Date.now();
-      await stack.broker.stop();
-      const wait = injectedAt + downMs - Date.now();
-      if (wait > 0) await Bun.sleep(wait);
-      await stack.broker.start();
+      await start();
       const referenceAt = Date.now();
       return {
         injectedAt,
@@ -115,3 +100,17 @@ export function brokerOutage(downMs: number): Fault {
     },
   };
 }
+
+/**
+ * A clean Redis restart (its data and ACL users saved, as a configured server keeps them), down
+ * for `downMs` — long enough that submits and live connections meet the outage, not only its edges.
+ */
+export const restartRedis = (downMs: number): Fault =>
+  outage(`restart Redis, down ${(downMs / 1000).toFixed(0)} s`, downMs, ({ redis }) => ({
+    stop: redis.shutdown,
+    start: redis.restart,
+  }));
+
+/** The broker stopped cleanly, kept down for `downMs`, started again on the same data. */
+export const brokerOutage = (downMs: number): Fault =>
+  outage(`broker down ${Math.round(downMs / 1000)} s`, downMs, ({ broker }) => broker);

@@ -34,7 +34,6 @@ export async function startPrivateKafka(options: { dir?: string; log?: (line: st
   const logFile = join(dir, "kafka.log");
   let proc: Subprocess | null = null;
 
-  const answers = () => brokerAnswers(2000, layout.plaintext);
   /** Starts the broker (again, on the same ports and data) and resolves once it answers a metadata request. */
   async function start(): Promise<void> {
     const out = openSync(logFile, "a");
@@ -46,7 +45,7 @@ export async function startPrivateKafka(options: { dir?: string; log?: (line: st
     });
     const until = Date.now() + 120_000;
     while (Date.now() < until) {
-      if (await answers()) return;
+      if (await brokerAnswers(2000, layout.plaintext)) return;
       if (proc.exitCode !== null) break;
       await Bun.sleep(200);
     }
@@ -71,7 +70,6 @@ export async function startPrivateKafka(options: { dir?: string; log?: (line: st
     logFile,
     start,
     stop,
-    answers,
     /** Kills the broker and removes its folder. */
     async remove(): Promise<void> {
       proc?.kill("SIGKILL");

@@ -23,6 +23,12 @@ export interface SupervisorOptions {
   evict?(member: Membership): Promise<void>;
   /** A file descriptor the children write to (the chaos suite keeps them off its report); default: ours. */
   output?: number;
+  /**
+   * A folder the children run in with exactly their spec's environment, none of ours: no `.env`
+   * of the checkout reaches them (Bun loads one from the working directory). Default: they run
+   * here and inherit ours, as `npm start` wants.
+   */
+  isolatedIn?: string;
 }
 
 interface Child {
@@ -42,7 +48,8 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
     // The group members this process reported, by group id (a rejoin replaces its entry).
     const members = new Map<string, Membership>();
     const proc = Bun.spawn(child.spec.cmd, {
-      env: { ...process.env, ...child.spec.env },
+      env: options.isolatedIn ? child.spec.env : { ...process.env, ...child.spec.env },
+      cwd: options.isolatedIn,
       stdin: "ignore",
       stdout: options.output ?? "inherit",
       stderr: options.output ?? "inherit",

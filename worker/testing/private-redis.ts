@@ -26,13 +26,23 @@ export async function startPrivateRedis(options: { persistent?: boolean } = {}) 
       ["redis-server", "--bind", "127.0.0.1", "--port", String(port), "--dir", dir, "--save", "", ...persistence],
       { stdout: "ignore", stderr: "ignore" },
     );
+    const started = proc;
     const until = Date.now() + 10_000;
     while (!(await redisAnswers("127.0.0.1", port))) {
-      if (Date.now() > until) throw new Error(`private redis-server did not answer on port ${port}`);
+      // Exited (the port was taken meanwhile) or never answered: nothing of it may outlive the throw.
+      if (started.exitCode !== null || Date.now() > until) {
+        started.kill("SIGKILL");
+        await started.exited;
+        proc = null;
+        throw new Error(`private redis-server did not answer on port ${port}`);
+      }
       await Bun.sleep(50);
     }
   };
-  await up();
+  await up().catch((error) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  });
   return {
     url: `redis://127.0.0.1:${port}`,
     /** An outage: the server dies at once, as a crash or a network cut would look. */
@@ -47,7 +57,6 @@ export async function startPrivateRedis(options: { persistent?: boolean } = {}) 
       await proc?.exited;
       proc = null;
     },
-    pid: () => proc?.pid ?? null,
     /** Back on the same port. */
     restart: up,
     async stop() {

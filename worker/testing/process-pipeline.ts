@@ -9,6 +9,7 @@ import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { pipelineProcesses } from "../../infrastructure/pipeline-processes.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
@@ -31,21 +32,92 @@ export function freePort(): number {
   }
 }
 
-const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
+export const secret = () => crypto.randomUUID().replaceAll("-", "") + crypto.randomUUID().replaceAll("-", "");
 
-async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+/** Polls `check` (a throw counts as not yet) until it holds; throws after `timeoutMs`. */
+export async function until(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check()) return;
+    if (
+      await Promise.resolve()
+        .then(check)
+        .catch(() => false)
+    )
+      return;
     await Bun.sleep(100);
   }
   throw new Error(`${what} did not happen within ${timeoutMs} ms`);
 }
-const answers = (url: string) =>
-  fetch(url).then(
-    (r) => r.ok,
-    () => false,
-  );
+export const answers = (url: string) => fetch(url, { signal: AbortSignal.timeout(2000) }).then((r) => r.ok);
+
+/**
+ * The environment `npm start` gives the pipeline's processes, on `brokers` and `redisUrl`: fresh
+ * secrets, free loopback ports, images and the history database in `dir`, every metrics listener
+ * on a free port. The bridge's ACL user must exist already.
+ */
+export function pipelineEnv(options: {
+  brokers: string;
+  redisUrl: string;
+  bridgeUser: { username: string; password: string };
+  dir: string;
+  workers: number;
+}) {
+  const ports = {
+    edge: freePort(),
+    ws: freePort(),
+    internal: freePort(),
+    rest: freePort(),
+    bridge: freePort(),
+    ops: freePort(),
+  };
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "",
+    LOG_FORMAT: "json",
+    LOG_LEVEL: "info",
+    KAFKA_BROKERS: options.brokers,
+    REDIS_URL: options.redisUrl,
+    AUTH_JWT_SECRET: secret(),
+    KAFKA_REST_PASSWORD: secret(),
+    KAFKA_REST_PORT: String(ports.rest),
+    KAFKA_REST_URL: `http://127.0.0.1:${ports.rest}`,
+    UPSTASH_REDIS_REST_TOKEN: secret(),
+    REDIS_BRIDGE_USERNAME: options.bridgeUser.username,
+    REDIS_BRIDGE_PASSWORD: options.bridgeUser.password,
+    REDIS_REST_PORT: String(ports.bridge),
+    UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${ports.bridge}`,
+    EDGE_PORT: String(ports.edge),
+    OPS_PORT: String(ports.ops),
+    WS_PORT: String(ports.ws),
+    WORKER_INTERNAL_PORT: String(ports.internal),
+    WORKER_URL: `http://127.0.0.1:${ports.internal}`,
+    PUBLIC_WS_URL: `ws://127.0.0.1:${ports.ws}`,
+    PUBLIC_IMAGE_URL: `http://127.0.0.1:${ports.ws}/images`,
+    STUDIO_ORIGIN: `http://127.0.0.1:${ports.edge}`,
+    IMAGE_STORE_DIR: join(options.dir, "images"),
+    DATABASE_URL: `file:${join(options.dir, "history.sqlite")}`,
+    METRICS_PORT: "0",
+    PROCESSING_WORKER_INSTANCES: String(options.workers),
+  };
+  return { env, ports };
+}
+
+/** Until every worker is in `group`, rebalanced: a request submitted now is not redelivered by a late join. */
+export async function untilWorkersJoined(kafka: Kafka, group: string, workers: number, timeoutMs?: number) {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await until(
+      "every worker in the consumer group",
+      async () => {
+        const [found] = (await admin.describeGroups([group])).groups;
+        return found?.state === "Stable" && found.members.length === workers;
+      },
+      timeoutMs,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 export async function startProcessPipeline(options: { workers?: number; env?: Record<string, string> } = {}) {
   const workers = options.workers ?? 2;
@@ -60,54 +132,22 @@ export async function startProcessPipeline(options: { workers?: number; env?: Re
   await admin.disconnect();
   const prefix = freshPrefix();
   const dir = mkdtempSync(join(tmpdir(), "pipeline-processes-"));
-  const ports = {
-    edge: freePort(),
-    ws: freePort(),
-    internal: freePort(),
-    rest: freePort(),
-    bridge: freePort(),
-    ops: freePort(),
-  };
-  const jwtSecret = secret();
   // The bridge logs in as its own ACL user, confined to this run's keys, as npm start sets it up.
   const bridgeUser = { username: `test-bridge-${run}`, password: secret() };
   const redisAdmin = await createRedis(TEST_REDIS_URL);
   await ensureBridgeUser(redisAdmin, { ...bridgeUser, prefix }).finally(() => redisAdmin.close());
+  const base = pipelineEnv({ brokers: "127.0.0.1:9092", redisUrl: TEST_REDIS_URL, bridgeUser, dir, workers });
+  const { ports } = base;
   const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "",
-    LOG_FORMAT: "json",
-    LOG_LEVEL: "info",
-    KAFKA_BROKERS: "127.0.0.1:9092",
+    ...base.env,
     KAFKA_TOPIC_PREFIX: kafkaConfig.topicPrefix,
     KAFKA_CLIENT_ID: kafkaConfig.clientId,
     KAFKA_CONSUMER_GROUP: kafkaConfig.consumerGroup,
     KAFKA_RELAY_GROUP: kafkaConfig.relayGroup,
     KAFKA_HISTORY_GROUP: kafkaConfig.historyGroup,
     KAFKA_SESSION_TIMEOUT_MS: "6000",
-    REDIS_URL: TEST_REDIS_URL,
     REDIS_KEY_PREFIX: prefix,
-    AUTH_JWT_SECRET: jwtSecret,
-    KAFKA_REST_PASSWORD: secret(),
-    KAFKA_REST_PORT: String(ports.rest),
-    KAFKA_REST_URL: `http://127.0.0.1:${ports.rest}`,
-    UPSTASH_REDIS_REST_TOKEN: secret(),
-    REDIS_BRIDGE_USERNAME: bridgeUser.username,
-    REDIS_BRIDGE_PASSWORD: bridgeUser.password,
-    REDIS_REST_PORT: String(ports.bridge),
-    UPSTASH_REDIS_REST_URL: `http://127.0.0.1:${ports.bridge}`,
-    EDGE_PORT: String(ports.edge),
-    OPS_PORT: String(ports.ops),
-    WS_PORT: String(ports.ws),
-    WORKER_INTERNAL_PORT: String(ports.internal),
-    WORKER_URL: `http://127.0.0.1:${ports.internal}`,
-    PUBLIC_WS_URL: `ws://127.0.0.1:${ports.ws}`,
-    PUBLIC_IMAGE_URL: `http://127.0.0.1:${ports.ws}/images`,
-    STUDIO_ORIGIN: `http://127.0.0.1:${ports.edge}`,
-    IMAGE_STORE_DIR: join(dir, "images"),
-    DATABASE_URL: `file:${join(dir, "history.sqlite")}`,
-    METRICS_PORT: "0",
     SHUTDOWN_GRACE_MS: "5000",
-    PROCESSING_WORKER_INSTANCES: String(workers),
     ...options.env,
   };
 
@@ -150,7 +190,7 @@ export async function startProcessPipeline(options: { workers?: number; env?: Re
     env,
     prefix,
     kafkaConfig,
-    jwtSecret,
+    jwtSecret: env.AUTH_JWT_SECRET ?? "",
     edgeUrl: `http://127.0.0.1:${ports.edge}`,
     opsUrl: `http://127.0.0.1:${ports.ops}`,
     workerUrl: `http://127.0.0.1:${ports.ws}`,
@@ -177,17 +217,7 @@ export async function startProcessPipeline(options: { workers?: number; env?: Re
     await until("the workers ready", () => answers(`${pipeline.workerInternalUrl}/readyz`));
     await until("the edge healthy", () => answers(`${pipeline.edgeUrl}/healthz`));
     await until("the console up", () => answers(`${pipeline.opsUrl}/ops/login`));
-    // Every worker in the group, rebalanced: a request submitted now is not redelivered by a late join.
-    const groups = testKafka(kafkaConfig).admin();
-    await groups.connect();
-    try {
-      await until("every worker in the consumer group", async () => {
-        const [group] = (await groups.describeGroups([kafkaConfig.consumerGroup])).groups;
-        return group?.state === "Stable" && group.members.length === workers;
-      });
-    } finally {
-      await groups.disconnect();
-    }
+    await untilWorkersJoined(testKafka(kafkaConfig), kafkaConfig.consumerGroup, workers);
   } catch (error) {
     await pipeline.stop();
     throw error;
