@@ -1,7 +1,7 @@
 import { afterAll, expect, test } from "bun:test";
-import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { StatusEvent } from "../../shared/events/events.ts";
 import type { EventMessageRecord } from "../../shared/events/kafka-message.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
+import { requestEvent } from "../gateway/gateway-fixtures.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import type { EventSink } from "./event-sink.ts";
@@ -17,14 +17,6 @@ afterAll(async () => {
 });
 
 const topics = { status: "status", complete: "complete", failed: "failed" };
-const request = () =>
-  RequestEvent.create({
-    id: uuidv7(),
-    userId: "reporter",
-    params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 3 },
-    createdAt: new Date().toISOString(),
-    attempt: 1,
-  });
 
 /** Records each send's seqs and holds it until released, like a produce awaiting its acks. */
 function heldSink() {
@@ -47,7 +39,7 @@ function heldSink() {
 
 test("events emitted while a send is in flight go together in the next send, in seq order", async () => {
   const { sink, sends, release } = heldSink();
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w" });
   const first = report.emit("processing", "started", 5);
   while (sends.length === 0) await Bun.sleep(1);
   const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
@@ -61,7 +53,7 @@ test("events emitted while a send is in flight go together in the next send, in 
 
 test("a failed send fails every event queued after it until the reporter is reset", async () => {
   const { sink, sends, release } = heldSink();
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w" });
   // Emitted in the same turn, so both travel in the first send.
   const first = report.emit("processing", "started", 5);
   const second = report.emit("processing", "rendering", 10);
@@ -83,7 +75,7 @@ test("events go live in seq order once Kafka has them; after a failed live apply
     if (event.seq === 2) throw new Error("redis away");
     applied.push(event.seq);
   };
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const first = report.emit("processing", "started", 5);
   await Bun.sleep(20);
   expect(applied).toEqual([]);

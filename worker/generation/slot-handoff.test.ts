@@ -5,12 +5,10 @@
  * the run itself is a stand-in so the test holds the first generation exactly where it wants.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RequestEvent } from "../../shared/events/events.ts";
-import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { createFreshTopics, edgeMessage, requestEvent } from "../gateway/gateway-fixtures.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { createGenerationConsumer, type GenerationConsumer } from "./generation-consumer.ts";
 import type { GenerationOutcome } from "./run-generation.ts";
@@ -31,24 +29,12 @@ afterAll(async () => {
   await deleteTestTopics(config);
 });
 
-/** Two requests, `ids` in order, on one partition (same key). */
+const params = { prompt: "handoff", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 } as const;
+
+/** Requests with these `ids`, in order, on one partition (same key). */
 async function sendPair(ids: string[], partitionKey: string) {
   for (const id of ids) {
-    const request = RequestEvent.create({
-      id,
-      userId: "handoff",
-      params: { prompt: "handoff", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
-      createdAt: new Date().toISOString(),
-      attempt: 1,
-    });
-    const message = toKafkaMessage(RequestEvent, request, newTraceparent());
-    await producer.send(topics.requests.name, [
-      {
-        key: partitionKey,
-        value: message.value,
-        headers: [{ key: "traceparent", value: message.headers.traceparent }],
-      },
-    ]);
+    await producer.send(topics.requests.name, [{ ...edgeMessage(requestEvent({ id, params })), key: partitionKey }]);
   }
   return ids;
 }
