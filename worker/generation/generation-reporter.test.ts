@@ -1,9 +1,11 @@
 import { afterAll, expect, test } from "bun:test";
 import { StatusEvent } from "../../shared/events/events.ts";
 import type { EventMessageRecord } from "../../shared/events/kafka-message.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
 import { requestEvent } from "../gateway/gateway-fixtures.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import type { EventSink } from "./event-sink.ts";
 import { createReporter } from "./generation-reporter.ts";
 import { createGenerationState } from "./generation-state.ts";
@@ -90,3 +92,50 @@ test("events go live in seq order once Kafka has them; after a failed live apply
   await Bun.sleep(20);
   expect(applied).toEqual([1]);
 });
+
+test("a batch goes live through the relay's script on the real Redis in seq order: every event logged, the relay's repeat a no-op", async () => {
+  const { sink, sends, release } = heldSink();
+  const writer = createSnapshotWriter(redis, prefix);
+  const request = requestEvent();
+  const report = createReporter(request, undefined, {
+    state,
+    sink,
+    topics,
+    workerId: "w",
+    applyLive: writer.applyStatus,
+  });
+  const first = report.emit("processing", "started", 5);
+  while (sends.length === 0) await Bun.sleep(1);
+  // The next three are one send, so they go live together (issued back to back on one connection).
+  const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
+  await release();
+  await first;
+  await release();
+  await Promise.all(later);
+  const log = redisKeys(prefix).eventLog(request.id);
+  const logged = async () =>
+    ((await redis.send("LRANGE", [log, "0", "-1"])) as string[]).map(
+      (raw) => JSON.parse(raw) as { seq: number; progress: number },
+    );
+  const deadline = Date.now() + 5_000;
+  while ((await logged()).length < 4 && Date.now() < deadline) await Bun.sleep(10);
+  // An event applied after a later one would be dropped as stale: all four, in order, means none was.
+  expect((await logged()).map((m) => [m.seq, m.progress])).toEqual([
+    [1, 5],
+    [2, 10],
+    [3, 20],
+    [4, 30],
+  ]);
+  const repeated = StatusEvent.create({
+    id: request.id,
+    userId: request.userId,
+    seq: 3,
+    status: "processing",
+    stage: "rendering",
+    progress: 20,
+    at: new Date().toISOString(),
+    workerId: "w",
+    attempt: 1,
+  });
+  expect(await writer.applyStatus(repeated)).toBeNull();
+}, 10_000);
