@@ -231,13 +231,17 @@ return 1
  * - In-flight cap (queued and running together): lapsed leases are dropped first, then the count
  *   is checked and the generation added in one step, so parallel submits on any number of edges
  *   cannot pass the cap.
+ * - The same submit again (its id already counted: the REST client resends a request whose
+ *   answer was lost) is admitted again, never refused for the place it took itself; refused,
+ *   its first run's snapshot and place would stay behind for a generation never produced.
  * KEYS: APPLY_REQUEST's four, the user's in-flight set, the backlog figure.
  * ARGV: APPLY_REQUEST's four, cap, lease ms, backlog max.
  * Returns -3 over the backlog, -2 at the in-flight cap, else APPLY_REQUEST's answer.
  */
 export const SUBMIT_REQUEST = `
+local again = redis.call('ZSCORE', KEYS[5], ARGV[2])
 local figure = redis.call('GET', KEYS[6])
-if figure then
+if figure and not again then
   local ok, backlog = pcall(cjson.decode, figure)
   if ok and type(backlog) == 'table' and type(backlog.lag) == 'number' and backlog.lag == math.floor(backlog.lag)
     and backlog.lag > tonumber(ARGV[7]) then return -3 end
@@ -245,7 +249,7 @@ end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 redis.call('ZREMRANGEBYSCORE', KEYS[5], '-inf', now)
-if redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[5]) then return -2 end
+if not again and redis.call('ZCARD', KEYS[5]) >= tonumber(ARGV[5]) then return -2 end
 redis.call('ZADD', KEYS[5], now + tonumber(ARGV[6]), ARGV[2])
 redis.call('PEXPIRE', KEYS[5], ARGV[6])
 ${APPLY_REQUEST}`;

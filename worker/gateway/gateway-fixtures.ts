@@ -10,13 +10,15 @@ import { uuidv7 } from "../../shared/uuid7.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 
-export function requestEvent(): RequestEvent {
+/** A valid request event with a fresh id; `extra` replaces any field (a test's user, smaller params). */
+export function requestEvent(extra: Partial<RequestEvent> = {}): RequestEvent {
   return RequestEvent.create({
     id: uuidv7(),
     userId: "user-gateway-test",
     params: { prompt: "a lighthouse at dusk", style: "pixel-art", width: 512, height: 512, format: "webp", seed: 7 },
     createdAt: new Date().toISOString(),
     attempt: 1,
+    ...extra,
   });
 }
 

@@ -8,12 +8,16 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { RequestEvent } from "../../shared/events/events.ts";
-import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import type { RequestEvent } from "../../shared/events/events.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
 import { type BatchingProducer, createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics, endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
+import {
+  createFreshTopics,
+  edgeMessage,
+  endOffsetTotal,
+  readMessages,
+  requestEvent,
+} from "../gateway/gateway-fixtures.ts";
 import { type HistoryDb, openHistoryDb } from "../history/history-db.ts";
 import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
@@ -94,17 +98,11 @@ afterAll(async () => {
 });
 
 async function submit(): Promise<RequestEvent> {
-  const request = RequestEvent.create({
-    id: uuidv7(),
-    userId: "outage",
+  // Small, so the procedural provider renders it quickly.
+  const request = requestEvent({
     params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 3 },
-    createdAt: new Date().toISOString(),
-    attempt: 1,
   });
-  const message = toKafkaMessage(RequestEvent, request, newTraceparent());
-  await producer.send(topics.requests.name, [
-    { key: message.key, value: message.value, headers: [{ key: "traceparent", value: message.headers.traceparent }] },
-  ]);
+  await producer.send(topics.requests.name, [edgeMessage(request)]);
   return request;
 }
 

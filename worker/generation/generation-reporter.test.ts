@@ -1,9 +1,11 @@
 import { afterAll, expect, test } from "bun:test";
-import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { StatusEvent } from "../../shared/events/events.ts";
 import type { EventMessageRecord } from "../../shared/events/kafka-message.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
+import { requestEvent } from "../gateway/gateway-fixtures.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import type { EventSink } from "./event-sink.ts";
 import { createReporter } from "./generation-reporter.ts";
 import { createGenerationState } from "./generation-state.ts";
@@ -17,14 +19,6 @@ afterAll(async () => {
 });
 
 const topics = { status: "status", complete: "complete", failed: "failed" };
-const request = () =>
-  RequestEvent.create({
-    id: uuidv7(),
-    userId: "reporter",
-    params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 3 },
-    createdAt: new Date().toISOString(),
-    attempt: 1,
-  });
 
 /** Records each send's seqs and holds it until released, like a produce awaiting its acks. */
 function heldSink() {
@@ -47,7 +41,7 @@ function heldSink() {
 
 test("events emitted while a send is in flight go together in the next send, in seq order", async () => {
   const { sink, sends, release } = heldSink();
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w" });
   const first = report.emit("processing", "started", 5);
   while (sends.length === 0) await Bun.sleep(1);
   const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
@@ -61,7 +55,7 @@ test("events emitted while a send is in flight go together in the next send, in 
 
 test("a failed send fails every event queued after it until the reporter is reset", async () => {
   const { sink, sends, release } = heldSink();
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w" });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w" });
   // Emitted in the same turn, so both travel in the first send.
   const first = report.emit("processing", "started", 5);
   const second = report.emit("processing", "rendering", 10);
@@ -83,7 +77,7 @@ test("events go live in seq order once Kafka has them; after a failed live apply
     if (event.seq === 2) throw new Error("redis away");
     applied.push(event.seq);
   };
-  const report = createReporter(request(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const first = report.emit("processing", "started", 5);
   await Bun.sleep(20);
   expect(applied).toEqual([]);
@@ -98,3 +92,50 @@ test("events go live in seq order once Kafka has them; after a failed live apply
   await Bun.sleep(20);
   expect(applied).toEqual([1]);
 });
+
+test("a batch goes live through the relay's script on the real Redis in seq order: every event logged, the relay's repeat a no-op", async () => {
+  const { sink, sends, release } = heldSink();
+  const writer = createSnapshotWriter(redis, prefix);
+  const request = requestEvent();
+  const report = createReporter(request, undefined, {
+    state,
+    sink,
+    topics,
+    workerId: "w",
+    applyLive: writer.applyStatus,
+  });
+  const first = report.emit("processing", "started", 5);
+  while (sends.length === 0) await Bun.sleep(1);
+  // The next three are one send, so they go live together (issued back to back on one connection).
+  const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
+  await release();
+  await first;
+  await release();
+  await Promise.all(later);
+  const log = redisKeys(prefix).eventLog(request.id);
+  const logged = async () =>
+    ((await redis.send("LRANGE", [log, "0", "-1"])) as string[]).map(
+      (raw) => JSON.parse(raw) as { seq: number; progress: number },
+    );
+  const deadline = Date.now() + 5_000;
+  while ((await logged()).length < 4 && Date.now() < deadline) await Bun.sleep(10);
+  // An event applied after a later one would be dropped as stale: all four, in order, means none was.
+  expect((await logged()).map((m) => [m.seq, m.progress])).toEqual([
+    [1, 5],
+    [2, 10],
+    [3, 20],
+    [4, 30],
+  ]);
+  const repeated = StatusEvent.create({
+    id: request.id,
+    userId: request.userId,
+    seq: 3,
+    status: "processing",
+    stage: "rendering",
+    progress: 20,
+    at: new Date().toISOString(),
+    workerId: "w",
+    attempt: 1,
+  });
+  expect(await writer.applyStatus(repeated)).toBeNull();
+}, 10_000);

@@ -2,17 +2,25 @@
  * A generation may hand its slot to the next request before its outcome is recorded
  * (`releaseSlot`, called by runGeneration once the outcome is claimed): the next request starts
  * at once, while the partition's offset still waits for the first one's outcome. Real broker;
- * the run itself is a stand-in so the test holds the first generation exactly where it wants.
+ * in the first two tests the run is a stand-in so the test holds the first generation exactly
+ * where it wants; the last runs the real worker (runGeneration, Redis, the procedural provider).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RequestEvent } from "../../shared/events/events.ts";
-import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { topicSpecs } from "../../shared/topics.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { createFreshTopics, edgeMessage, requestEvent } from "../gateway/gateway-fixtures.ts";
+import { createLocalImageStore } from "../images/local-image-store.ts";
+import { createRedis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { createGenerationConsumer, type GenerationConsumer } from "./generation-consumer.ts";
+import { createGenerationState } from "./generation-state.ts";
+import { createGenerationWorker } from "./generation-worker.ts";
+import { createProceduralProvider } from "./procedural-provider.ts";
 import type { GenerationOutcome } from "./run-generation.ts";
 
 const config = freshKafkaConfig();
@@ -31,24 +39,12 @@ afterAll(async () => {
   await deleteTestTopics(config);
 });
 
-/** Two requests, `ids` in order, on one partition (same key). */
+const params = { prompt: "handoff", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 } as const;
+
+/** Requests with these `ids`, in order, on one partition (same key). */
 async function sendPair(ids: string[], partitionKey: string) {
   for (const id of ids) {
-    const request = RequestEvent.create({
-      id,
-      userId: "handoff",
-      params: { prompt: "handoff", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
-      createdAt: new Date().toISOString(),
-      attempt: 1,
-    });
-    const message = toKafkaMessage(RequestEvent, request, newTraceparent());
-    await producer.send(topics.requests.name, [
-      {
-        key: partitionKey,
-        value: message.value,
-        headers: [{ key: "traceparent", value: message.headers.traceparent }],
-      },
-    ]);
+    await producer.send(topics.requests.name, [{ ...edgeMessage(requestEvent({ id, params })), key: partitionKey }]);
   }
   return ids;
 }
@@ -126,4 +122,64 @@ test("a run that keeps its slot holds the next request until its outcome", async
   open();
   while (started.length < 2 && Date.now() < deadline) await Bun.sleep(20);
   expect(started).toEqual(["first", "second"]);
+}, 30_000);
+
+test("the real worker hands its slot on once the outcome is claimed: the next request starts while that outcome's publish is held", async () => {
+  const ids = [uuidv7(), uuidv7()];
+  const redis = await createRedis(TEST_REDIS_URL);
+  const prefix = freshPrefix();
+  const imageDir = mkdtempSync(join(tmpdir(), "handoff-images-"));
+  let publish = () => {};
+  const held = new Promise<void>((resolve) => {
+    publish = resolve;
+  });
+  let holding = false;
+  const started: string[] = [];
+  const worker = createGenerationWorker({
+    kafka,
+    // The first request's outcome waits here, after its claim in Redis, until `publish()`.
+    producer: {
+      ...producer,
+      async sendRecords(records) {
+        if (records.some((r) => r.topic === topics.complete.name && r.key === ids[0])) {
+          holding = true;
+          await held;
+        }
+        return producer.sendRecords(records);
+      },
+    },
+    deadLetters: { park: async () => {} },
+    topics,
+    groupId: `${config.consumerGroup}-wired`,
+    maxConcurrent: 1,
+    provider: createProceduralProvider(),
+    store: createLocalImageStore(imageDir),
+    state: createGenerationState(redis, prefix),
+    workerId: "handoff-worker",
+    policy: { timeoutMs: 30_000, maxAttempts: 1, retryBaseMs: 20, progressIntervalMs: 250 },
+    imageUrl: (key) => `http://127.0.0.1/images/${key}`,
+    discardImages: async () => {},
+    logger: silentLogger,
+    onRunning: (id, running) => {
+      if (running && ids.includes(id)) started.push(id);
+    },
+  });
+  consumers.push(worker);
+  try {
+    await worker.start();
+    while (!worker.ready) await Bun.sleep(50);
+    await sendPair(ids, "wired-key");
+    const deadline = Date.now() + 15_000;
+    while (started.length < 2 && Date.now() < deadline) await Bun.sleep(20);
+    expect(started).toEqual(ids);
+    // The hook did stop the first one's outcome (so the second cannot have waited for its end).
+    while (!holding && Date.now() < deadline) await Bun.sleep(20);
+    expect(holding).toBe(true);
+  } finally {
+    publish();
+    await worker.stop(1_000);
+    await deleteKeys(redis, prefix);
+    redis.close();
+    rmSync(imageDir, { recursive: true, force: true });
+  }
 }, 30_000);

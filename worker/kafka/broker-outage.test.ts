@@ -8,13 +8,11 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type PrivateKafka, startPrivateKafka } from "../../infrastructure/kafka/private-kafka.ts";
-import { RequestEvent } from "../../shared/events/events.ts";
-import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
+import type { RequestEvent } from "../../shared/events/events.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { createFreshTopics, edgeMessage, requestEvent } from "../gateway/gateway-fixtures.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { testStatusRelay } from "../relay/relay-fixtures.ts";
@@ -54,23 +52,11 @@ afterAll(async () => {
 }, 60_000);
 
 let requestsTopic = "";
-const requests = (n: number) =>
-  Array.from({ length: n }, () =>
-    RequestEvent.create({
-      id: uuidv7(),
-      userId: "outage",
-      params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
-      createdAt: new Date().toISOString(),
-      attempt: 1,
-    }),
-  );
+const requests = (n: number) => Array.from({ length: n }, () => requestEvent());
 const send = (events: RequestEvent[]) =>
   producer.send(
     requestsTopic,
-    events.map((e) => {
-      const m = toKafkaMessage(RequestEvent, e, newTraceparent());
-      return { key: m.key, value: m.value, headers: Object.entries(m.headers).map(([key, value]) => ({ key, value })) };
-    }),
+    events.map((e) => edgeMessage(e)),
   );
 const applied = async (events: RequestEvent[]) =>
   (await Promise.all(events.map((e) => redis.send("EXISTS", [redisKeys(prefix).snapshot(e.id)])))).every(

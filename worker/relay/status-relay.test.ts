@@ -3,13 +3,12 @@
  * nothing), and over a fetched batch whose writes it pipelines (applied in order, gap-free).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { type RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics, endOffsetTotal } from "../gateway/gateway-fixtures.ts";
+import { createFreshTopics, edgeMessage, endOffsetTotal, requestEvent } from "../gateway/gateway-fixtures.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { type PrivateRedis, startPrivateRedis } from "../testing/private-redis.ts";
@@ -42,21 +41,10 @@ afterAll(async () => {
   await deleteTestTopics(config);
 });
 
-const request = () =>
-  RequestEvent.create({
-    id: uuidv7(),
-    userId: "outage",
-    params: { prompt: "a fox", style: "pixel-art", width: 256, height: 256, format: "png", seed: 1 },
-    createdAt: new Date().toISOString(),
-    attempt: 1,
-  });
 const send = (events: RequestEvent[]) =>
   producer.send(
     topics.requests.name,
-    events.map((e) => {
-      const m = toKafkaMessage(RequestEvent, e, newTraceparent());
-      return { key: m.key, value: m.value, headers: Object.entries(m.headers).map(([key, value]) => ({ key, value })) };
-    }),
+    events.map((e) => edgeMessage(e)),
   );
 async function snapshotsPresent(ids: string[], within = 30_000): Promise<boolean> {
   const until = Date.now() + within;
@@ -71,12 +59,12 @@ async function snapshotsPresent(ids: string[], within = 30_000): Promise<boolean
 }
 
 test("requests applied during a Redis outage are applied once Redis is back; nothing is parked, no crash", async () => {
-  const before = [request(), request(), request()];
+  const before = [requestEvent(), requestEvent(), requestEvent()];
   await send(before);
   expect(await snapshotsPresent(before.map((e) => e.id))).toBe(true);
 
   await server.kill();
-  const during = [request(), request(), request(), request(), request(), request()];
+  const during = [requestEvent(), requestEvent(), requestEvent(), requestEvent(), requestEvent(), requestEvent()];
   await send(during);
   // The relay meets the outage on these and waits; long enough for kafkajs to have restarted it several times before.
   await Bun.sleep(3_000);
@@ -90,7 +78,7 @@ test("requests applied during a Redis outage are applied once Redis is back; not
 }, 60_000);
 
 test("a batch of one generation's status events is applied in order with gap-free seqs; a poison one is parked", async () => {
-  const started = request();
+  const started = requestEvent();
   await send([started]);
   expect(await snapshotsPresent([started.id])).toBe(true);
   const status = (seq: number) =>
