@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import edgeDocument from "../../docs/openapi.json";
+import { sha256Hex } from "../../shared/digest.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
@@ -163,13 +164,21 @@ test("revokePrevious: a leaked secret stops signing at once; deliveries verify w
   expect(new Webhook(after.secret).verify(delivery.body, delivery.headers)).toBeTruthy();
   for (const revoked of [leaked, older])
     expect(() => new Webhook(revoked).verify(delivery.body, delivery.headers)).toThrow(/No matching signature/);
-  const invalid = await open.api("/api/webhook-secret", {
-    method: "POST",
-    user: "leak",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ revokePrevious: "yes" }),
-  });
-  expect(invalid.status).toBe(400);
+  // A body that does not say what it means is refused and rotates nothing.
+  const stored = async () =>
+    open.redis.send("HGETALL", [redisKeys(open.prefix).webhookSecret(await sha256Hex("leak"))]);
+  const before = await stored();
+  for (const body of [JSON.stringify({ revokePrevious: "yes" }), "revokePrevious=true", "{"]) {
+    const invalid = await open.api("/api/webhook-secret", {
+      method: "POST",
+      user: "leak",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+  }
+  expect(await stored()).toEqual(before);
 });
 
 test("delivery-time check: a loopback URL and a name resolving to loopback are never connected to", async () => {
