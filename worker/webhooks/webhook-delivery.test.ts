@@ -11,6 +11,7 @@ import { sha256Hex } from "../../shared/digest.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 
 interface Received {
   headers: Record<string, string>;
@@ -67,13 +68,6 @@ afterAll(async () => {
   await receiver.stop(true);
 });
 
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(20);
-  }
-};
 const settled = (p: Pipeline) => async () =>
   Number(await p.redis.send("ZCARD", [redisKeys(p.prefix).webhooksDue()])) === 0;
 
