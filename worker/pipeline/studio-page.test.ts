@@ -100,13 +100,19 @@ test("the studio page refuses to run scripts or connect anywhere but its own ser
   expect(csp).toMatch(/img-src 'self' http:\/\/[^ ;]+ data:/);
 });
 
-test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
+/** A new page whose first generation is held rendering at the provider's gate, and its tile. */
+async function heldRendering(prompt: string) {
   provider.script.push({ kind: "gate" });
   const page = await browser.newPage();
   await page.goto(`${p.edgeUrl}/`);
-  await submitForm(page, { prompt: "never mind" });
+  await submitForm(page, { prompt });
   const tile = page.locator("#gallery li.tile").first();
   await tile.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  return { page, tile };
+}
+
+test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
+  const { page, tile } = await heldRendering("never mind");
   await tile.locator("button.cancel").click();
   provider.release();
   await tile.locator(".state", { hasText: "Canceled" }).waitFor({ timeout: 30_000 });
@@ -117,12 +123,7 @@ test("in a real browser: Cancel stops a generation in progress and the tile show
 }, 60_000);
 
 test("in a real browser: a generation waiting behind another shows its place in the queue, then runs", async () => {
-  provider.script.push({ kind: "gate" });
-  const page = await browser.newPage();
-  await page.goto(`${p.edgeUrl}/`);
-  await submitForm(page, { prompt: "first in line" });
-  const first = page.locator("#gallery li.tile").first();
-  await first.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  const { page, tile: first } = await heldRendering("first in line");
   await submitForm(page, { prompt: "second in line" });
   const second = page.locator("#gallery li.tile").first();
   await second.locator(".title", { hasText: "second in line" }).waitFor();
