@@ -5,12 +5,6 @@ import { trustedClientBucket } from "../shared/net/ip-address.ts";
 export const UNKNOWN_CLIENT = "unknown";
 
 /**
- * IPv6 clients are bucketed by /48 at the edge: a residential or cloud customer is routinely
- * given a whole /48, so a /64 bucket would hand one attacker 65 536 fresh per-IP limits.
- */
-export const EDGE_V6_PREFIX_BITS = 48;
-
-/**
  * The client's address bucket for per-IP limits (`trustedClientBucket`: IPv4, or an IPv6 /48).
  * `trustedHeader` (TRUSTED_CLIENT_IP_HEADER) is read only when configured, because anyone can
  * send it: only a proxy that overwrites it (Cloudflare's CF-Connecting-IP) makes it true.
@@ -21,5 +15,5 @@ export function clientAddress(c: Context, trustedHeader: string): string {
   const env = c.env as { requestIP?: (request: Request) => { address: string } | null } | undefined;
   const peer = typeof env?.requestIP === "function" ? env.requestIP(c.req.raw)?.address : undefined;
   const header = trustedHeader ? c.req.header(trustedHeader) : undefined;
-  return trustedClientBucket(header, peer, EDGE_V6_PREFIX_BITS) ?? UNKNOWN_CLIENT;
+  return trustedClientBucket(header, peer) ?? UNKNOWN_CLIENT;
 }

@@ -5,10 +5,8 @@
  * a refused submit leaves no trace: nothing produced, and its Idempotency-Key free for the retry.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { join } from "node:path";
-import type { Subprocess } from "bun";
-import { ROOT } from "../infrastructure/paths.ts";
 import { uuidv7 } from "../shared/uuid7.ts";
+import { type EdgeProcess, startEdge } from "../tests/edge-runtimes/edge-process.ts";
 import { endOffsetTotal } from "../worker/gateway/gateway-fixtures.ts";
 import { createRedis } from "../worker/redis/redis-client.ts";
 import { createRedisRestBridge } from "../worker/redis-bridge/redis-rest-bridge.ts";
@@ -25,7 +23,7 @@ let p: Pipeline;
 let ownRedis: PrivateRedis;
 let ownBridgeUrl = "";
 let stopOwnBridge: () => Promise<void>;
-const edges: Subprocess[] = [];
+const edges: EdgeProcess[] = [];
 const token = "b".repeat(40);
 /** A port nothing listens on: a dependency that is not there at all. */
 const closed = () => `http://127.0.0.1:${freePort()}`;
@@ -49,7 +47,7 @@ beforeAll(async () => {
   };
 }, 60_000);
 afterAll(async () => {
-  for (const edge of edges) edge.kill("SIGKILL");
+  await Promise.all(edges.map((edge) => edge.stop()));
   await stopOwnBridge();
   await ownRedis.stop();
   await p.stop();
@@ -57,25 +55,9 @@ afterAll(async () => {
 
 /** The edge as a process of its own with `env` over the pipeline's; resolves its URL once it answers. */
 async function startEdgeProcess(env: Record<string, string>): Promise<string> {
-  const port = freePort();
-  const edge = Bun.spawn([process.execPath, join(ROOT, "edge/entry-bun.ts")], {
-    env: { PATH: process.env.PATH ?? "", ...p.edgeEnv, EDGE_PORT: String(port), METRICS_PORT: "0", ...env },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
+  const edge = await startEdge("bun", { ...p.edgeEnv, METRICS_PORT: "0", ...env });
   edges.push(edge);
-  const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
-  while (
-    !(await fetch(`${url}/healthz`).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > until) throw new Error("the edge process did not answer");
-    await Bun.sleep(100);
-  }
-  return url;
+  return edge.url;
 }
 
 const submit = async (edge: string, user: string, key: string) =>

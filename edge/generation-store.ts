@@ -7,8 +7,9 @@ import type { Redis } from "./upstash-clients.ts";
 
 const IDEMPOTENCY_TTL_SECONDS = 24 * 60 * 60;
 /**
- * How long a claimed key waits for its answer: a request that crashed (its edge died) blocks
- * repeats with 409 this long at most, not for the key's whole day.
+ * How long a claimed key waits for its answer when the request is queued on Kafka: a request
+ * that crashed (its edge died) blocks repeats with 409 this long at most, not for the key's
+ * whole day. A claim must outlive the request it guards (the synchronous path passes longer).
  */
 export const IDEMPOTENCY_PENDING_TTL_SECONDS = 60;
 const PENDING = "pending";
@@ -106,19 +107,20 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       await redis.set(keys.cancel(id), "1", { ex: GENERATION_TTL_SECONDS });
     },
     /**
-     * Claims an Idempotency-Key for a request with this `fingerprint` (a digest of its body):
-     * null when this caller owns it now; else "pending" while the first is in progress,
+     * Claims an Idempotency-Key for a request with this `fingerprint` (a digest of its body),
+     * for `pendingSeconds` at most (longer than the request can take, or a repeat would run it
+     * twice): null when this caller owns it now; else "pending" while the first is in progress,
      * "mismatch" when the key was used for another body, or the stored answer to replay.
      */
     async claimIdempotency(
       userId: string,
       key: string,
       fingerprint: string,
+      pendingSeconds: number,
     ): Promise<null | typeof PENDING | "mismatch" | { status: number; body: unknown }> {
       const k = await idempotencyKey(userId, key);
       const claim: IdempotencyRecord = { pending: true, fingerprint };
-      if ((await redis.set(k, JSON.stringify(claim), { nx: true, ex: IDEMPOTENCY_PENDING_TTL_SECONDS })) === "OK")
-        return null;
+      if ((await redis.set(k, JSON.stringify(claim), { nx: true, ex: pendingSeconds })) === "OK") return null;
       const raw = await redis.get<string>(k);
       if (raw === null) return PENDING;
       // A bare "pending" is a claim written before records carried fingerprints.

@@ -1,7 +1,7 @@
 /**
  * Idempotency-Key abuse against the real pipeline: a key reused for another request is refused
- * (not answered with the first request's result), and a request that never finishes holds its
- * key for a minute at most, not a day.
+ * (not answered with the first request's result), and a request in progress holds its key for
+ * as long as it can take, yet one that never finishes does not hold it for a day.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { API_ERRORS } from "../shared/api-errors.ts";
@@ -10,7 +10,7 @@ import { redisKeys } from "../shared/redis-keys.ts";
 import { endOffsetTotal } from "../worker/gateway/gateway-fixtures.ts";
 import { type Pipeline, startPipeline } from "../worker/testing/pipeline-harness.ts";
 import { scriptedProvider } from "../worker/testing/scripted-provider.ts";
-import { IDEMPOTENCY_PENDING_TTL_SECONDS } from "./generation-store.ts";
+import { SYNC_GENERATION_TIMEOUT_MS, SYNC_IDEMPOTENCY_CLAIM_SECONDS } from "./sync-generation.ts";
 
 const provider = scriptedProvider([]);
 let p: Pipeline;
@@ -53,7 +53,7 @@ test("the same key with another body is 422 idempotency_key_reused and produces 
   expect(((await again.json()) as { id: string }).id).toBe(id);
 });
 
-test("a request still in progress holds its key for at most a minute (a crashed one does not block it for a day)", async () => {
+test("a synchronous request holds its key past its longest render, not for a day (a crashed one frees it)", async () => {
   const sync = p.startEdge({ ENABLE_KAFKA_IMAGE_GENERATION: "false" });
   provider.script.push({ kind: "gate" });
   const token = await p.token("crashy");
@@ -68,17 +68,18 @@ test("a request still in progress holds its key for at most a minute (a crashed 
   const deadline = Date.now() + 15_000;
   while (provider.calls === calls && Date.now() < deadline) await Bun.sleep(20);
 
-  // In progress: a repeat is told so, and the claim lapses within the pending TTL if the edge dies now.
+  // In progress: a repeat is told so. The claim outlasts the longest render (a repeat after a
+  // minute must not start a second generation) and lapses soon after it if the edge dies now.
   const repeat = await post();
   expect(repeat.status).toBe(409);
   const record = redisKeys(p.prefix).idempotency(await sha256Hex("crashy"), await sha256Hex("slow-1"));
   const ttl = Number(await p.redis.send("TTL", [record]));
-  expect(ttl).toBeGreaterThan(0);
-  expect(ttl).toBeLessThanOrEqual(IDEMPOTENCY_PENDING_TTL_SECONDS);
+  expect(ttl).toBeGreaterThan(SYNC_GENERATION_TIMEOUT_MS / 1000);
+  expect(ttl).toBeLessThanOrEqual(SYNC_IDEMPOTENCY_CLAIM_SECONDS);
 
   // Answered: the answer is kept for the key's whole day.
   provider.release();
   expect((await first).status).toBe(200);
-  expect(Number(await p.redis.send("TTL", [record]))).toBeGreaterThan(IDEMPOTENCY_PENDING_TTL_SECONDS);
+  expect(Number(await p.redis.send("TTL", [record]))).toBeGreaterThan(SYNC_IDEMPOTENCY_CLAIM_SECONDS);
   expect((await post()).headers.get("idempotent-replayed")).toBe("true");
 }, 60_000);

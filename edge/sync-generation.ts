@@ -6,6 +6,12 @@ import type { GenerationSnapshot } from "../shared/snapshot.ts";
 /** How long the edge waits for a synchronous generation: a whole render, stored. */
 export const SYNC_GENERATION_TIMEOUT_MS = 180_000;
 
+/**
+ * How long an Idempotency-Key stays claimed by a synchronous request: past its whole render, so
+ * a client retrying a slow one is told 409 instead of starting a second (paid) generation.
+ */
+export const SYNC_IDEMPOTENCY_CLAIM_SECONDS = SYNC_GENERATION_TIMEOUT_MS / 1000 + 60;
+
 /** Code of the error thrown when `maxInFlight` synchronous generations already run. */
 export const SYNC_BUSY = "sync_busy";
 

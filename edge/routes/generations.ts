@@ -13,9 +13,10 @@ import { ApiError } from "../api-error.ts";
 import type { AuthEnv } from "../auth.ts";
 import type { EdgeDeps } from "../edge-deps.ts";
 import { type Listed, listGenerations } from "../generation-list.ts";
+import { IDEMPOTENCY_PENDING_TTL_SECONDS } from "../generation-store.ts";
 import { readListQuery } from "../list-query.ts";
 import { readIdempotencyKey, readSubmitBody, requestFingerprint, validateSubmit } from "../submit-body.ts";
-import { SYNC_BUSY } from "../sync-generation.ts";
+import { SYNC_BUSY, SYNC_IDEMPOTENCY_CLAIM_SECONDS } from "../sync-generation.ts";
 
 /** Seconds a refused submission is told to wait while the workers are behind or busy. */
 const BUSY_RETRY_AFTER_SECONDS = 10;
@@ -98,7 +99,8 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
 
     const fingerprint = idempotencyKey ? await requestFingerprint(submitted, c.req.header("cancel-after")) : "";
     if (idempotencyKey) {
-      const previous = await store.claimIdempotency(userId, idempotencyKey, fingerprint);
+      const claimFor = config.edge.kafkaEnabled ? IDEMPOTENCY_PENDING_TTL_SECONDS : SYNC_IDEMPOTENCY_CLAIM_SECONDS;
+      const previous = await store.claimIdempotency(userId, idempotencyKey, fingerprint, claimFor);
       if (previous === "pending")
         throw new ApiError("conflict", "A request with this Idempotency-Key is still in progress");
       if (previous === "mismatch")

@@ -37,18 +37,25 @@ export function isPublicUnicast(text: string): boolean {
 }
 
 /**
- * The rate-limit bucket of a client address: an IPv4 address itself, an IPv6 address by its
- * first `v6PrefixBits` bits (one subscriber holds at least a /64, often a whole /48, so counting
- * single IPv6 addresses would give each client billions of buckets). Null when `text` is not an
- * address.
+ * How many leading bits of an IPv6 client address name its bucket. A residential or cloud
+ * customer is routinely given a whole /48, so a /64 bucket would hand one client 65 536 fresh
+ * per-address limits (and single addresses billions). The edge's limits and the live servers'
+ * connection caps bucket alike.
  */
-export function clientBucket(text: string, v6PrefixBits = 64): string | null {
+export const V6_BUCKET_PREFIX_BITS = 48;
+
+/**
+ * The rate-limit bucket of a client address: an IPv4 address itself, an IPv6 address by its
+ * first V6_BUCKET_PREFIX_BITS bits. Null when `text` is not an address.
+ */
+function clientBucket(text: string): string | null {
   const address = parse(text.trim());
   if (!address) return null;
   if (address.kind() === "ipv4") return address.toString();
   const bytes = (address as ipaddr.IPv6).toByteArray();
-  for (let bit = v6PrefixBits; bit < 128; bit++) bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
-  return `${ipaddr.fromByteArray(bytes).toString()}/${v6PrefixBits}`;
+  for (let bit = V6_BUCKET_PREFIX_BITS; bit < 128; bit++)
+    bytes[bit >> 3] = (bytes[bit >> 3] ?? 0) & ~(0x80 >> (bit & 7));
+  return `${ipaddr.fromByteArray(bytes).toString()}/${V6_BUCKET_PREFIX_BITS}`;
 }
 
 /**
@@ -57,11 +64,7 @@ export function clientBucket(text: string, v6PrefixBits = 64): string | null {
  * the deployment configures it (anyone can send it); for a list such as X-Forwarded-For the last
  * entry, the one the nearest proxy appended, counts. Null when neither gives an address.
  */
-export function trustedClientBucket(
-  headerValue: string | undefined,
-  peer: string | undefined,
-  v6PrefixBits = 64,
-): string | null {
+export function trustedClientBucket(headerValue: string | undefined, peer: string | undefined): string | null {
   const fromHeader = headerValue?.split(",").at(-1);
-  return (fromHeader && clientBucket(fromHeader, v6PrefixBits)) || (peer ? clientBucket(peer, v6PrefixBits) : null);
+  return (fromHeader && clientBucket(fromHeader)) || (peer ? clientBucket(peer) : null);
 }

@@ -13,6 +13,7 @@ import { mintOpsToken } from "../../shared/auth/ops-token.ts";
 import { freshPrefix } from "../redis/redis-test-env.ts";
 import { freshKafkaConfig } from "../testing/kafka-test-env.ts";
 import { freePort } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 
 const SECRET = "o".repeat(48);
 const PUBLIC_ORIGIN = "https://ops.example.test";
@@ -40,16 +41,12 @@ async function startConsole(env: Record<string, string>): Promise<string> {
   });
   children.push(child);
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
-  while (
-    !(await fetch(`${url}/ops/login`).then(
+  await until(() =>
+    fetch(`${url}/ops/login`).then(
       (r) => r.ok,
       () => false,
-    ))
-  ) {
-    if (Date.now() > deadline) throw new Error("the console did not start");
-    await Bun.sleep(100);
-  }
+    ),
+  );
   return url;
 }
 

@@ -8,6 +8,7 @@ import {
   getInPage,
   screenshot,
   seriousAxeViolations,
+  submitForm,
   submitInPage,
   until,
   waitEnded,
@@ -74,12 +75,7 @@ test("in a real browser: the gallery loads a page of thumbnails, newest first, a
 test("in a real browser: Retry resubmits a failed generation's parameters and the new one completes", async () => {
   provider.script.push({ kind: "permanent" });
   await page.evaluate("scrollTo(0, 0)");
-  await page.fill("textarea[name=prompt]", "a refused prompt");
-  await page.selectOption("select[name=style]", "noise");
-  await page.fill("input[name=width]", "384");
-  await page.fill("input[name=height]", "256");
-  await page.fill("input[name=seed]", "77");
-  await page.click("button[type=submit]");
+  await submitForm(page, { prompt: "a refused prompt", style: "noise", width: 384, height: 256, seed: 77 });
   const failed = tiles().first();
   await failed.locator(".state", { hasText: "Failed" }).waitFor({ timeout: 30_000 });
   expect(await failed.locator(".state").textContent()).toBe("Failed: The image provider refused this prompt");
@@ -150,8 +146,7 @@ test("keyboard: Enter opens the larger view, Escape closes it, Delete asks first
 
 test("axe-core finds no serious or critical violation: the gallery, a tile in progress, the open view, the delete question", async () => {
   provider.script.push({ kind: "gate" });
-  await page.fill("textarea[name=prompt]", "a slow one");
-  await page.click("button[type=submit]");
+  await submitForm(page, { prompt: "a slow one" });
   const running = tiles().first();
   await running.locator("img.preview").waitFor({ state: "visible", timeout: 30_000 });
   await screenshot(page, SHOTS, "in-progress");

@@ -3,7 +3,7 @@ import { type Browser, chromium } from "playwright-core";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../infrastructure/browser/chromium.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { scriptedProvider } from "../testing/scripted-provider.ts";
-import { getInPage, until } from "../testing/studio-browser.ts";
+import { getInPage, submitForm, until } from "../testing/studio-browser.ts";
 
 let p: Pipeline;
 let browser: Browser;
@@ -31,12 +31,13 @@ test("in a real browser: a tile shows the preview while rendering, then the imag
   const [cookie] = await context.cookies();
   expect(cookie).toMatchObject({ name: "ps_session", httpOnly: true, sameSite: "Lax" });
 
-  await page.fill("textarea[name=prompt]", "a lighthouse at dusk");
-  await page.selectOption("select[name=style]", "geometric");
-  await page.selectOption("select[name=format]", "png");
-  await page.fill("input[name=width]", "320");
-  await page.fill("input[name=height]", "256");
-  await page.click("button[type=submit]");
+  await submitForm(page, {
+    prompt: "a lighthouse at dusk",
+    style: "geometric",
+    format: "png",
+    width: 320,
+    height: 256,
+  });
   const tile = page.locator("#gallery li.tile").first();
   await tile.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
   const id = ((await tile.getAttribute("id")) ?? "").slice(2);
@@ -99,14 +100,19 @@ test("the studio page refuses to run scripts or connect anywhere but its own ser
   expect(csp).toMatch(/img-src 'self' http:\/\/[^ ;]+ data:/);
 });
 
-test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
+/** A new page whose first generation is held rendering at the provider's gate, and its tile. */
+async function heldRendering(prompt: string) {
   provider.script.push({ kind: "gate" });
   const page = await browser.newPage();
   await page.goto(`${p.edgeUrl}/`);
-  await page.fill("textarea[name=prompt]", "never mind");
-  await page.click("button[type=submit]");
+  await submitForm(page, { prompt });
   const tile = page.locator("#gallery li.tile").first();
   await tile.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
+  return { page, tile };
+}
+
+test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
+  const { page, tile } = await heldRendering("never mind");
   await tile.locator("button.cancel").click();
   provider.release();
   await tile.locator(".state", { hasText: "Canceled" }).waitFor({ timeout: 30_000 });
@@ -117,15 +123,8 @@ test("in a real browser: Cancel stops a generation in progress and the tile show
 }, 60_000);
 
 test("in a real browser: a generation waiting behind another shows its place in the queue, then runs", async () => {
-  provider.script.push({ kind: "gate" });
-  const page = await browser.newPage();
-  await page.goto(`${p.edgeUrl}/`);
-  await page.fill("textarea[name=prompt]", "first in line");
-  await page.click("button[type=submit]");
-  const first = page.locator("#gallery li.tile").first();
-  await first.locator(".state", { hasText: "rendering" }).waitFor({ timeout: 30_000 });
-  await page.fill("textarea[name=prompt]", "second in line");
-  await page.click("button[type=submit]");
+  const { page, tile: first } = await heldRendering("first in line");
+  await submitForm(page, { prompt: "second in line" });
   const second = page.locator("#gallery li.tile").first();
   await second.locator(".title", { hasText: "second in line" }).waitFor();
   await second.locator(".state", { hasText: "Queued · next to start" }).waitFor({ timeout: 30_000 });

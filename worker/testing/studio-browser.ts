@@ -1,6 +1,6 @@
 /**
- * Helpers of the studio's browser tests (Chromium via playwright-core): the page's own API calls
- * (with its session cookie), the axe-core check, and screenshots for people to look at.
+ * Helpers of the studio's browser tests (Chromium via playwright-core): the create form, the
+ * page's own API calls (with its session cookie), the axe-core check, and screenshots for people to look at.
  * Page code is passed as strings: test files are type-checked without the DOM library.
  */
 import { mkdirSync, readFileSync } from "node:fs";
@@ -19,6 +19,30 @@ export async function until(page: Page, expression: string, timeoutMs = 30_000):
     if (Date.now() > deadline) throw new Error(`still false after ${timeoutMs} ms: ${expression}`);
     await Bun.sleep(50);
   }
+}
+
+/** The create form's fields a test may set: text fields are typed, `style` and `format` chosen. */
+export interface FormFields {
+  prompt: string;
+  style?: string;
+  format?: string;
+  width?: number;
+  height?: number;
+  seed?: number;
+}
+
+/** Fills the page's create form as a user would and submits it. */
+export async function submitForm(page: Page, fields: FormFields): Promise<void> {
+  await page.fill("textarea[name=prompt]", fields.prompt);
+  for (const name of ["style", "format"] as const) {
+    const value = fields[name];
+    if (value !== undefined) await page.selectOption(`select[name=${name}]`, value);
+  }
+  for (const name of ["width", "height", "seed"] as const) {
+    const value = fields[name];
+    if (value !== undefined) await page.fill(`input[name=${name}]`, String(value));
+  }
+  await page.click("button[type=submit]");
 }
 
 /** `GET /api/generations/{id}` as the page's user. */

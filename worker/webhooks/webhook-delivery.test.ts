@@ -7,9 +7,11 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Webhook } from "standardwebhooks";
 import edgeDocument from "../../docs/openapi.json";
+import { sha256Hex } from "../../shared/digest.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 
 interface Received {
   headers: Record<string, string>;
@@ -66,13 +68,6 @@ afterAll(async () => {
   await receiver.stop(true);
 });
 
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(20);
-  }
-};
 const settled = (p: Pipeline) => async () =>
   Number(await p.redis.send("ZCARD", [redisKeys(p.prefix).webhooksDue()])) === 0;
 
@@ -163,13 +158,21 @@ test("revokePrevious: a leaked secret stops signing at once; deliveries verify w
   expect(new Webhook(after.secret).verify(delivery.body, delivery.headers)).toBeTruthy();
   for (const revoked of [leaked, older])
     expect(() => new Webhook(revoked).verify(delivery.body, delivery.headers)).toThrow(/No matching signature/);
-  const invalid = await open.api("/api/webhook-secret", {
-    method: "POST",
-    user: "leak",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ revokePrevious: "yes" }),
-  });
-  expect(invalid.status).toBe(400);
+  // A body that does not say what it means is refused and rotates nothing.
+  const stored = async () =>
+    open.redis.send("HGETALL", [redisKeys(open.prefix).webhookSecret(await sha256Hex("leak"))]);
+  const before = await stored();
+  for (const body of [JSON.stringify({ revokePrevious: "yes" }), "revokePrevious=true", "{"]) {
+    const invalid = await open.api("/api/webhook-secret", {
+      method: "POST",
+      user: "leak",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+    expect(invalid.status).toBe(400);
+    expect(((await invalid.json()) as { error: { code: string } }).error.code).toBe("invalid_request");
+  }
+  expect(await stored()).toEqual(before);
 });
 
 test("delivery-time check: a loopback URL and a name resolving to loopback are never connected to", async () => {

@@ -95,7 +95,6 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let running: Promise<void> | null = null;
   let stopped = false;
-  const delivered: string[] = [];
   const inFlight = new Set<Promise<void>>();
   const inFlightByUser = new Map<string, number>();
 
@@ -172,7 +171,6 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     }
     const seconds = (performance.now() - began) / 1000;
     if (result.ok) {
-      delivered.push(id);
       options.observe?.attempt("delivered", seconds);
       logger.info("webhook delivered", { generation: id, status: result.status, attempts: attempt });
       return done("done");
@@ -270,8 +268,6 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
 
   return {
     start: loop,
-    /** Generation ids delivered by this dispatcher (for tests and metrics). */
-    delivered,
     /** Finishes the deliveries in hand and stops polling; safe to call twice. */
     async stop(): Promise<void> {
       stopped = true;

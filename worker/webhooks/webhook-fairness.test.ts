@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 
 const PER_USER = 2;
 let slowHeld = 0;
@@ -57,14 +58,6 @@ afterAll(async () => {
   await slow.stop(true);
   await fast.stop(true);
 });
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 20_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(20);
-  }
-};
 
 async function finish(user: string, webhookUrl: string): Promise<string> {
   const response = await p.submit(user, { prompt: "hooked", width: 256, height: 256, webhookUrl });

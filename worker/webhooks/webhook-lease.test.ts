@@ -12,6 +12,7 @@ import { Webhook } from "standardwebhooks";
 import { ROOT } from "../../infrastructure/paths.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 
 interface Received {
   headers: Record<string, string>;
@@ -64,14 +65,6 @@ function startRelay(name: string): Subprocess {
   children.push(child);
   return child;
 }
-
-const until = async (check: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(25);
-  }
-};
 
 test("SIGKILL of the dispatcher mid-delivery: the delivery still happens, with the same webhook-id", async () => {
   const secret = await p.webhookSecret("kat");

@@ -145,8 +145,8 @@ describe("clients behind a proxy (WS_TRUSTED_CLIENT_IP_HEADER)", () => {
     await opened.close();
   }, 60_000);
 
-  test("one client cannot evade the cap by rotating addresses inside its IPv6 /64", async () => {
-    const clients = Array.from({ length: PER_ADDRESS + 4 }, (_, i) => `2001:db8:7:9::${(i + 1).toString(16)}`);
+  test("one client cannot evade the cap by rotating through the /64s of its IPv6 /48", async () => {
+    const clients = Array.from({ length: PER_ADDRESS + 4 }, (_, i) => `2001:db8:7:${(i + 1).toString(16)}::1`);
     const opened = await openAs(proxiedBase, clients, "rotator");
     expect(opened.statuses.filter((s) => s === 200).length).toBe(PER_ADDRESS);
     expect(opened.statuses.filter((s) => s !== 200).every((s) => s === 429)).toBe(true);
