@@ -26,6 +26,7 @@ import { createRedis } from "./redis/redis-client.ts";
 import { createSnapshotWriter } from "./relay/snapshot-writer.ts";
 import { deadLetterMetrics, liveMetrics } from "./runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "./runtime/entry.ts";
+import { beatToSupervisor } from "./runtime/liveness.ts";
 import { startProcessMetrics } from "./runtime/metrics-server.ts";
 import { producerMetrics } from "./runtime/producer-metrics.ts";
 import { createLiveService, serveWithWebSockets } from "./ws/live-service.ts";
@@ -158,6 +159,7 @@ logger.info("worker ready", {
   maxConcurrent: config.worker.maxConcurrent,
   provider: provider.name,
 });
+beatToSupervisor();
 
 let stopping: Promise<void> | null = null;
 /** Fixed order: send live clients elsewhere, drain generations, flush events, close HTTP, the database, Redis. */

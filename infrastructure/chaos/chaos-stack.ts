@@ -1,7 +1,7 @@
 /**
  * The chaos suite's own stack: a private KRaft broker and Redis (free ports, a temporary
  * folder), the topics, the bridge's ACL user, then the pipeline's processes as `npm start` runs
- * them (infrastructure/pipeline-processes.ts) under the same supervisor — plus a WebSocket server
+ * them (infrastructure/pipeline-processes.ts) under the same supervisor (pipeline-supervisor.ts) — plus a WebSocket server
  * of its own, which the watchers use, so it can be killed on its own. Nothing shared is touched.
  */
 import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
@@ -11,12 +11,11 @@ import { mintApiToken } from "../../edge/auth.ts";
 import { parseConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { createMemberEvictor } from "../../worker/kafka/group-membership.ts";
 import { createKafka } from "../../worker/kafka/kafka-client.ts";
 import { ensureTopics } from "../../worker/kafka/topic-admin.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
 import { ensureBridgeUser } from "../../worker/redis-bridge/bridge-user.ts";
-import { createSupervisor } from "../../worker/runtime/supervisor.ts";
+import { createPipelineSupervisor } from "../../worker/runtime/pipeline-supervisor.ts";
 import { startPrivateRedis } from "../../worker/testing/private-redis.ts";
 import {
   answers,
@@ -125,14 +124,12 @@ export async function startChaosStack(options: StackOptions) {
       sink: (_level, line) => writeSync(output, `${line}\n`),
       fields: { component: "chaos-supervisor" },
     });
-    // As `npm start` does: a process that dies leaves its consumer group at once (pipeline-supervisor.ts).
-    const evict = createMemberEvictor(kafka, logger);
-    const supervisor = createSupervisor(logger, {
+    // The supervisor `npm start` runs the pipeline under (takeover of dead and hung processes).
+    const supervisor = createPipelineSupervisor(config, logger, {
       stopGraceMs: 15_000,
       output,
       // The pipeline's defaults and these ports, whatever the checkout's `.env` configures.
       isolatedIn: dir,
-      evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
     });
     cleanups.push(() => supervisor.stop());
     const specs = pipelineProcesses(env, options.workers).filter((s) => s.name !== "ops-console");

@@ -51,23 +51,35 @@ export function kill(child: string): Fault {
   };
 }
 
-/** SIGSTOP a worker past the consumer session timeout, then SIGCONT: a hung process, not a dead one. */
+/**
+ * SIGSTOP a worker past the consumer session timeout, then SIGCONT: a hung process, not a dead
+ * one. The supervisor finds it silent after HANG_AFTER_MS and kills it, and it is taken over as a
+ * crashed one is; the SIGCONT then finds it gone (or, were it never killed, resumes it).
+ */
 export function pause(child: string, sessionTimeoutMs: number): Fault {
   const pausedMs = sessionTimeoutMs + 5000;
   return {
     name: `SIGSTOP ${child} ${Math.round(pausedMs / 1000)} s`,
-    // A hung member keeps its partitions until its session times out: no goal below that.
-    goalMs: null,
+    goalMs: CRASH_GOAL_MS,
     async inject(stack) {
       const pid = pidOf(stack, child);
       const injectedAt = Date.now();
       process.kill(pid, "SIGSTOP");
+      let replacedAfterMs: number | null = null;
       try {
-        await Bun.sleep(pausedMs);
+        while (Date.now() - injectedAt < pausedMs) {
+          if (replacedAfterMs === null && stack.supervisor.pids()[child] !== pid)
+            replacedAfterMs = Date.now() - injectedAt;
+          await Bun.sleep(50);
+        }
       } finally {
-        process.kill(pid, "SIGCONT");
+        if (stack.supervisor.pids()[child] === pid) process.kill(pid, "SIGCONT");
       }
-      return { injectedAt, referenceAt: injectedAt, detail: `paused ${(pausedMs / 1000).toFixed(0)} s, resumed` };
+      const detail =
+        replacedAfterMs === null
+          ? `paused ${(pausedMs / 1000).toFixed(0)} s, resumed`
+          : `hung; killed and replaced after ${(replacedAfterMs / 1000).toFixed(1)} s`;
+      return { injectedAt, referenceAt: injectedAt, detail };
     },
   };
 }

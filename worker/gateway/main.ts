@@ -6,6 +6,7 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { httpMetrics } from "../runtime/http-metrics.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { producerMetrics } from "../runtime/producer-metrics.ts";
 import { createBatchingProducer } from "./batching-producer.ts";
@@ -33,6 +34,7 @@ const server = Bun.serve({
   idleTimeout: 120,
 });
 logger.info("Kafka REST gateway listening", { url: server.url.href });
+beatToSupervisor();
 // Serve at once: /healthz answers 503 until the producer connects, which it keeps retrying.
 void producer.start();
 

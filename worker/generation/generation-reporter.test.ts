@@ -39,17 +39,22 @@ function heldSink() {
   return { sink, sends, release };
 }
 
-test("events emitted while a send is in flight go together in the next send, in seq order", async () => {
-  const { sink, sends, release } = heldSink();
-  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w" });
+/** Emits one event, then three while its send is held: the three travel together in the next send. */
+async function emitOneThenThreeTogether(report: ReturnType<typeof createReporter>, held: ReturnType<typeof heldSink>) {
   const first = report.emit("processing", "started", 5);
-  while (sends.length === 0) await Bun.sleep(1);
+  while (held.sends.length === 0) await Bun.sleep(1);
   const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
-  await release();
+  await held.release();
   await first;
-  await release();
+  await held.release();
   await Promise.all(later);
-  expect(sends).toEqual([[1], [2, 3, 4]]);
+}
+
+test("events emitted while a send is in flight go together in the next send, in seq order", async () => {
+  const held = heldSink();
+  const report = createReporter(requestEvent(), undefined, { state, sink: held.sink, topics, workerId: "w" });
+  await emitOneThenThreeTogether(report, held);
+  expect(held.sends).toEqual([[1], [2, 3, 4]]);
   await report.settled();
 });
 
@@ -94,24 +99,18 @@ test("events go live in seq order once Kafka has them; after a failed live apply
 });
 
 test("a batch goes live through the relay's script on the real Redis in seq order: every event logged, the relay's repeat a no-op", async () => {
-  const { sink, sends, release } = heldSink();
+  const held = heldSink();
   const writer = createSnapshotWriter(redis, prefix);
   const request = requestEvent();
   const report = createReporter(request, undefined, {
     state,
-    sink,
+    sink: held.sink,
     topics,
     workerId: "w",
     applyLive: writer.applyStatus,
   });
-  const first = report.emit("processing", "started", 5);
-  while (sends.length === 0) await Bun.sleep(1);
-  // The next three are one send, so they go live together (issued back to back on one connection).
-  const later = [10, 20, 30].map((p) => report.emit("processing", "rendering", p));
-  await release();
-  await first;
-  await release();
-  await Promise.all(later);
+  // The last three are one send, so they go live together (issued back to back on one connection).
+  await emitOneThenThreeTogether(report, held);
   const log = redisKeys(prefix).eventLog(request.id);
   const logged = async () =>
     ((await redis.send("LRANGE", [log, "0", "-1"])) as string[]).map(

@@ -14,6 +14,7 @@ import { createTombstones } from "../lifecycle/tombstones.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { consumerLagMetrics, deadLetterMetrics, historyMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor, orExit } from "../runtime/entry.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
 import { openHistoryDb } from "./history-db.ts";
@@ -79,6 +80,7 @@ logger.info("history writer running", {
   database: history.dialect,
   retentionDays: config.database.retentionDays,
 });
+beatToSupervisor();
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)

@@ -5,6 +5,7 @@ import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { httpMetrics } from "../runtime/http-metrics.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { createOpsApp } from "./ops-app.tsx";
 import { createOpsConsole } from "./ops-console.ts";
@@ -35,6 +36,7 @@ const app = await createOpsApp({
 });
 const server = Bun.serve({ hostname: config.listen.host, port: config.ops.port, fetch: app.fetch });
 logger.info("operations console listening", { url: `http://${config.listen.host}:${server.port}/ops` });
+beatToSupervisor();
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)

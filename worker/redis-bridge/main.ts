@@ -7,6 +7,7 @@ import { errorMessage } from "../../shared/errors.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
 import { httpMetrics } from "../runtime/http-metrics.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { bridgeRedisUrl } from "./bridge-user.ts";
 import { createRedisRestBridge } from "./redis-rest-bridge.ts";
@@ -29,6 +30,7 @@ const bridge = createRedisRestBridge({
 });
 const server = Bun.serve({ port: config.redisRest.port, hostname: config.listen.host, fetch: bridge.app.fetch });
 logger.info("redis bridge listening", { url: `http://${config.listen.host}:${server.port}` });
+beatToSupervisor();
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

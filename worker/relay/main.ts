@@ -7,6 +7,7 @@ import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { consumerLagMetrics, deadLetterMetrics, relayMetrics, webhookMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { serveReadiness } from "../runtime/readiness-server.ts";
 import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
@@ -75,6 +76,7 @@ await relay.start();
 webhooks.start();
 backlog.start();
 logger.info("status relay running", { group: config.kafka.relayGroup });
+beatToSupervisor();
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)

@@ -3,17 +3,31 @@ import type { Logger } from "../../shared/logger.ts";
 import { createMemberEvictor } from "../kafka/group-membership.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { kafkaCa } from "./entry.ts";
-import { createSupervisor } from "./supervisor.ts";
+import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
 
 /**
- * The supervisor `npm start` and `npm run kafka:consumer` run the pipeline under: a process that
- * dies leaves its consumer groups at once, so its partitions move within seconds.
+ * How long a pipeline process may stay silent before it counts as hung: six beats missed. Far
+ * above any pause of a working event loop, and under the consumer session (10 s by default) a
+ * hung member would otherwise keep its partitions for.
  */
-export function createPipelineSupervisor(config: Config<"kafka" | "worker">, logger: Logger) {
+export const HANG_AFTER_MS = 3000;
+
+/**
+ * The supervisor `npm start`, `npm run kafka:consumer` and the fault suite run the pipeline under:
+ * a process that dies or hangs leaves its consumer groups at once, so its partitions move within
+ * seconds.
+ */
+export function createPipelineSupervisor(
+  config: Config<"kafka" | "worker">,
+  logger: Logger,
+  options: Pick<SupervisorOptions, "output" | "isolatedIn"> & { stopGraceMs?: number } = {},
+) {
   const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "supervisor" });
   const evict = createMemberEvictor(kafka, logger);
   return createSupervisor(logger, {
     stopGraceMs: config.worker.shutdownGraceMs + 10_000,
+    ...options,
+    hangAfterMs: HANG_AFTER_MS,
     evict: (member) => evict(member, config.kafka.sessionTimeoutMs),
   });
 }

@@ -38,3 +38,71 @@ test("children inherit our environment; isolated ones run in their folder with e
     delete process.env.PARENT_ONLY;
   }
 }, 60_000);
+
+const LIVENESS = new URL("./liveness.ts", import.meta.url).pathname;
+
+/** A child that beats (or not), reports a group member named after its pid, then writes `out`. */
+function childScript(beats: boolean): string {
+  return (
+    (beats ? `const { beatToSupervisor } = await import(${JSON.stringify(LIVENESS)}); beatToSupervisor();` : "") +
+    'process.send?.({ type: "kafka-membership", groupId: "g", memberId: "m-" + process.pid });' +
+    "await Bun.write(process.env.OUT, String(process.pid)); await Bun.sleep(600000);"
+  );
+}
+
+async function startedPid(out: string): Promise<number> {
+  const until = Date.now() + 20_000;
+  while (!existsSync(out) && Date.now() < until) await Bun.sleep(20);
+  return Number(readFileSync(out, "utf8"));
+}
+
+function watchedSupervisor(evicted: string[]) {
+  return createSupervisor(silentLogger, {
+    stopGraceMs: 5000,
+    hangAfterMs: 1000,
+    evict: async (member) => {
+      evicted.push(member.memberId);
+    },
+  });
+}
+
+test("a child that stops beating is killed, its members evicted, and replaced; one that never beat is left alone", async () => {
+  const evicted: string[] = [];
+  const supervisor = watchedSupervisor(evicted);
+  const out = { beating: join(dir, "beating.pid"), silent: join(dir, "silent.pid") };
+  supervisor.start({ name: "beating", cmd: [process.execPath, "-e", childScript(true)], env: { OUT: out.beating } });
+  supervisor.start({ name: "silent", cmd: [process.execPath, "-e", childScript(false)], env: { OUT: out.silent } });
+  try {
+    const hung = await startedPid(out.beating);
+    const silent = await startedPid(out.silent);
+    process.kill(hung, "SIGSTOP");
+    process.kill(silent, "SIGSTOP");
+    const until = Date.now() + 20_000;
+    while (supervisor.pids().beating === hung && Date.now() < until) await Bun.sleep(50);
+    expect(supervisor.pids().beating).not.toBe(hung);
+    expect(evicted).toEqual([`m-${hung}`]);
+    // Stopped as long as the other, but it never beat: nothing says it should have.
+    expect(supervisor.pids().silent).toBe(silent);
+    process.kill(silent, "SIGCONT");
+  } finally {
+    await supervisor.stop();
+  }
+}, 60_000);
+
+test("a supervisor that was itself stalled does not kill children for the beats it could not read", async () => {
+  const evicted: string[] = [];
+  const supervisor = watchedSupervisor(evicted);
+  const out = join(dir, "patient.pid");
+  supervisor.start({ name: "patient", cmd: [process.execPath, "-e", childScript(true)], env: { OUT: out } });
+  try {
+    const pid = await startedPid(out);
+    // As a supervisor paused by a debugger or starved of CPU: its event loop stops, the child's does
+    // not. The beats that waited unread are read before the silence is judged.
+    Bun.sleepSync(3000);
+    await Bun.sleep(2000);
+    expect(supervisor.pids().patient).toBe(pid);
+    expect(evicted).toEqual([]);
+  } finally {
+    await supervisor.stop();
+  }
+}, 60_000);

@@ -6,10 +6,15 @@
  * (kafka/group-membership.ts). When a child dies, `evict` removes those members from their groups
  * at once: its partitions move to the other members, and its replacement joins, without waiting
  * for the dead member's session to time out.
+ *
+ * With `hangAfterMs`, a child that beats (runtime/liveness.ts) and then falls silent that long —
+ * paused, deadlocked, its event loop blocked — is killed, and so treated as one that died: a hung
+ * member would otherwise keep its partitions, still heartbeating or not, for a whole session.
  */
 import type { Subprocess } from "bun";
 import type { Logger } from "../../shared/logger.ts";
 import { isMembershipReport, type Membership } from "../kafka/group-membership.ts";
+import { isLivenessBeat } from "./liveness.ts";
 
 export interface ChildSpec {
   name: string;
@@ -29,12 +34,16 @@ export interface SupervisorOptions {
    * here and inherit ours, as `npm start` wants.
    */
   isolatedIn?: string;
+  /** Kill a child silent this long after its first liveness beat; default: never. */
+  hangAfterMs?: number;
 }
 
 interface Child {
   spec: ChildSpec;
   proc: Subprocess | null;
   restarts: number;
+  /** When its last liveness beat came; null before the first (a child that never beats is not watched). */
+  lastBeat: number | null;
 }
 
 export function createSupervisor(logger: Logger, options: SupervisorOptions) {
@@ -54,7 +63,8 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
       stdout: options.output ?? "inherit",
       stderr: options.output ?? "inherit",
       ipc: (message) => {
-        if (isMembershipReport(message))
+        if (isLivenessBeat(message)) child.lastBeat = Date.now();
+        else if (isMembershipReport(message))
           members.set(message.groupId, { groupId: message.groupId, memberId: message.memberId });
       },
       onExit: (_p, code, signal) => {
@@ -68,12 +78,31 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
       },
     });
     child.proc = proc;
+    child.lastBeat = null;
     logger.info("child started", { child: name, pid: proc.pid });
+  }
+
+  const watch = options.hangAfterMs ? watchForHangs(options.hangAfterMs) : null;
+  function watchForHangs(hangAfterMs: number) {
+    const timer = setInterval(
+      () => {
+        const now = Date.now();
+        for (const [name, child] of children) {
+          if (!child.proc || child.lastBeat === null || now - child.lastBeat <= hangAfterMs) continue;
+          logger.warn("child stopped answering; killing it", { child: name, silentMs: now - child.lastBeat });
+          child.lastBeat = null;
+          child.proc.kill("SIGKILL");
+        }
+      },
+      Math.max(50, Math.floor(hangAfterMs / 6)),
+    );
+    timer.unref();
+    return timer;
   }
 
   return {
     start(spec: ChildSpec): void {
-      children.set(spec.name, { spec, proc: null, restarts: 0 });
+      children.set(spec.name, { spec, proc: null, restarts: 0, lastBeat: null });
       launch(spec.name);
     },
     pids(): Record<string, number | null> {
@@ -82,6 +111,7 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
     /** SIGTERM to every child, in reverse start order; SIGKILL after the grace period. Safe to call twice. */
     stop(): Promise<void> {
       stopping ??= (async () => {
+        if (watch) clearInterval(watch);
         for (const [name, child] of [...children].reverse()) {
           const proc = child.proc;
           if (!proc) continue;

@@ -4,6 +4,7 @@ import { Hono } from "hono";
 import { createRedis } from "../redis/redis-client.ts";
 import { liveMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, loggerFor } from "../runtime/entry.ts";
+import { beatToSupervisor } from "../runtime/liveness.ts";
 import { startProcessMetrics } from "../runtime/metrics-server.ts";
 import { createLiveService, serveWithWebSockets } from "./live-service.ts";
 
@@ -17,6 +18,7 @@ app.get("/healthz", (c) => c.json({ status: "ok", sockets: live.sockets() }));
 app.route("/", live.routes);
 const server = serveWithWebSockets(app.fetch, { host: config.listen.host, port: config.worker.port });
 logger.info("websocket server listening", { port: server.port });
+beatToSupervisor();
 
 let stopping: Promise<void> | null = null;
 for (const signal of ["SIGTERM", "SIGINT"] as const)
