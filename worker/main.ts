@@ -128,7 +128,7 @@ buffered = () => consumer.buffered;
 const live = await createLiveService(config, redis, logger, liveMetrics(processMetrics.metrics));
 const app = createWorkerApp({ images: imageRoutes(store), live: live.routes });
 const internalApp = createInternalApp({
-  metrics: () => processMetrics.metrics.render(),
+  metrics: () => processMetrics.metrics.scrape(),
   metricsToken: config.metrics.token,
   notReady: async () => {
     const failing: string[] = [];

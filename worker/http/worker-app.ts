@@ -13,7 +13,7 @@ export interface WorkerAppDeps {
 }
 
 export interface InternalAppDeps {
-  metrics(): string;
+  metrics(): string | Promise<string>;
   /** Names of what is not ready; empty when ready. */
   notReady(): Promise<string[]>;
   /** The durable history and deletion, for the edge (history-routes.ts). */
@@ -62,12 +62,12 @@ export function createInternalApp(deps: InternalAppDeps) {
   });
   // For a scraper inside the network: with METRICS_TOKEN its bearer token, without it only a
   // direct request, never one a proxy relayed (whatever path the proxy thought it forwarded).
-  app.get("/metrics", (c) => {
+  app.get("/metrics", async (c) => {
     if (deps.metricsToken && !bearerMatches(c.req.header("authorization"), deps.metricsToken))
       return c.json(error("unauthorized", "/metrics needs METRICS_TOKEN"), 401, { "www-authenticate": "Bearer" });
     if (!deps.metricsToken && RELAYED_BY.some((name) => c.req.header(name) !== undefined))
       return c.json(error("not_found", `No route for ${c.req.method} ${c.req.path}`), 404);
-    return c.text(deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" });
+    return c.text(await deps.metrics(), 200, { "content-type": "text/plain; version=0.0.4" });
   });
   if (deps.history) app.route("/", deps.history);
   app.post("/internal/generations", internalOnly(deps.internal.secret), async (c) => {

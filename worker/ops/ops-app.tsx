@@ -143,8 +143,7 @@ export async function createOpsApp(deps: {
   };
 
   guarded.get("/ops", async (c) => {
-    const [workers, minutes] = await Promise.all([ops.workers(), ops.minutes()]);
-    const { overview, error } = ops.overview();
+    const [workers, minutes, { overview, error }] = await Promise.all([ops.workers(), ops.minutes(), ops.overview()]);
     return page(
       c,
       "Overview",
@@ -164,12 +163,12 @@ export async function createOpsApp(deps: {
       </div>,
     );
   });
-  guarded.get("/ops/fragments/kafka", (c) => c.html(<KafkaSection {...ops.overview()} />));
+  guarded.get("/ops/fragments/kafka", async (c) => c.html(<KafkaSection {...(await ops.overview())} />));
   guarded.get("/ops/fragments/workers", async (c) => c.html(<WorkersSection workers={await ops.workers()} />));
   guarded.get("/ops/fragments/charts", async (c) => c.html(<ChartsSection minutes={await ops.minutes()} />));
   guarded.get("/ops/api/overview", async (c) => {
-    const [workers, minutes] = await Promise.all([ops.workers(), ops.minutes()]);
-    return c.json({ kafka: ops.overview().overview, workers, minutes });
+    const [workers, minutes, kafka] = await Promise.all([ops.workers(), ops.minutes(), ops.overview()]);
+    return c.json({ kafka: kafka.overview, workers, minutes });
   });
 
   guarded.get("/ops/failed", async (c) => {

@@ -1,7 +1,8 @@
 /**
- * The operations console's state: a Kafka snapshot refreshed every few seconds (which also feeds
- * the Kafka series of this process's metrics, for alerting), plus on-demand reads of workers,
- * history, failed records and stories, and replay.
+ * The operations console's state: a Kafka snapshot, read when the console or a metrics scrape
+ * wants it and no more often than every few seconds (it also feeds the Kafka series of this
+ * process's metrics, for alerting), plus on-demand reads of workers, history, failed records and
+ * stories, and replay.
  */
 import type { Logger } from "../../shared/logger.ts";
 import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
@@ -54,15 +55,22 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
     return overview;
   };
   await refresh();
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let stopped = false;
-  const loop = () => {
-    if (stopped) return;
-    timer = setTimeout(() => void refresh().finally(loop), deps.refreshMs ?? 3000);
+  // Read when someone looks — a console page, its API, a metrics scrape — and then at most every
+  // refreshMs: a stack nobody watches reads nothing from Kafka for its console.
+  const refreshMs = deps.refreshMs ?? 3000;
+  let readAt = Date.now();
+  let reading: Promise<unknown> | null = null;
+  const fresh = async (): Promise<void> => {
+    if (Date.now() - readAt < refreshMs) return;
+    reading ??= refresh().finally(() => {
+      readAt = Date.now();
+      reading = null;
+    });
+    await reading;
   };
-  loop();
 
   if (deps.metrics) {
+    deps.metrics.beforeScrape(fresh);
     deps.metrics.gauge(METRICS.groupLag, () =>
       (overview?.groups ?? []).flatMap((g) =>
         g.partitions.map((p) => ({
@@ -84,8 +92,11 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
 
   const reads = { kafka, admin, redis, prefix, topics };
   return {
-    overview: () => ({ overview, error: lastError }),
-    refresh,
+    /** The Kafka snapshot, read again first when older than refreshMs. */
+    async overview() {
+      await fresh();
+      return { overview, error: lastError };
+    },
     workers: () => readWorkers(redis, prefix),
     minutes: (count = 60) => readMinutes(redis, prefix, count),
     failed: () => listFailed(reads),
@@ -108,8 +119,7 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
       return total;
     },
     async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
+      await reading;
       await admin.disconnect().catch(() => {});
     },
   };

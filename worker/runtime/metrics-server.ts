@@ -43,7 +43,7 @@ export interface MetricsServerOptions {
   config: SectionConfig<"metrics">;
   role: ProcessRole;
   instance?: number;
-  render(): string;
+  render(): string | Promise<string>;
   logger: Logger;
 }
 
@@ -53,14 +53,14 @@ export function serveMetrics(options: MetricsServerOptions) {
     throw new ConfigError([
       `METRICS_HOST ${config.host} is not loopback: set METRICS_TOKEN so scrapes are authenticated`,
     ]);
-  const fetch = (request: Request) => {
+  const fetch = async (request: Request) => {
     const path = new URL(request.url).pathname;
     if (path !== "/metrics" || request.method !== "GET") return new Response("not found\n", { status: 404 });
     if (config.token) {
       if (!bearerMatches(request.headers.get("authorization"), config.token))
         return new Response("unauthorized\n", { status: 401, headers: { "www-authenticate": "Bearer" } });
     }
-    return new Response(options.render(), { headers: { "content-type": "text/plain; version=0.0.4" } });
+    return new Response(await options.render(), { headers: { "content-type": "text/plain; version=0.0.4" } });
   };
   const port = metricsPort(config.port, options.role, options.instance);
   const listen = (at: number) => Bun.serve({ hostname: config.host, port: at, fetch });
@@ -91,6 +91,6 @@ export function startProcessMetrics(
   instance?: number,
 ) {
   const metrics = processMetrics(new Metrics());
-  const server = orExit(() => serveMetrics({ config, role, instance, render: () => metrics.render(), logger }));
+  const server = orExit(() => serveMetrics({ config, role, instance, render: () => metrics.scrape(), logger }));
   return { metrics, url: server.url, stop: server.stop };
 }

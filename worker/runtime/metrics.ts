@@ -27,8 +27,12 @@ export interface Histogram {
 }
 export type GaugeReading = { labels?: Labels; value: number };
 
+/** How long a scrape waits for its `beforeScrape` work before it renders what it has. */
+const SCRAPE_WAIT_MS = 2000;
+
 export class Metrics {
   private readonly series: Series[] = [];
+  private readonly beforeScrapes: (() => Promise<unknown>)[] = [];
 
   private add(def: MetricDef, type: MetricDef["type"], render: () => string[]): void {
     if (def.type !== type) throw new Error(`${def.name} is declared as a ${def.type}, not a ${type}`);
@@ -82,6 +86,26 @@ export class Metrics {
         entry.count++;
       },
     };
+  }
+
+  /**
+   * Work a scrape waits for before it renders: refreshing a figure that is read only for the
+   * scrape, so nothing polls for it while nobody scrapes. Bounded by SCRAPE_WAIT_MS; its failure
+   * leaves the last figure in place and never fails the scrape.
+   */
+  beforeScrape(work: () => Promise<unknown>): void {
+    this.beforeScrapes.push(work);
+  }
+
+  /** What `/metrics` serves: `render()` after the `beforeScrape` work. */
+  async scrape(): Promise<string> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, SCRAPE_WAIT_MS);
+    });
+    const work = Promise.all(this.beforeScrapes.map((w) => w().catch(() => undefined)));
+    await Promise.race([work, waited]).finally(() => clearTimeout(timer));
+    return this.render();
   }
 
   render(): string {
