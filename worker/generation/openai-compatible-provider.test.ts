@@ -75,7 +75,7 @@ describe("OpenAI-compatible provider against the stand-in", () => {
     expect(lastGeneration()?.body).not.toHaveProperty("response_format");
     expect(image).toMatchObject({ width: 512, height: 384, format: "avif" });
     expect(await readImageInfo(image.bytes)).toEqual({ width: 512, height: 384, format: "avif" });
-    expect(await readImageInfo(image.thumbnail)).toEqual({ width: THUMBNAIL_SIZE, height: 192, format: "webp" });
+    expect(await readImageInfo(image.thumbnail.bytes)).toEqual({ width: THUMBNAIL_SIZE, height: 192, format: "webp" });
     expect(stages.map(([s]) => s)).toEqual([
       "rendering",
       "rendering",

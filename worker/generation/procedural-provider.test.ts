@@ -40,7 +40,7 @@ describe("procedural provider", () => {
     const first = await run({ style }).result;
     const second = await run({ style }).result;
     expect(Buffer.compare(first.bytes, second.bytes)).toBe(0);
-    expect(Buffer.compare(first.thumbnail, second.thumbnail)).toBe(0);
+    expect(Buffer.compare(first.thumbnail.bytes, second.thumbnail.bytes)).toBe(0);
   });
 
   test.each(STYLES.map((s) => [s]))("%s: another seed or prompt gives another image", async (style) => {
@@ -56,7 +56,7 @@ describe("procedural provider", () => {
     const image = await run({ style, format, width: 320, height: 448 }).result;
     expect(image).toMatchObject({ width: 320, height: 448, format });
     expect(await readImageInfo(image.bytes)).toEqual({ width: 320, height: 448, format });
-    const thumb = await readImageInfo(image.thumbnail);
+    const thumb = await readImageInfo(image.thumbnail.bytes);
     expect(thumb.format).toBe("webp");
     expect(thumb.height).toBe(THUMBNAIL_SIZE);
     expect(thumb.width).toBe(Math.round((THUMBNAIL_SIZE * 320) / 448));

@@ -1,6 +1,6 @@
 import type { GenerationParams } from "../../shared/events/params.ts";
 import type { ImageFormat } from "../../shared/job-states.ts";
-import type { Pixels } from "../imaging/sharp-image.ts";
+import type { Pixels, SizedImage } from "../imaging/sharp-image.ts";
 
 /** Stages a provider reports while it works; the worker maps them onto status events. */
 export type ProviderStage = "rendering" | "encoding";
@@ -25,8 +25,8 @@ export interface GeneratedImage {
   width: number;
   height: number;
   format: ImageFormat;
-  /** A small WebP preview (longest side 256 px). */
-  thumbnail: Uint8Array;
+  /** A small WebP preview (longest side 256 px) and its size. */
+  thumbnail: SizedImage;
 }
 
 /**

@@ -1,7 +1,5 @@
-import { PipelineError } from "../../shared/errors.ts";
 import type { ImageRef } from "../../shared/events/events.ts";
 import type { ImageStore } from "../images/image-store.ts";
-import { readImageInfo } from "../imaging/sharp-image.ts";
 import type { GeneratedImage } from "./provider.ts";
 
 export interface StoredGeneration {
@@ -18,14 +16,9 @@ export async function storeImage(
   generated: GeneratedImage,
   imageUrl: (key: string) => string,
 ): Promise<StoredGeneration> {
-  const info = await readImageInfo(generated.thumbnail).catch((error) => {
-    throw new PipelineError("internal", `the provider made an unreadable thumbnail: ${String(error)}`, {
-      cause: error,
-    });
-  });
   const [image, thumbnail] = await Promise.all([
     store.put(generated.bytes, generated.format),
-    store.put(generated.thumbnail, "webp"),
+    store.put(generated.thumbnail.bytes, "webp"),
   ]);
   return {
     image: {
@@ -40,8 +33,8 @@ export async function storeImage(
     thumbnail: {
       key: thumbnail.key,
       url: imageUrl(thumbnail.key),
-      width: info.width,
-      height: info.height,
+      width: generated.thumbnail.width,
+      height: generated.thumbnail.height,
       format: "webp",
       bytes: thumbnail.bytes,
       sha256: thumbnail.sha256,

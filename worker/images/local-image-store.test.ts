@@ -54,3 +54,16 @@ test.each([
   await writeFile(join(dir, "secret.png"), "secret");
   await expect(store.get(key)).rejects.toMatchObject({ code: "invalid_request", retryable: false });
 });
+
+test("a folder removed after the store made it is made again on the next put", async () => {
+  const own = createLocalImageStore(join(dir, "removed"));
+  const first = new TextEncoder().encode(`first ${crypto.randomUUID()}`);
+  await own.put(first, "png");
+  await rm(join(dir, "removed"), { recursive: true, force: true });
+  // Same two-character folder as the first image: the store believes it exists.
+  let other: Uint8Array;
+  do other = new TextEncoder().encode(`other ${crypto.randomUUID()}`);
+  while (sha256Hex(other).slice(0, 2) !== sha256Hex(first).slice(0, 2));
+  const stored = await own.put(other, "png");
+  expect((await own.get(stored.key))?.body).toEqual(other);
+});

@@ -13,25 +13,36 @@ import type { ImageObject, ImageStore, StoredImage } from "./image-store.ts";
 const isMissing = (error: unknown) => (error as { code?: unknown } | null)?.code === "ENOENT";
 
 export function createLocalImageStore(dir: string): ImageStore {
+  // Folders this store has made: a put is then one write and one rename, the fewest steps (and
+  // event-loop turns) between a finished render and its outcome. Deletes never remove folders.
+  const made = new Set<string>();
+  const writeTemp = async (folder: string, temp: string, bytes: Uint8Array) => {
+    if (!made.has(folder)) await mkdir(folder, { recursive: true });
+    try {
+      await writeFile(temp, bytes);
+    } catch (error) {
+      // The folder went away under us (the image folder removed by hand): make it again, once.
+      if (!isMissing(error)) throw error;
+      await mkdir(folder, { recursive: true });
+      await writeFile(temp, bytes);
+    }
+    made.add(folder);
+  };
   return {
     async put(bytes: Uint8Array, format: ImageFormat): Promise<StoredImage> {
       const sha256 = sha256Hex(bytes);
       const key = imageKey(sha256, format);
       const path = join(dir, key);
       const stored = { key, sha256, bytes: bytes.byteLength };
+      const temp = `${path}.${crypto.randomUUID()}.tmp`;
       try {
         // Same key, same bytes: an existing file of the right size is this image already.
         if ((await stat(path).catch(() => null))?.size === bytes.byteLength) return stored;
-        await mkdir(dirname(path), { recursive: true });
-        const temp = `${path}.${crypto.randomUUID()}.tmp`;
-        try {
-          await writeFile(temp, bytes);
-          await rename(temp, path);
-        } finally {
-          await rm(temp, { force: true });
-        }
+        await writeTemp(dirname(path), temp, bytes);
+        await rename(temp, path);
         return stored;
       } catch (error) {
+        await rm(temp, { force: true }).catch(() => {});
         throw new PipelineError("storage_error", `could not store image ${key}: ${String(error)}`, {
           retryable: true,
           cause: error,

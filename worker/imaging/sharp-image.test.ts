@@ -85,17 +85,12 @@ describe("encode and thumbnail", async () => {
     },
   );
 
-  test("thumbnails are WebP with the longest side at 256 px", async () => {
-    expect(await readImageInfo(await thumbnail(picture))).toEqual({
-      width: THUMBNAIL_SIZE,
-      height: 154,
-      format: "webp",
-    });
-    const portrait = await rasterize({ pixels: checker }, { width: 256, height: 512, fit: "fill" });
-    expect(await readImageInfo(await thumbnail(portrait))).toEqual({
-      width: 128,
-      height: THUMBNAIL_SIZE,
-      format: "webp",
-    });
+  test("thumbnails are WebP with the longest side at 256 px, and say the size they decode to", async () => {
+    const landscape = await thumbnail(picture);
+    expect(await readImageInfo(landscape.bytes)).toEqual({ width: THUMBNAIL_SIZE, height: 154, format: "webp" });
+    expect([landscape.width, landscape.height]).toEqual([THUMBNAIL_SIZE, 154]);
+    const portrait = await thumbnail(await rasterize({ pixels: checker }, { width: 256, height: 512, fit: "fill" }));
+    expect(await readImageInfo(portrait.bytes)).toEqual({ width: 128, height: THUMBNAIL_SIZE, format: "webp" });
+    expect([portrait.width, portrait.height]).toEqual([128, THUMBNAIL_SIZE]);
   });
 });

@@ -81,13 +81,21 @@ export async function encode(pixels: Pixels, format: ImageFormat): Promise<Uint8
   return bytesOf(await ENCODERS[format](open({ pixels })).toBuffer());
 }
 
-/** A WebP preview whose longest side is THUMBNAIL_SIZE pixels. */
-export async function thumbnail(pixels: Pixels, scaling?: Scaling): Promise<Uint8Array> {
+/** Encoded bytes and the size they decode to. */
+export interface SizedImage {
+  bytes: Uint8Array;
+  width: number;
+  height: number;
+}
+
+/** A WebP preview whose longest side is THUMBNAIL_SIZE pixels, with its size as encoded. */
+export async function thumbnail(pixels: Pixels, scaling?: Scaling): Promise<SizedImage> {
   const image = open({ pixels }).resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, {
     fit: "inside",
     kernel: kernelOf(scaling),
   });
-  return bytesOf(await encodeThumbnail(image).toBuffer());
+  const { data, info } = await encodeThumbnail(image).toBuffer({ resolveWithObject: true });
+  return { bytes: bytesOf(data), width: info.width, height: info.height };
 }
 
 /**
@@ -98,7 +106,7 @@ export async function previewWebp(
   source: { pixels: Pixels } | { encoded: Uint8Array },
   maxSide = PREVIEW_SIZE,
   quality = 50,
-): Promise<{ bytes: Uint8Array; width: number; height: number }> {
+): Promise<SizedImage> {
   const { data, info } = await open(source)
     .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
     .flatten({ background: "#000000" })
