@@ -286,6 +286,8 @@ export async function startPipeline(options: PipelineOptions = {}) {
       url: `ws://127.0.0.1:${server.port}`,
       port: server.port ?? 0,
       sockets: live.sockets,
+      /** What SIGTERM does first: sockets closed with 1001, new clients refused, still listening. */
+      closeAll: live.closeAll,
       /** What SIGTERM does to a live server: close sockets with 1001, stop listening. */
       async stop() {
         live.closeAll();

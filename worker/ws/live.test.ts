@@ -82,6 +82,33 @@ describe("GET /ws/generations/{id}", () => {
     expect(all.at(-1)?.type).toBe("completed");
   });
 
+  test("a server shutting down closes its sockets with 1001 and refuses new ones (503) until it stops", async () => {
+    // Held at its gate, so the generation is still running when the server shuts down.
+    provider.script.push({ kind: "gate" });
+    const g = await submit("fay");
+    const token = tokenOf(g.links.events);
+    const draining = await p.startLive();
+    const open = record(`${draining.url}/ws/generations/${g.id}?token=${token}`);
+    await open.until(() => true);
+    draining.closeAll();
+    expect((await open.closed).code).toBe(1001);
+    const http = draining.url.replace("ws:", "http:");
+    const upgrade = await fetch(`${http}/ws/generations/${g.id}?token=${token}`, {
+      headers: {
+        upgrade: "websocket",
+        connection: "Upgrade",
+        "sec-websocket-version": "13",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+      },
+    });
+    expect(upgrade.status).toBe(503);
+    expect(((await upgrade.json()) as { error: { code: string } }).error.code).toBe("unavailable");
+    const sse = await fetch(`${http}/events/generations/${g.id}?token=${token}`);
+    expect(sse.status).toBe(503);
+    await draining.stop();
+    provider.release();
+  });
+
   test("bad, expired and foreign tokens are refused before the upgrade with 401", async () => {
     const g = await submit("dan");
     const other = await submit("eve");

@@ -61,8 +61,13 @@ export function liveRoutes(options: LiveRoutesOptions) {
     return Response.json({ error: { code, message } }, { status });
   };
 
+  // Set by closeAll: from then on the Redis subscription is going away, and a feed opened on it
+  // would fail. Clients are sent to another instance instead, before or right after the upgrade.
+  let shuttingDown = false;
+
   // Everything is checked before the upgrade: a refused client never gets a socket.
   const admit = createMiddleware<Env>(async (c, next) => {
+    if (shuttingDown) return refuse(503, "unavailable", "this server is shutting down; connect again");
     const id = c.req.param("id") ?? "";
     const origin = c.req.header("origin");
     if (origin && origin !== options.studioOrigin) return refuse(403, "forbidden", `origin ${origin} is not allowed`);
@@ -109,6 +114,12 @@ export function liveRoutes(options: LiveRoutesOptions) {
           const raw = ws.raw as import("bun").ServerWebSocket<unknown>;
           registry.add(raw);
           slot.hold();
+          if (shuttingDown) {
+            // Admitted just before closeAll: it goes where the others went, with the same code.
+            closed = true;
+            raw.close(1001, "server shutting down");
+            return;
+          }
           expiry = setTimeout(() => {
             if (closed) return;
             closed = true;
@@ -213,6 +224,9 @@ export function liveRoutes(options: LiveRoutesOptions) {
     app: new Hono().route("/", app),
     sockets: () => registry.size,
     /** Shutdown: every socket closes with 1001 so clients reconnect to another instance. */
-    closeAll: () => registry.closeAll(1001, "server shutting down"),
+    closeAll: () => {
+      shuttingDown = true;
+      registry.closeAll(1001, "server shutting down");
+    },
   };
 }
