@@ -5,6 +5,7 @@
  * a refused submit leaves no trace: nothing produced, and its Idempotency-Key free for the retry.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { redisKeys } from "../shared/redis-keys.ts";
 import { uuidv7 } from "../shared/uuid7.ts";
 import { type EdgeProcess, startEdge } from "../tests/edge-runtimes/edge-process.ts";
 import { endOffsetTotal } from "../worker/gateway/gateway-fixtures.ts";
@@ -154,3 +155,18 @@ test("Redis failing after the limiter answered (a restart mid-request): 503 + Re
     await ownRedis.restart();
   }
 }, 60_000);
+
+test("Redis answering that our request is wrong (a key of another type) is a 500 with the fixed message, not an outage", async () => {
+  const key = redisKeys(p.prefix).userGenerations("wrong-type");
+  await p.redis.send("SET", [key, "not a sorted set"]);
+  try {
+    const response = await read(p.edgeUrl, "wrong-type", "/api/generations");
+    expect(response.status).toBe(500);
+    expect(response.headers.get("retry-after")).toBeNull();
+    const { error } = (await response.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe("internal");
+    expect(error.message).not.toContain("WRONGTYPE");
+  } finally {
+    await p.redis.send("DEL", [key]);
+  }
+});

@@ -51,11 +51,26 @@ export function createRateLimiter(
 }
 
 /**
+ * Redis's own error replies that no retry will change: a command against a key of another type,
+ * a command the ACL user may not run, a script that fails. They mean our code or our data is
+ * wrong — a 500 to log and fix, not an outage to wait out. (Plain `ERR` stays an outage: Upstash
+ * answers its rate and quota limits with it.)
+ */
+const PERMANENT_REPLY =
+  /^(WRONGTYPE|NOPERM|ERR (user_script|Error running script|wrong number of arguments|unknown command))/;
+
+/**
  * Whether a call failed because Redis could not answer: the REST endpoint refused or failed the
  * request (the SDK's UpstashError: an outage behind it, or its own 5xx), or could not be reached
- * at all (fetch rejected). Either is an outage of a dependency, never the caller's fault.
+ * at all (fetch rejected). Either is an outage of a dependency, never the caller's fault. A reply
+ * in PERMANENT_REPLY is not: Redis answered, and said our request was wrong.
  */
 export function isRedisFailure(error: unknown): boolean {
+  return isRedisError(error) && !(error instanceof errors.UpstashError && PERMANENT_REPLY.test(error.message));
+}
+
+/** Whether an error came from a Redis call at all: a reply, an endpoint failure or no answer. */
+export function isRedisError(error: unknown): boolean {
   return error instanceof errors.UpstashError || isFetchFailure(error);
 }
 

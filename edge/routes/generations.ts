@@ -17,6 +17,7 @@ import { IDEMPOTENCY_PENDING_TTL_SECONDS } from "../generation-store.ts";
 import { readListQuery } from "../list-query.ts";
 import { readIdempotencyKey, readSubmitBody, requestFingerprint, validateSubmit } from "../submit-body.ts";
 import { SYNC_BUSY, SYNC_IDEMPOTENCY_CLAIM_SECONDS } from "../sync-generation.ts";
+import { isRedisError } from "../upstash-clients.ts";
 
 /** Seconds a refused submission is told to wait while the workers are behind or busy. */
 const BUSY_RETRY_AFTER_SECONDS = 10;
@@ -43,9 +44,13 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
           "Retry-After": String(BUSY_RETRY_AFTER_SECONDS),
         });
 
-  /** The history is another service: when it cannot answer, say so (503), never guess. */
+  /**
+   * The history is another service: when it cannot answer, say so (503), never guess. A Redis
+   * error on the way (listing merges live generations in) is Redis's, and is answered as one.
+   */
   const fromHistory = <T>(promise: Promise<T>): Promise<T> =>
     promise.catch((error) => {
+      if (isRedisError(error)) throw error;
       logger.error("the history did not answer", { error });
       throw new ApiError("unavailable", "Generation history is unavailable", undefined, { "Retry-After": "2" });
     });
