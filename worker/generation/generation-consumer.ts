@@ -6,7 +6,7 @@ import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { watchMembership } from "../kafka/group-membership.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Consumer, Kafka, KafkaMessage } from "../kafka/kafka-client.ts";
-import { createRelaunch } from "../kafka/relaunch.ts";
+import { createRelaunch, startConsumer } from "../kafka/relaunch.ts";
 import { OffsetTracker } from "./offset-tracker.ts";
 import { PriorityBuffer } from "./priority-buffer.ts";
 import { backoffMs, sleep } from "./retry-policy.ts";
@@ -262,28 +262,31 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
       if (!payload.restart && !draining) void relaunch();
     });
     watchMembership(consumer, { kafka, logger });
-    await consumer.connect();
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 8,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        options.onLag?.(batch.partition, Number(batch.offsetLag()));
-        const halted = () => draining || !isRunning() || isStale();
-        for (const message of batch.messages) {
-          if (halted()) return;
-          while (buffer.full) {
-            await Promise.race([buffer.space(), Bun.sleep(2000)]);
-            await heartbeat();
+    await startConsumer(
+      consumer,
+      [topic],
+      {
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: 8,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          options.onLag?.(batch.partition, Number(batch.offsetLag()));
+          const halted = () => draining || !isRunning() || isStale();
+          for (const message of batch.messages) {
             if (halted()) return;
+            while (buffer.full) {
+              await Promise.race([buffer.space(), Bun.sleep(2000)]);
+              await heartbeat();
+              if (halted()) return;
+            }
+            accept(message, batch.partition);
+            resolveOffset(message.offset);
           }
-          accept(message, batch.partition);
-          resolveOffset(message.offset);
-        }
-        await heartbeat();
+          await heartbeat();
+        },
       },
-    });
+      shutdown.signal,
+    );
   }
 
   return {

@@ -4,7 +4,7 @@ import { backoffMs, sleep } from "../generation/retry-policy.ts";
 import type { DeadLetters } from "./dead-letters.ts";
 import { watchMembership } from "./group-membership.ts";
 import type { Consumer, Kafka, KafkaMessage } from "./kafka-client.ts";
-import { createRelaunch } from "./relaunch.ts";
+import { createRelaunch, startConsumer } from "./relaunch.ts";
 
 export interface InOrderMessage {
   topic: string;
@@ -127,57 +127,60 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
       if (!payload.restart && stopping === null) void relaunch();
     });
     watchMembership(consumer, { kafka: options.kafka, logger });
-    await consumer.connect();
-    await consumer.subscribe({ topics: options.topics, fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: 3,
-      // Left on, kafkajs would resolve a whole batch we stopped inside, skipping its rest.
-      eachBatchAutoResolve: false,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
-        const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
-        options.prefetch?.(
-          batch.messages.map((m) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: m.offset,
-            value: m.value,
-          })),
-        );
-        for (const message of batch.messages) {
-          if (!live.stillOwned()) break;
-          const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-          const handled = await persist(
-            "handling a message",
-            () => options.handle({ ...context, value: message.value }),
-            context,
-            live,
-            true,
+    await startConsumer(
+      consumer,
+      options.topics,
+      {
+        partitionsConsumedConcurrently: 3,
+        // Left on, kafkajs would resolve a whole batch we stopped inside, skipping its rest.
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const live = { heartbeat, stillOwned: () => isRunning() && !isStale() };
+          options.prefetch?.(
+            batch.messages.map((m) => ({
+              topic: batch.topic,
+              partition: batch.partition,
+              offset: m.offset,
+              value: m.value,
+            })),
           );
-          if (handled === null) break;
-          if ("poison" in handled) {
-            // Parking cannot fail on the message's content, so every failure of it is waited out.
-            const parked = await persist(
-              "parking a message",
-              () =>
-                options.deadLetters.park({
-                  source: { kind: "kafka", ...context },
-                  key: message.key,
-                  value: message.value,
-                  traceparent: header(message, "traceparent"),
-                  error: handled.poison,
-                }),
+          for (const message of batch.messages) {
+            if (!live.stillOwned()) break;
+            const context = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+            const handled = await persist(
+              "handling a message",
+              () => options.handle({ ...context, value: message.value }),
               context,
               live,
-              false,
+              true,
             );
-            if (parked === null) break;
+            if (handled === null) break;
+            if ("poison" in handled) {
+              // Parking cannot fail on the message's content, so every failure of it is waited out.
+              const parked = await persist(
+                "parking a message",
+                () =>
+                  options.deadLetters.park({
+                    source: { kind: "kafka", ...context },
+                    key: message.key,
+                    value: message.value,
+                    traceparent: header(message, "traceparent"),
+                    error: handled.poison,
+                  }),
+                context,
+                live,
+                false,
+              );
+              if (parked === null) break;
+            }
+            resolveOffset(message.offset);
           }
-          resolveOffset(message.offset);
-        }
-        options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
-        await heartbeat().catch(() => {});
+          options.onLag?.(batch.topic, batch.partition, Number(batch.offsetLag()));
+          await heartbeat().catch(() => {});
+        },
       },
-    });
+      stopped.signal,
+    );
   }
 
   return {

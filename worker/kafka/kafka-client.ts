@@ -11,6 +11,7 @@ import type { Logger } from "../../shared/logger.ts";
 export type {
   Admin,
   Consumer,
+  ConsumerRunConfig,
   EachBatchPayload,
   IHeaders,
   ITopicConfig,

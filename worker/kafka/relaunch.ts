@@ -1,5 +1,6 @@
 import type { Logger } from "../../shared/logger.ts";
 import { backoffMs } from "../generation/retry-policy.ts";
+import type { Consumer, ConsumerRunConfig } from "./kafka-client.ts";
 
 /** A consumer launched this long before it crashes again counts as having run: backoff starts over. */
 const STABLE_MS = 30_000;
@@ -30,4 +31,27 @@ export function createRelaunch(launch: () => Promise<void>, stopped: AbortSignal
       }
     }
   };
+}
+
+/**
+ * Connects, subscribes (from the beginning, where a group has no offsets yet) and runs a consumer.
+ * One that fails part way is disconnected before the error goes on, and one whose owner stopped
+ * meanwhile is disconnected once started: no launch leaves a connected consumer behind. Without
+ * this, a broker that refuses the subscription for good cost one open connection per relaunch.
+ */
+export async function startConsumer(
+  consumer: Consumer,
+  topics: string[],
+  run: ConsumerRunConfig,
+  stopped: AbortSignal,
+): Promise<void> {
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run(run);
+  } catch (error) {
+    await consumer.disconnect().catch(() => {});
+    throw error;
+  }
+  if (stopped.aborted) await consumer.disconnect().catch(() => {});
 }
