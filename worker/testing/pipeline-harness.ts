@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createEdgeApp } from "../../edge/app.ts";
 import { mintApiToken } from "../../edge/auth.ts";
 import { buildEdgeDeps } from "../../edge/build-deps.ts";
-import type { SectionConfig } from "../../shared/config/parse-config.ts";
+import { parseConfig, type SectionConfig } from "../../shared/config/parse-config.ts";
 import type { WebhookPolicy } from "../../shared/net/webhook-url.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
 import { topicSpecs } from "../../shared/topics.ts";
@@ -33,7 +33,7 @@ import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createPurger } from "../lifecycle/purge-generation.ts";
 import { createTombstones } from "../lifecycle/tombstones.ts";
-import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
+import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
@@ -41,11 +41,7 @@ import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { createStatusRelay } from "../relay/status-relay.ts";
 import type { Resolve } from "../webhooks/destination.ts";
 import { createWebhookDispatcher, WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
-import { createFanout, type Fanout } from "../ws/fanout.ts";
-import { createFeedReader } from "../ws/feed-reader.ts";
-import { serveWithWebSockets } from "../ws/live-service.ts";
-import { createLiveSlots } from "../ws/live-slots.ts";
-import { liveRoutes } from "../ws/ws-routes.ts";
+import { createLiveService, serveWithWebSockets } from "../ws/live-service.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "./kafka-test-env.ts";
 import { freePort } from "./process-pipeline.ts";
 
@@ -254,46 +250,36 @@ export async function startPipeline(options: PipelineOptions = {}) {
   // The edge serves the studio page, so its origin is the one live servers admit: take its port now.
   const edgePort = freePort();
   const studioOrigin = `http://127.0.0.1:${edgePort}`;
+  /** A WebSocket/SSE server as the workers and `worker/ws/main.ts` build it, from its configuration. */
   async function startLive(port = 0, overrides: PipelineOptions["live"] = {}) {
     const liveOptions = { ...options.live, ...overrides };
-    let fanout: Fanout | undefined;
-    const subscriber = await createRedisSubscriber(redisUrl, {
-      onResubscribed: (channels) => fanout?.resubscribed(channels),
-    });
-    fanout = createFanout(subscriber, silentLogger);
-    // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
-    const slots = createLiveSlots({
-      redis,
-      prefix,
-      maxPerUser: liveOptions.maxSocketsPerUser ?? 1000,
-      maxPerAddress: liveOptions.maxSocketsPerAddress ?? 100_000,
-      leaseMs: liveOptions.leaseMs ?? 60_000,
-      logger: silentLogger,
-    });
-    const live = liveRoutes({
-      secret: jwtSecret,
-      prefix,
-      reader: createFeedReader(redis, prefix),
-      fanout,
-      studioOrigin,
-      slots,
-      trustedClientIpHeader: liveOptions.trustedClientIpHeader ?? "",
-      maxBufferedBytes: liveOptions.maxBufferedBytes ?? 1 << 20,
-      logger: silentLogger,
-    });
-    const server = serveWithWebSockets(live.app.fetch, { host: "127.0.0.1", port });
+    const config = parseConfig(
+      {
+        AUTH_JWT_SECRET: jwtSecret,
+        REDIS_URL: redisUrl,
+        REDIS_KEY_PREFIX: prefix,
+        STUDIO_ORIGIN: studioOrigin,
+        // Every test client comes from 127.0.0.1, so the address cap is high unless a test sets it.
+        WS_MAX_SOCKETS_PER_USER: String(liveOptions.maxSocketsPerUser ?? 1000),
+        WS_MAX_SOCKETS_PER_IP: String(liveOptions.maxSocketsPerAddress ?? 100_000),
+        WS_SLOT_LEASE_MS: String(liveOptions.leaseMs ?? 60_000),
+        WS_MAX_BUFFERED_BYTES: String(liveOptions.maxBufferedBytes ?? 1 << 20),
+        WS_TRUSTED_CLIENT_IP_HEADER: liveOptions.trustedClientIpHeader ?? "",
+      },
+      ["worker", "redis", "keys", "auth", "public"],
+    );
+    const live = await createLiveService(config, redis, silentLogger);
+    const server = serveWithWebSockets(live.routes.fetch, { host: "127.0.0.1", port });
     return {
       url: `ws://127.0.0.1:${server.port}`,
       port: server.port ?? 0,
       sockets: live.sockets,
-      /** What SIGTERM does first: sockets closed with 1001, new clients refused, still listening. */
-      closeAll: live.closeAll,
+      /** What SIGTERM does first: sockets closed with 1001 and new clients refused, still listening. */
+      closeAll: live.close,
       /** What SIGTERM does to a live server: close sockets with 1001, stop listening. */
       async stop() {
-        live.closeAll();
-        slots.close();
+        live.close();
         await server.stop(true);
-        subscriber.close();
       },
     };
   }
