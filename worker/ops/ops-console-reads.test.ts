@@ -12,7 +12,8 @@ import { Metrics } from "../runtime/metrics.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { createOpsConsole, type OpsConsole } from "./ops-console.ts";
 
-const REFRESH_MS = 100;
+// Long enough that producing one record and scraping again fit inside one period on a busy machine.
+const REFRESH_MS = 500;
 const config = freshKafkaConfig();
 const topics = topicSpecs(config);
 const kafka = testKafka(config);
