@@ -57,3 +57,21 @@ test("every catalogued series follows the naming rules and appears in the docs t
     expect(table).toContain(`\`${d.name}\``);
   }
 });
+
+test("a scrape waits for its beforeScrape work, keeps the last figure when it fails, and never hangs on it", async () => {
+  const m = new Metrics();
+  let figure = 1;
+  m.gauge(def("lag", "gauge"), () => [{ value: figure }]);
+  let work: () => Promise<unknown> = async () => {
+    figure = 2;
+  };
+  m.beforeScrape(() => work());
+  expect(await m.scrape()).toContain("lag 2");
+  work = async () => {
+    throw new Error("broker away");
+  };
+  expect(await m.scrape()).toContain("lag 2");
+  // Work that never ends: the scrape answers with what it has once its wait is over.
+  work = () => new Promise(() => {});
+  expect(await m.scrape()).toContain("lag 2");
+});

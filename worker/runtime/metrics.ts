@@ -99,6 +99,7 @@ export class Metrics {
 
   /** What `/metrics` serves: `render()` after the `beforeScrape` work. */
   async scrape(): Promise<string> {
+    if (this.beforeScrapes.length === 0) return this.render();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, SCRAPE_WAIT_MS);
