@@ -156,17 +156,33 @@ test("Redis failing after the limiter answered (a restart mid-request): 503 + Re
   }
 }, 60_000);
 
-test("Redis answering that our request is wrong (a key of another type) is a 500 with the fixed message, not an outage", async () => {
-  const key = redisKeys(p.prefix).userGenerations("wrong-type");
-  await p.redis.send("SET", [key, "not a sorted set"]);
-  try {
-    const response = await read(p.edgeUrl, "wrong-type", "/api/generations");
-    expect(response.status).toBe(500);
-    expect(response.headers.get("retry-after")).toBeNull();
-    const { error } = (await response.json()) as { error: { code: string; message: string } };
-    expect(error.code).toBe("internal");
-    expect(error.message).not.toContain("WRONGTYPE");
-  } finally {
-    await p.redis.send("DEL", [key]);
-  }
-});
+const wrongTypes = [
+  // ZRANGE goes on its own; its error is Redis's reply as it is.
+  { read: "the list", path: () => "/api/generations", key: () => redisKeys(p.prefix).userGenerations("wrong-type") },
+  // GET goes in the SDK's automatic pipeline, whose errors say "Command failed: <reply>".
+  {
+    read: "one generation",
+    path: (id: string) => `/api/generations/${id}`,
+    key: (id: string) => redisKeys(p.prefix).snapshot(id),
+  },
+];
+test.each(wrongTypes)(
+  "Redis answering that our request is wrong (a key of another type) when reading $read: 500 with the fixed message, not an outage",
+  async ({ path, key: keyOf }) => {
+    const id = uuidv7();
+    const key = keyOf(id);
+    // A sorted set where a string is read, a string where a sorted set is.
+    if (key.endsWith(":gens")) await p.redis.send("SET", [key, "not a sorted set"]);
+    else await p.redis.send("ZADD", [key, "1", "not a string"]);
+    try {
+      const response = await read(p.edgeUrl, "wrong-type", path(id));
+      expect(response.status).toBe(500);
+      expect(response.headers.get("retry-after")).toBeNull();
+      const { error } = (await response.json()) as { error: { code: string; message: string } };
+      expect(error.code).toBe("internal");
+      expect(error.message).not.toContain("WRONGTYPE");
+    } finally {
+      await p.redis.send("DEL", [key]);
+    }
+  },
+);

@@ -56,8 +56,9 @@ export function createRateLimiter(
  * wrong — a 500 to log and fix, not an outage to wait out. (Plain `ERR` stays an outage: Upstash
  * answers its rate and quota limits with it.)
  */
+// A command the SDK sent in its automatic pipeline fails as "Command failed: <reply>".
 const PERMANENT_REPLY =
-  /^(WRONGTYPE|NOPERM|ERR (user_script|Error running script|wrong number of arguments|unknown command))/;
+  /^(Command failed: )?(WRONGTYPE|NOPERM|ERR (user_script|Error running script|wrong number of arguments|unknown command))/;
 
 /**
  * Whether a call failed because Redis could not answer: the REST endpoint refused or failed the
