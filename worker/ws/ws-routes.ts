@@ -114,6 +114,8 @@ export function liveRoutes(options: LiveRoutesOptions) {
           const raw = ws.raw as import("bun").ServerWebSocket<unknown>;
           registry.add(raw);
           slot.hold();
+          // Counted as opened whatever follows: onClose counts every socket as closed.
+          observe?.opened("ws");
           if (shuttingDown) {
             // Admitted just before closeAll: it goes where the others went, with the same code.
             closed = true;
@@ -125,7 +127,6 @@ export function liveRoutes(options: LiveRoutesOptions) {
             closed = true;
             raw.close(TOKEN_EXPIRED_CLOSE, "token expired");
           }, untilExpiry(expiresAt));
-          observe?.opened("ws");
           const send = (message: ServerMessage) => {
             if (closed) return;
             raw.send(JSON.stringify(message));
