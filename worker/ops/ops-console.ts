@@ -18,6 +18,9 @@ import { readMinutes } from "./minute-stats.ts";
 import { generationStory, listFailed } from "./ops-records.ts";
 import { readWorkers } from "./worker-heartbeat.ts";
 
+/** How long a console page waits for a fresh Kafka snapshot before it shows the last one. */
+const OVERVIEW_WAIT_MS = 1000;
+
 export interface OpsConsoleDeps {
   kafka: Kafka;
   producer: BatchingProducer;
@@ -92,9 +95,17 @@ export async function createOpsConsole(deps: OpsConsoleDeps) {
 
   const reads = { kafka, admin, redis, prefix, topics };
   return {
-    /** The Kafka snapshot, read again first when older than refreshMs. */
+    /**
+     * The Kafka snapshot, read again first when older than refreshMs. A page waits for that read
+     * at most OVERVIEW_WAIT_MS: with the broker away kafkajs retries for many seconds, and the
+     * console is wanted most then; it shows the last snapshot and error, and the read goes on.
+     */
     async overview() {
-      await fresh();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, OVERVIEW_WAIT_MS);
+      });
+      await Promise.race([fresh(), waited]).finally(() => clearTimeout(timer));
       return { overview, error: lastError };
     },
     workers: () => readWorkers(redis, prefix),
