@@ -141,3 +141,26 @@ describe("procedural provider", () => {
     expect(stages).not.toContain("encoding");
   });
 });
+
+test("renders started together take turns with the event loop: a timer runs between any two", async () => {
+  const order: string[] = [];
+  const tick = setInterval(() => order.push("tick"), 1);
+  try {
+    await Promise.all(
+      Array.from({ length: 4 }, (_, i) =>
+        provider.generate({
+          params: { ...base, prompt: `turns ${i}`, style: "noise", width: 1024, height: 1024 },
+          signal: new AbortController().signal,
+          // 30: the synchronous render has just ended.
+          onStage: (_stage, progress) => {
+            if (progress === 30) order.push("render");
+          },
+        }),
+      ),
+    );
+  } finally {
+    clearInterval(tick);
+  }
+  expect(order.filter((e) => e === "render")).toHaveLength(4);
+  expect(order.join(",")).not.toContain("render,render");
+});

@@ -21,19 +21,32 @@ const RENDERERS: Record<Style, StyleRenderer> = {
   noise: renderNoise,
 };
 
+/** Resolves on a later turn of the event loop, after its timers have had their chance. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export function createProceduralProvider(): GenerationProvider {
+  // The renderers are synchronous: up to a quarter of a second each at 2048². Renders started
+  // together would run back to back in one turn of the event loop and starve its timers (Kafka
+  // heartbeats, the supervisor's liveness beat) for as long as all of them take — a dozen at
+  // once would pass the 3 s hang limit. Each render waits for a turn of its own.
+  let turns: Promise<unknown> = Promise.resolve();
   return {
     name: "procedural",
     async generate({ params, signal, onStage, onPreview }) {
       signal.throwIfAborted();
       onStage("rendering", 10);
       const { width, height } = params;
-      const artwork = RENDERERS[params.style]({
-        width,
-        height,
-        random: createRandom(params.prompt, params.seed),
-        palette: paletteFor(params.prompt),
+      const render = turns.then(nextTurn).then(() => {
+        signal.throwIfAborted();
+        return RENDERERS[params.style]({
+          width,
+          height,
+          random: createRandom(params.prompt, params.seed),
+          palette: paletteFor(params.prompt),
+        });
       });
+      turns = render.catch(() => {});
+      const artwork = await render;
       signal.throwIfAborted();
       onStage("rendering", 30);
       if (onPreview) {
