@@ -81,6 +81,8 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
   const inFlight = new Map<string, Promise<ConsumerOutcome>>();
   const parking = new Set<Promise<ConsumerOutcome>>();
   const shutdown = new AbortController();
+  // Aborted when the drain begins: no consumer is launched (or relaunched) to rejoin the group then.
+  const leaving = new AbortController();
   let consumer: Consumer | null = null;
   let joined = false;
   let crashes = 0;
@@ -233,7 +235,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     });
   }
 
-  const relaunch = createRelaunch(launch, shutdown.signal, logger);
+  const relaunch = createRelaunch(launch, leaving.signal, logger);
   async function launch(): Promise<void> {
     const sessionTimeout = options.sessionTimeoutMs ?? 30_000;
     // kafkajs heartbeats from its fetch loop only; a short interval is how members learn of a
@@ -285,7 +287,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
           await heartbeat();
         },
       },
-      shutdown.signal,
+      leaving.signal,
     );
   }
 
@@ -315,6 +317,7 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     stop(graceMs: number): Promise<void> {
       stopping ??= (async () => {
         draining = true;
+        leaving.abort(new Error("worker leaving its group"));
         const pending = () => Promise.allSettled([...inFlight.values(), ...parking]);
         await Promise.race([pending(), Bun.sleep(graceMs)]);
         shutdown.abort(new Error("worker shutting down"));
