@@ -48,6 +48,8 @@ describe("recoveryMs", () => {
   test("work in flight at the fault must end too", () => {
     const subs = [sub(0, 20_000), sub(1000, 100), sub(2000, 100)];
     expect(recoveryMs(subs, { injectedAt: 500, referenceAt: 500 }, normal)).toBe(20_000 - 500);
+    // Not ended at all: not recovered, however well the submits after the fault flow.
+    expect(recoveryMs([sub(0, null), ...subs.slice(1)], { injectedAt: 500, referenceAt: 500 }, normal)).toBeNull();
   });
 
   test("refused submits (503) are not normal flow; counted from the dependency answering again", () => {

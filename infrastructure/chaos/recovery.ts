@@ -55,8 +55,13 @@ export function recoveryMs(
   const streakStart = after[first];
   if (!streakStart || after.length - first < minStreak) return null;
   const inFlight = submissions.filter(
-    (s) => s.status === 202 && s.submittedAt < fault.injectedAt && (endedAt(s) ?? 0) > fault.injectedAt,
+    (s) =>
+      s.status === 202 &&
+      s.submittedAt < fault.injectedAt &&
+      (endedAt(s) ?? Number.POSITIVE_INFINITY) > fault.injectedAt,
   );
+  // Work in flight at the fault that has not ended: its work has not resumed, so no recovery yet.
+  if (inFlight.some((s) => endedAt(s) === undefined)) return null;
   const ends = [endedAt(streakStart) ?? 0, ...inFlight.map((s) => endedAt(s) ?? 0)];
   return Math.max(0, Math.max(...ends) - fault.referenceAt);
 }

@@ -124,7 +124,8 @@ export async function runChaos(
         startedAt: phaseStart,
         endedAt: now,
         fault: times,
-        recoveryMs: recoveryMs(phase.submissions, times, normalMs),
+        // Judged as the watch above judged it: a streak of normal submits, not one lucky last one.
+        recoveryMs: recoveryMs(phase.submissions, times, normalMs, Number.POSITIVE_INFINITY, streak),
         goalMs: fault.goalMs,
         p99Ms: p99Ms(phase.submissions),
         verdict: phase.verdict,
