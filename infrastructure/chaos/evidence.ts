@@ -54,7 +54,8 @@ export async function collectEvidence(
       headers: { authorization: `Bearer ${stack.tokens.get(s.user)}` },
       signal: AbortSignal.timeout(ANSWER_MS),
     }).catch(() => null);
-    const body = response?.ok ? ((await response.json()) as { status?: string }) : null;
+    // A body cut off by the timeout, or not JSON, is recorded as no status, not a crashed run.
+    const body = response?.ok ? ((await response.json().catch(() => null)) as { status?: string } | null) : null;
     if (response && !response.ok) await response.body?.cancel();
     api.set(id, { code: response?.status ?? 0, status: body?.status });
     const url = s.watch?.imageUrl;

@@ -3,7 +3,7 @@
  * of this process) for outage tests and the chaos suite: stopping and starting it touches nothing
  * the shared broker on 9092 serves. Same jars and properties as the local broker.
  */
-import { mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -21,13 +21,23 @@ import {
 /** `dir`: where its data and log go (default: a new temporary folder, removed by `remove`). */
 export async function startPrivateKafka(options: { dir?: string; log?: (line: string) => void } = {}) {
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "private-kafka-"));
+  try {
+    return await startIn(dir, options.log ?? (() => {}));
+  } catch (error) {
+    // A folder of our own making goes with the broker that did not come up; a caller's stays.
+    if (!options.dir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function startIn(dir: string, log: (line: string) => void) {
   const layout: BrokerLayout = {
     plaintext: `127.0.0.1:${freePort()}`,
     controllerPort: freePort(),
     dataDir: join(dir, "data"),
   };
   mkdirSync(dir, { recursive: true });
-  await ensureJars(options.log ?? (() => {}));
+  await ensureJars(log);
   const propsFile = join(dir, "server.properties");
   writeFileSync(propsFile, serverProperties(layout));
   await ensureFormatted(propsFile, layout);
@@ -37,12 +47,17 @@ export async function startPrivateKafka(options: { dir?: string; log?: (line: st
   /** Starts the broker (again, on the same ports and data) and resolves once it answers a metadata request. */
   async function start(): Promise<void> {
     const out = openSync(logFile, "a");
-    proc = Bun.spawn(javaCmd("kafka.Kafka", [propsFile], BROKER_HEAP), {
-      cwd: dir,
-      stdin: "ignore",
-      stdout: out,
-      stderr: out,
-    });
+    try {
+      proc = Bun.spawn(javaCmd("kafka.Kafka", [propsFile], BROKER_HEAP), {
+        cwd: dir,
+        stdin: "ignore",
+        stdout: out,
+        stderr: out,
+      });
+    } finally {
+      // The broker has its own copy of the descriptor; ours would leak one per restart.
+      closeSync(out);
+    }
     const until = Date.now() + 120_000;
     while (Date.now() < until) {
       if (await brokerAnswers(2000, layout.plaintext)) return;
