@@ -1,6 +1,7 @@
 /**
  * A feed that finds a gap in the live stream while Redis cannot answer (restarting, a connection
- * being replaced) fills it once Redis answers again, and keeps delivering what comes after.
+ * being replaced) fills it once Redis answers again, and keeps delivering what comes after; if
+ * the log stays unreadable, the feed ends for the client to resume rather than skip the gap.
  */
 import { expect, test } from "bun:test";
 import { redisKeys } from "../../shared/redis-keys.ts";
@@ -12,19 +13,22 @@ import { createFanout } from "./fanout.ts";
 import { createFeedReader } from "./feed-reader.ts";
 import { openFeed } from "./generation-feed.ts";
 
-test("a gap met while the event log cannot be read is filled when it can, and delivery goes on", async () => {
+/**
+ * A feed resumed after seq 1 whose log reads fail `failures` times once the gap shows: seq 2 was
+ * logged but its publish lost, seq 3 and 4 arrive live. Resolves once `done` says so.
+ */
+async function feedOverAGap(failures: number, done: (sent: ServerMessage[], ends: string[]) => boolean) {
   const prefix = freshPrefix();
   const keys = redisKeys(prefix);
   const id = crypto.randomUUID();
   const redis = await createRedis(TEST_REDIS_URL);
   const subscriber = await createRedisSubscriber(TEST_REDIS_URL);
   const real = createFeedReader(redis, prefix);
-  // The log read that fills the gap fails twice, as it does while Redis restarts.
-  let failures = 0;
+  let failing = 0;
   const reader = {
     ...real,
     eventsAfter: (generation: string, after: number) =>
-      failures-- > 0
+      failing-- > 0
         ? Promise.reject(new Error("redis_unavailable: connection closed"))
         : real.eventsAfter(generation, after),
   };
@@ -39,6 +43,7 @@ test("a gap met while the event log cannot be read is filled when it can, and de
       at: "2026-01-01T00:00:00.000Z",
     });
   const sent: ServerMessage[] = [];
+  const ends: string[] = [];
   try {
     await redis.send("SET", [keys.snapshot(id), JSON.stringify({ id, seq: 1, status: "running" })]);
     const feed = await openFeed({
@@ -48,19 +53,30 @@ test("a gap met while the event log cannot be read is filled when it can, and de
       reader,
       fanout: createFanout(subscriber, silentLogger),
       send: (m) => sent.push(m),
-      end: () => {},
+      end: (reason) => ends.push(reason),
     });
-    failures = 2;
-    // Seq 2 was logged but its publish lost; seq 3 arrives live and shows the gap.
+    failing = failures;
     for (const seq of [2, 3]) await redis.send("RPUSH", [keys.eventLog(id), event(seq)]);
     expect(await redis.send("PUBLISH", [keys.events(id), event(3)])).toBe(1);
     await redis.send("RPUSH", [keys.eventLog(id), event(4)]);
     expect(await redis.send("PUBLISH", [keys.events(id), event(4)])).toBe(1);
-    for (let i = 0; i < 400 && sent.length < 3; i++) await Bun.sleep(10);
-    expect(sent.map((m) => (m as { seq: number }).seq)).toEqual([2, 3, 4]);
+    for (let i = 0; i < 2000 && !done(sent, ends); i++) await Bun.sleep(10);
     await feed.close();
+    return { seqs: sent.map((m) => (m as { seq: number }).seq), ends };
   } finally {
     subscriber.close();
     redis.close();
   }
+}
+
+test("a gap met while the event log cannot be read is filled when it can, and delivery goes on", async () => {
+  const { seqs, ends } = await feedOverAGap(2, (sent) => sent.length >= 3);
+  expect(seqs).toEqual([2, 3, 4]);
+  expect(ends).toEqual([]);
 });
+
+test("a gap the event log cannot fill (Redis away 10 s) ends the feed; nothing after the hole is sent", async () => {
+  const { seqs, ends } = await feedOverAGap(1000, (_, ended) => ended.length > 0);
+  expect(ends).toEqual(["unreadable"]);
+  expect(seqs).toEqual([]);
+}, 30_000);

@@ -13,8 +13,12 @@ export interface FeedOptions {
   reader: FeedReader;
   fanout: Fanout;
   send(message: ServerMessage): void;
-  /** "terminal": the last event was delivered; "unknown": no such generation appeared in time. */
-  end(reason: "terminal" | "unknown"): void;
+  /**
+   * "terminal": the last event was delivered; "unknown": no such generation appeared in time;
+   * "unreadable": a gap could not be filled from the event log (Redis away for 10 s), so the
+   * client should reconnect with `after=<last seq>` rather than go on with a hole.
+   */
+  end(reason: "terminal" | "unknown" | "unreadable"): void;
   /** How long to wait for a snapshot that the relay has not written yet. */
   appearWithinMs?: number;
 }
@@ -46,8 +50,9 @@ export async function openFeed(options: FeedOptions): Promise<{ close(): Promise
    * Delivers the logged events after the last one sent (those below `below`). Redis may be
    * settling (restarted, a connection being replaced): read again a while, since no later message
    * may come to fill the gap. Never rejects: a rejected `chain` would silence the feed for good.
+   * When the log stays unreadable, the feed ends ("unreadable") instead of skipping the gap.
    */
-  const catchUp = async (below = Number.POSITIVE_INFINITY) => {
+  const catchUp = async (below = Number.POSITIVE_INFINITY): Promise<void> => {
     for (let attempt = 0; !ended && attempt < 40; attempt++) {
       try {
         for (const missed of await reader.eventsAfter(id, lastSent)) if (missed.seq < below) deliver(missed);
@@ -56,6 +61,9 @@ export async function openFeed(options: FeedOptions): Promise<{ close(): Promise
         await Bun.sleep(250);
       }
     }
+    if (ended) return;
+    ended = true;
+    options.end("unreadable");
   };
   const handle = (message: EventMessage) => {
     chain = chain.then(async () => {

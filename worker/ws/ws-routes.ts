@@ -147,7 +147,9 @@ export function liveRoutes(options: LiveRoutesOptions) {
             end: (reason) => {
               if (closed) return;
               closed = true;
-              raw.close(reason === "terminal" ? 1000 : 4404, reason === "terminal" ? "done" : "unknown generation");
+              if (reason === "terminal") raw.close(1000, "done");
+              else if (reason === "unknown") raw.close(4404, "unknown generation");
+              else raw.close(1011, "events could not be read; reconnect with after=<last seq>");
             },
           })
             .then((f) => {
