@@ -6,8 +6,8 @@
 import { mintApiToken } from "../../edge/auth.ts";
 import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
 import type { Kafka } from "../../worker/kafka/kafka-client.ts";
+import { readTopic } from "../../worker/kafka/topic-reader.ts";
 import { type GroupRole, readKafkaOverview } from "../../worker/ops/kafka-overview.ts";
-import { readTopic } from "../../worker/ops/topic-reader.ts";
 import { PROFILES, type ProfileName, schedule } from "./profiles.ts";
 import { type GenerationRecord, watchGeneration } from "./watch-generation.ts";
 

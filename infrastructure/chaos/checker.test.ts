@@ -4,7 +4,7 @@ import type { EventDefinition } from "../../shared/events/define-event.ts";
 import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
-import type { RawRecord } from "../../worker/ops/topic-reader.ts";
+import type { RawRecord } from "../../worker/kafka/topic-reader.ts";
 import { check, type Evidence, watcherFault } from "./checker.ts";
 import type { Submission, WatchLog } from "./load-driver.ts";
 

@@ -5,7 +5,7 @@
  * watcher, one terminal status event, one outcome record), has its image; watchers saw `seq`
  * gap-free and in order up to the end; a refused submit left nothing behind; nothing answered 500.
  */
-import type { RawRecord } from "../../worker/ops/topic-reader.ts";
+import type { RawRecord } from "../../worker/kafka/topic-reader.ts";
 import type { Submission } from "./load-driver.ts";
 
 export interface Evidence {

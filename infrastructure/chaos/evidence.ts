@@ -7,7 +7,7 @@
 import { sha256Hex } from "../../shared/digest.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import { UUID_V7, uuidv7Time } from "../../shared/uuid7.ts";
-import { readTopic } from "../../worker/ops/topic-reader.ts";
+import { readTopic } from "../../worker/kafka/topic-reader.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
 import type { ChaosStack } from "./chaos-stack.ts";
 import type { Evidence } from "./checker.ts";

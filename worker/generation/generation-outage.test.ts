@@ -2,12 +2,14 @@
  * A generation worker through a Redis outage (a private, durable redis-server, killed and
  * restarted): the request is waited out, not parked, and completes once Redis is back; the
  * consumer never crashes. An outage that begins just after the outcome went to Kafka delays
- * only the steps after it: the outcome is not published a second time.
+ * only the steps after it: the outcome is not published a second time. Nor is one whose produce
+ * Kafka wrote but whose acknowledgement was lost (a broker stopping mid-request).
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { PipelineError } from "../../shared/errors.ts";
 import type { RequestEvent } from "../../shared/events/events.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { type BatchingProducer, createBatchingProducer } from "../gateway/batching-producer.ts";
@@ -41,6 +43,8 @@ let worker: GenerationConsumer;
 let history: HistoryDb;
 /** Runs once, right after the worker's next outcome event is in Kafka. */
 let afterOutcome: (() => Promise<void>) | null = null;
+/** Fails the worker's next outcome produce after Kafka wrote it, as a lost acknowledgement does. */
+let loseNextAck = false;
 /** The worker's producer: the real one, with a hook between the outcome's produce and what follows. */
 const eventProducer: BatchingProducer = {
   ...producer,
@@ -50,6 +54,12 @@ const eventProducer: BatchingProducer = {
     if (hook && records.some((r) => r.topic === topics.complete.name)) {
       afterOutcome = null;
       await hook();
+    }
+    if (loseNextAck && records.some((r) => r.topic === topics.complete.name)) {
+      loseNextAck = false;
+      throw new PipelineError("kafka_unavailable", "Kafka write failed: Connection error: connect ECONNREFUSED", {
+        retryable: true,
+      });
     }
     return produced;
   },
@@ -136,6 +146,24 @@ test("Redis lost right after the outcome is in Kafka: the outcome and its termin
   while (worker.inFlight > 0) await Bun.sleep(50);
   // A second publish (the old whole-run retry) would follow the restart within a backoff step.
   await Bun.sleep(2_000);
+
+  expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(completeBefore + 1);
+  const statuses = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
+  const terminal = statuses
+    .map((m) => JSON.parse(m.value ?? "{}") as { id?: string; status?: string })
+    .filter((e) => e.id === request.id && e.status === "completed");
+  expect(terminal).toHaveLength(1);
+  expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
+  expect(worker.crashes).toBe(0);
+}, 60_000);
+
+test("an outcome Kafka wrote though its produce failed (acknowledgement lost) is not written again", async () => {
+  const completeBefore = await endOffsetTotal(kafka, topics.complete.name);
+  loseNextAck = true;
+  const request = await submit();
+  while (loseNextAck) await Bun.sleep(50);
+  // The worker retries the run, meets its own unpublished claim, and publishes what Kafka lacks.
+  while (worker.inFlight > 0) await Bun.sleep(50);
 
   expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(completeBefore + 1);
   const statuses = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));

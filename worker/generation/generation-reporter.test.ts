@@ -31,6 +31,9 @@ function heldSink() {
         releases.push((error) => (error ? reject(error) : resolve()));
       });
     },
+    written() {
+      throw new Error("these tests publish no terminal record");
+    },
   };
   const release = async (error?: Error) => {
     while (releases.length === 0) await Bun.sleep(1);

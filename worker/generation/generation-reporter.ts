@@ -7,7 +7,7 @@ import {
 } from "../../shared/events/events.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import type { GenerationLogLevel, JobStatus, Stage } from "../../shared/job-states.ts";
-import type { EventSink } from "./event-sink.ts";
+import type { EventSink, SinkRecord } from "./event-sink.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
 import { untilDone } from "./retry-policy.ts";
 import { seqAllocator } from "./seq-allocator.ts";
@@ -29,6 +29,8 @@ export interface ReporterDeps {
 }
 
 const MAX_LOG_MESSAGE = 500;
+/** How far apart two workers' clocks may be: a record's time is its first sender's clock. */
+const CLOCK_SKEW_MS = 60_000;
 export const logLine = (level: GenerationLogLevel, message: string): LogLine => ({
   level,
   message: message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE - 1)}…` : message,
@@ -99,6 +101,22 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
     );
   };
 
+  const terminalRecords = (record: TerminalRecord): SinkRecord[] => [
+    ...(record.outcome?.topic === "complete"
+      ? [{ topic: topics.complete, message: toKafkaMessage(CompleteEvent, record.outcome.event, trace) }]
+      : record.outcome?.topic === "failed"
+        ? [{ topic: topics.failed, message: toKafkaMessage(FailedEvent, record.outcome.event, trace) }]
+        : []),
+    { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
+  ];
+  const deliver = async (record: TerminalRecord, records: SinkRecord[]): Promise<void> => {
+    if (records.length > 0) await sink.send(records);
+    goLive([record.status]);
+    // The events are in Kafka now: a Redis outage is waited out here, never by failing the
+    // run, whose retry would find the claim unpublished and publish the outcome again.
+    await untilDone(() => state.markPublished(id, record), deps.shutdown ?? new AbortController().signal);
+  };
+
   const reporter = {
     get attempt() {
       return attempt;
@@ -145,21 +163,19 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
       chain = Promise.resolve();
       open = null;
     },
-    async publish(record: TerminalRecord): Promise<void> {
-      const outcome =
-        record.outcome?.topic === "complete"
-          ? [{ topic: topics.complete, message: toKafkaMessage(CompleteEvent, record.outcome.event, trace) }]
-          : record.outcome?.topic === "failed"
-            ? [{ topic: topics.failed, message: toKafkaMessage(FailedEvent, record.outcome.event, trace) }]
-            : [];
-      await sink.send([
-        ...outcome,
-        { topic: topics.status, message: toKafkaMessage(StatusEvent, record.status, trace) },
-      ]);
-      goLive([record.status]);
-      // The events are in Kafka now: a Redis outage is waited out here, never by failing the
-      // run, whose retry would find the claim unpublished and publish the outcome again.
-      await untilDone(() => state.markPublished(id, record), deps.shutdown ?? new AbortController().signal);
+    /** Publishes a claimed terminal record: its outcome event, then its terminal status. */
+    publish: (record: TerminalRecord): Promise<void> => deliver(record, terminalRecords(record)),
+    /**
+     * Publishes a claim found unpublished. A send that failed may have been written all the same
+     * (the acknowledgement lost to a broker stop), so only what Kafka does not hold goes out.
+     */
+    async publishAgain(record: TerminalRecord): Promise<void> {
+      const records = terminalRecords(record);
+      const held = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS);
+      await deliver(
+        record,
+        records.filter((_, i) => !held[i]),
+      );
     },
   };
   return reporter;

@@ -43,7 +43,7 @@ export interface GenerationWorkerOptions
  */
 export function createGenerationWorker(options: GenerationWorkerOptions) {
   const { topics } = options;
-  const sink = kafkaEventSink(options.producer);
+  const sink = kafkaEventSink(options.producer, options.kafka);
   return createGenerationConsumer({
     kafka: options.kafka,
     groupId: options.groupId,

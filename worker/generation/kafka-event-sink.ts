@@ -1,8 +1,10 @@
 import type { BatchingProducer } from "../gateway/batching-producer.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
+import { readTopic } from "../kafka/topic-reader.ts";
 import type { EventSink } from "./event-sink.ts";
 
 /** Status and outcome events go through the same group-commit producer the gateway uses. */
-export function kafkaEventSink(producer: BatchingProducer): EventSink {
+export function kafkaEventSink(producer: BatchingProducer, kafka: Kafka): EventSink {
   return {
     async send(records) {
       await producer.sendRecords(
@@ -13,6 +15,21 @@ export function kafkaEventSink(producer: BatchingProducer): EventSink {
           headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
         })),
       );
+    },
+    // Only after a failed send, so rare: a reader of its own (no group, no commits) is worth it.
+    async written(records, sinceMs) {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const held = new Set<string>();
+        for (const topic of new Set(records.map((r) => r.topic))) {
+          for (const r of await readTopic(kafka, admin, topic, { since: sinceMs, timeoutMs: 30_000 }))
+            held.add(JSON.stringify([topic, r.key, r.value]));
+        }
+        return records.map(({ topic, message }) => held.has(JSON.stringify([topic, message.key, message.value])));
+      } finally {
+        await admin.disconnect().catch(() => {});
+      }
     },
   };
 }

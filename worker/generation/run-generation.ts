@@ -87,7 +87,7 @@ export async function runGeneration(
     return "deleted";
   }
   if (claimed) {
-    if (!claimed.published) await report.publish(claimed);
+    if (!claimed.published) await report.publishAgain(claimed);
     return "duplicate";
   }
 
@@ -99,7 +99,7 @@ export async function runGeneration(
     await report.settled();
     if (!won) {
       const other = await state.terminal(id);
-      if (other && !other.published) await report.publish(other);
+      if (other && !other.published) await report.publishAgain(other);
       return "duplicate";
     }
     await report.publish(record);

@@ -8,10 +8,10 @@ import type { TopicKey, TopicSpec } from "../../shared/topics.ts";
 import { UUID_V7 } from "../../shared/uuid7.ts";
 import type { EventMessage } from "../../shared/ws-messages.ts";
 import type { Admin, Kafka } from "../kafka/kafka-client.ts";
+import { type RawRecord, readTopic } from "../kafka/topic-reader.ts";
 import type { Redis } from "../redis/redis-client.ts";
 import { FAILED_LIKE_TOPICS } from "./failed-topics.ts";
 import { kindOf } from "./kafka-overview.ts";
-import { type RawRecord, readTopic } from "./topic-reader.ts";
 
 /**
  * A record of a failed-like topic, read generically: a failed event (id, user, error), or a dead
