@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import type { Submission } from "./load-driver.ts";
-import { normalLatencyMs, p99Ms, percentile, recoveryMs } from "./recovery.ts";
+import { allowedAboveP99, normalLatencyMs, p99Ms, percentile, recoveryMs, slowerThan } from "./recovery.ts";
 
 /** A submit at `t` that was accepted and ended `latency` ms later (never, when null), or refused with `status`. */
 function sub(t: number, latency: number | null, status = 202): Submission {
@@ -76,6 +76,17 @@ describe("latency", () => {
     expect(p99Ms(subs)).toBe(100);
     expect(percentile([5, 1, 3], 50)).toBe(3);
     expect(percentile([], 99)).toBeNull();
+  });
+  test("the generations over a bound, slowest first, and how many a p99 under it allows", () => {
+    const subs = [sub(0, 100), sub(1, 700), sub(2, 300), sub(3, 900), sub(4, null), sub(5, 5000, 503)];
+    expect(slowerThan(subs, 300)).toEqual([900, 700]);
+    // 474 accepted: the 470th value is the p99, so 4 may lie above the bound.
+    expect(allowedAboveP99(474)).toBe(4);
+    const values = [...Array.from({ length: 470 }, () => 100), 900, 900, 900, 900];
+    expect(percentile(values, 99)).toBe(100);
+    expect(percentile([...values.slice(1), 900], 99)).toBe(900);
+    expect(allowedAboveP99(100)).toBe(1);
+    expect(allowedAboveP99(99)).toBe(0);
   });
   test("normal latency is twice the baseline p99, at least a second above it", () => {
     expect(normalLatencyMs(300)).toBe(1300);

@@ -31,6 +31,19 @@ export function p99Ms(submissions: Submission[]): number | null {
   );
 }
 
+/** Issue 9's bound on the whole run's p99: this many times the baseline p99. */
+export const P99_GOAL_FACTOR = 3;
+
+/** Latencies above `boundMs`, slowest first: the generations that decide whether a p99 stays under it. */
+export const slowerThan = (submissions: Submission[], boundMs: number): number[] =>
+  submissions
+    .map(latencyMs)
+    .filter((v): v is number => v !== undefined && v > boundMs)
+    .sort((a, b) => b - a);
+
+/** How many of `count` values may lie above a bound while their p99 (as `percentile` takes it) stays under it. */
+export const allowedAboveP99 = (count: number): number => count - Math.ceil(0.99 * count);
+
 /** Latency still counted as normal: twice the baseline p99, and at least a second above it. */
 export const normalLatencyMs = (baselineP99: number): number => Math.max(2 * baselineP99, baselineP99 + 1000);
 
