@@ -5,6 +5,8 @@
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from "kafkajs";
 // @ts-expect-error kafkajs ships no types for its internals; patched below.
 import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
+// @ts-expect-error as above; its settling methods are wrapped below.
+import SocketRequest from "kafkajs/src/network/requestQueue/socketRequest.js";
 import type { SectionConfig } from "../../shared/config/parse-config.ts";
 import type { Logger } from "../../shared/logger.ts";
 
@@ -57,6 +59,38 @@ RequestQueue.prototype.scheduleCheckPendingRequests = function (this: PendingChe
     throttledFor > 0 ? throttledFor : 10,
   );
 };
+
+// kafkajs enforces request timeouts with a 100 ms interval per broker connection, running for as
+// long as the connection is open whether or not a request waits: every process with a kafkajs
+// client wakes ten or more times a second with nothing to do, about 0.15–0.2 % of a core each and
+// a third of the idle stack (bench/README.md, "Idle: kafkajs's 100 ms timeout check"). Instead each
+// request sent gets one timer for its own timeout, cleared when it is answered or rejected: the
+// same timeout (to the millisecond rather than the next tick), and nothing runs while nothing waits.
+interface TimedRequest {
+  correlationId: number;
+  requestTimeout: number;
+  timeoutRequest(): void;
+  timeoutTimer?: ReturnType<typeof setTimeout>;
+}
+interface TimedQueue {
+  enforceRequestTimeout: boolean;
+  inflight: Map<number, TimedRequest>;
+}
+RequestQueue.prototype.scheduleRequestTimeoutCheck = () => {};
+const sendSocketRequest = RequestQueue.prototype.sendSocketRequest;
+RequestQueue.prototype.sendSocketRequest = function (this: TimedQueue, request: TimedRequest): void {
+  sendSocketRequest.call(this, request);
+  // A request that expects no answer has already left `inflight`, settled.
+  if (!this.enforceRequestTimeout || this.inflight.get(request.correlationId) !== request) return;
+  request.timeoutTimer = setTimeout(() => request.timeoutRequest(), request.requestTimeout);
+};
+for (const settle of ["completed", "rejected"] as const) {
+  const original = SocketRequest.prototype[settle];
+  SocketRequest.prototype[settle] = function (this: TimedRequest, ...args: unknown[]): void {
+    clearTimeout(this.timeoutTimer);
+    original.apply(this, args);
+  };
+}
 
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.ERROR]: "error",
