@@ -1,3 +1,4 @@
+import { errorMessage, PipelineError } from "../../shared/errors.ts";
 import type { BatchingProducer } from "../gateway/batching-producer.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import { readTopic } from "../kafka/topic-reader.ts";
@@ -17,6 +18,8 @@ export function kafkaEventSink(producer: BatchingProducer, kafka: Kafka): EventS
       );
     },
     // Only after a failed send, so rare: a reader of its own (no group, no commits) is worth it.
+    // Whatever stops the read (the broker still away, the read timing out) means "not known yet":
+    // retryable, so the request waits it out instead of being parked with its outcome claimed.
     async written(records, sinceMs) {
       const admin = kafka.admin();
       try {
@@ -27,6 +30,11 @@ export function kafkaEventSink(producer: BatchingProducer, kafka: Kafka): EventS
             held.add(JSON.stringify([topic, r.key, r.value]));
         }
         return records.map(({ topic, message }) => held.has(JSON.stringify([topic, message.key, message.value])));
+      } catch (error) {
+        throw new PipelineError("kafka_unavailable", `could not read back what Kafka holds: ${errorMessage(error)}`, {
+          retryable: true,
+          cause: error,
+        });
       } finally {
         await admin.disconnect().catch(() => {});
       }
