@@ -75,15 +75,20 @@ export async function startChaosStack(options: StackOptions) {
   process.once("SIGTERM", interrupted);
   running.add(stop);
   try {
-    // Both settle before going on, so one that started is stopped even when the other failed.
-    const [brokerStart, redisStart] = await Promise.allSettled([
+    const servers = [
       startPrivateKafka({ dir: join(dir, "kafka"), log: options.log }),
       startPrivateRedis({ persistent: true }),
-    ]);
-    if (brokerStart.status === "fulfilled") cleanups.push(() => brokerStart.value.stop());
-    if (redisStart.status === "fulfilled") cleanups.push(() => redisStart.value.stop());
+    ] as const;
+    // Registered before they are up: a stop (Ctrl-C, a test's clean-up) that comes while the
+    // broker is still starting waits for both and stops each that started, so none outlives us.
+    cleanups.push(async () => {
+      for (const started of await Promise.allSettled(servers))
+        if (started.status === "fulfilled") await started.value.stop();
+    });
+    const [brokerStart, redisStart] = await Promise.allSettled(servers);
     if (brokerStart.status === "rejected") throw brokerStart.reason;
     if (redisStart.status === "rejected") throw redisStart.reason;
+    if (!running.has(stop)) throw new Error("the chaos stack was stopped while it started");
     const [broker, redis] = [brokerStart.value, redisStart.value];
     const bridgeUser = { username: "chaos-bridge", password: secret() };
     const base = pipelineEnv({
