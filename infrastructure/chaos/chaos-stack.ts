@@ -137,6 +137,8 @@ export async function startChaosStack(options: StackOptions) {
       isolatedIn: dir,
     });
     cleanups.push(() => supervisor.stop());
+    // A stop that came during the steps above has run its clean-ups already: start nothing.
+    if (!running.has(stop)) throw new Error("the chaos stack was stopped while it started");
     const specs = pipelineProcesses(env, options.workers).filter((s) => s.name !== "ops-console");
     specs.push({
       name: "websocket",

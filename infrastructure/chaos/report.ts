@@ -69,8 +69,8 @@ export function renderReport(result: ChaosResult): string {
       ? []
       : [
           `over bound = generations whose submit → terminal took longer than ${P99_GOAL_FACTOR}× the baseline p99 ` +
-            `(${seconds(result.p99BoundMs)} s): ${result.slowMs.length} of ${f.accepted} in the whole run, where a p99 ` +
-            `within the goal allows ${allowedAboveP99(f.accepted)}`,
+            `(${seconds(result.p99BoundMs)} s): ${result.slowMs.length} of the ${result.endedCount} that ended, where a ` +
+            `p99 within the goal allows ${allowedAboveP99(result.endedCount)}`,
         ]),
     `recover = from the fault (broker, Redis: from answering again) until generations submitted after it end within ` +
       `${seconds(result.normalLatencyMs)} s again and the work in flight at the fault has ended`,

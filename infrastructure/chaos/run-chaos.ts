@@ -9,7 +9,7 @@ import { check, type Verdict } from "./checker.ts";
 import { collectEvidence } from "./evidence.ts";
 import type { Fault, FaultTimes } from "./faults.ts";
 import { type Load, type Submission, startLoad } from "./load-driver.ts";
-import { normalLatencyMs, P99_GOAL_FACTOR, p99Ms, recoveryMs, slowerThan } from "./recovery.ts";
+import { latencyMs, normalLatencyMs, P99_GOAL_FACTOR, p99Ms, recoveryMs, slowerThan } from "./recovery.ts";
 
 export interface ChaosPlan {
   workers: number;
@@ -50,6 +50,8 @@ export interface ChaosResult {
   p99BoundMs: number | null;
   /** Latencies of the whole run over that bound, slowest first. */
   slowMs: number[];
+  /** Generations of the whole run that ended: the ones its p99 is taken over. */
+  endedCount: number;
   phases: PhaseResult[];
   final: Verdict;
   ok: boolean;
@@ -158,6 +160,7 @@ export async function runChaos(
       overallP99Ms: p99Ms(final.submissions),
       p99BoundMs: boundMs,
       slowMs: slow(final.submissions),
+      endedCount: final.submissions.filter((s) => latencyMs(s) !== undefined).length,
       phases,
       final: final.verdict,
       ok: final.verdict.ok && phases.every((p) => p.verdict.ok),

@@ -7,9 +7,10 @@ import {
 } from "../../shared/events/events.ts";
 import { childTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import type { GenerationLogLevel, JobStatus, Stage } from "../../shared/job-states.ts";
+import type { Logger } from "../../shared/logger.ts";
 import type { EventSink, SinkRecord } from "./event-sink.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
-import { untilDone } from "./retry-policy.ts";
+import { sleep, untilDone } from "./retry-policy.ts";
 import { seqAllocator } from "./seq-allocator.ts";
 
 export interface ReporterDeps {
@@ -26,11 +27,15 @@ export interface ReporterDeps {
   applyLive?(event: StatusEvent): Promise<unknown>;
   /** Ends the wait for Redis after an outcome is published (the worker shuts down). */
   shutdown?: AbortSignal;
+  logger?: Logger;
 }
 
 const MAX_LOG_MESSAGE = 500;
 /** How far apart two workers' clocks may be: a record's time is its first sender's clock. */
 const CLOCK_SKEW_MS = 60_000;
+/** How long a claimant has to publish its claim before another worker publishes it instead. */
+export const PUBLISH_GRACE_MS = 5000;
+const CLAIM_POLL_MS = 100;
 export const logLine = (level: GenerationLogLevel, message: string): LogLine => ({
   level,
   message: message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE - 1)}…` : message,
@@ -166,12 +171,28 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
     /** Publishes a claimed terminal record: its outcome event, then its terminal status. */
     publish: (record: TerminalRecord): Promise<void> => deliver(record, terminalRecords(record)),
     /**
-     * Publishes a claim found unpublished. A send that failed may have been written all the same
-     * (the acknowledgement lost to a broker stop), so only what Kafka does not hold goes out.
+     * Publishes a claim found unpublished, without publishing it twice where that can be told:
+     * - Its claimant may be sending it right now (a generation run twice at once, or a partition
+     *   moved mid-publish): wait for the claim to be marked published, up to PUBLISH_GRACE_MS
+     *   after it was claimed. A claimant that died mid-publish costs that wait once.
+     * - A send that failed may have been written all the same (the acknowledgement lost to a
+     *   broker stop): only what Kafka does not hold goes out.
+     * - A read-back that fails (Kafka away, or a record kafkajs cannot decode) falls back to
+     *   sending all of it, as before the read-back existed: a possible duplicate, never a
+     *   request held forever.
      */
     async publishAgain(record: TerminalRecord): Promise<void> {
+      const graceEnds = (record.claimedAt ?? 0) + PUBLISH_GRACE_MS;
+      const signal = deps.shutdown ?? new AbortController().signal;
+      while (Date.now() < graceEnds && !signal.aborted) {
+        await sleep(Math.min(CLAIM_POLL_MS, Math.max(0, graceEnds - Date.now())), signal).catch(() => {});
+        if ((await state.terminal(id))?.published) return;
+      }
       const records = terminalRecords(record);
-      const held = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS);
+      const held = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS).catch((error) => {
+        deps.logger?.warn("could not read back the outcome; sending all of it", { generation: id, error });
+        return records.map(() => false);
+      });
       await deliver(
         record,
         records.filter((_, i) => !held[i]),

@@ -7,6 +7,8 @@ export interface TerminalRecord {
   status: StatusEvent;
   outcome?: { topic: "complete"; event: CompleteEvent } | { topic: "failed"; event: FailedEvent };
   published: boolean;
+  /** When it was claimed (Unix ms): how long its claimant has had to publish it. */
+  claimedAt?: number;
 }
 
 /**

@@ -26,7 +26,7 @@ export function kafkaEventSink(producer: BatchingProducer, kafka: Kafka): EventS
         await admin.connect();
         const held = new Set<string>();
         for (const topic of new Set(records.map((r) => r.topic))) {
-          for (const r of await readTopic(kafka, admin, topic, { since: sinceMs, timeoutMs: 30_000 }))
+          for (const r of await readTopic(kafka, admin, topic, { since: sinceMs, timeoutMs: 10_000 }))
             held.add(JSON.stringify([topic, r.key, r.value]));
         }
         return records.map(({ topic, message }) => held.has(JSON.stringify([topic, message.key, message.value])));

@@ -87,13 +87,15 @@ export async function runGeneration(
     return "deleted";
   }
   if (claimed) {
+    // Ended already: nothing runs on the provider, so the slot goes to the next request now.
+    deps.releaseSlot?.();
     if (!claimed.published) await report.publishAgain(claimed);
     return "duplicate";
   }
 
   async function finish(record: TerminalRecord, outcome: GenerationOutcome): Promise<GenerationOutcome> {
     // The claim may overlap the last status sends; the terminal event is published after them.
-    const won = await state.claimTerminal(id, record);
+    const won = await state.claimTerminal(id, { ...record, claimedAt: Date.now() });
     // Claimed (by this run or another): a retry of what follows meets the claim and runs no provider.
     deps.releaseSlot?.();
     await report.settled();

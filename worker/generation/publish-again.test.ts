@@ -1,0 +1,87 @@
+/**
+ * publishAgain, the path of a claimed outcome found unpublished, against the real broker and
+ * Redis: a claimant still sending is waited for, not raced, and a read-back that cannot be made
+ * falls back to sending instead of holding the request forever.
+ */
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { createServer } from "node:net";
+import { topicSpecs } from "../../shared/topics.ts";
+import { createBatchingProducer } from "../gateway/batching-producer.ts";
+import { createFreshTopics, endOffsetTotal, readMessages, requestEvent } from "../gateway/gateway-fixtures.ts";
+import type { Kafka } from "../kafka/kafka-client.ts";
+import { createRedis } from "../redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { createReporter, logLine } from "./generation-reporter.ts";
+import { createGenerationState, type TerminalRecord } from "./generation-state.ts";
+import { kafkaEventSink } from "./kafka-event-sink.ts";
+
+const config = freshKafkaConfig();
+const topics = topicSpecs(config);
+const kafka = testKafka(config);
+const producer = createBatchingProducer({ kafka, logger: silentLogger });
+const redis = await createRedis(TEST_REDIS_URL);
+const prefix = freshPrefix();
+const state = createGenerationState(redis, prefix);
+
+beforeAll(async () => {
+  await createFreshTopics(kafka, config);
+  await producer.start();
+});
+afterAll(async () => {
+  await producer.close();
+  await deleteKeys(redis, prefix);
+  redis.close();
+  await deleteTestTopics(config);
+});
+
+const reporter = (request: ReturnType<typeof requestEvent>, via: Kafka = kafka) =>
+  createReporter(request, undefined, {
+    state,
+    sink: kafkaEventSink(producer, via),
+    topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
+    workerId: "publish-again-test",
+    logger: silentLogger,
+  });
+
+/** A canceled generation's terminal record (a status event only), claimed now. */
+async function claim(request: ReturnType<typeof requestEvent>, claimedAt: number): Promise<TerminalRecord> {
+  const status = await reporter(request).statusEvent("canceled", "done", 100, {
+    request,
+    log: logLine("info", "canceled"),
+  });
+  const record = { status, published: false, claimedAt };
+  expect(await state.claimTerminal(request.id, record)).toBe(true);
+  return record;
+}
+
+async function terminalStatuses(id: string): Promise<number> {
+  const all = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
+  return all.filter((m) => (JSON.parse(m.value ?? "{}") as { id?: string }).id === id).length;
+}
+
+test("a claim whose claimant is still sending is waited for, not sent a second time", async () => {
+  const request = requestEvent();
+  const record = await claim(request, Date.now());
+  // Another worker finds the claim unpublished while its claimant is about to send it.
+  const other = reporter(request).publishAgain(record);
+  await Bun.sleep(300);
+  await reporter(request).publish(record);
+  await other;
+  expect(await terminalStatuses(request.id)).toBe(1);
+}, 30_000);
+
+test("a read-back that cannot be made falls back to sending: the claim is published, not held", async () => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((resolve) => server.close(resolve));
+  const away = testKafka({ ...config, brokers: [`127.0.0.1:${port}`] }, { retries: 0 });
+
+  const request = requestEvent();
+  // Claimed long ago: its claimant is gone, nothing to wait for.
+  const record = await claim(request, Date.now() - 60_000);
+  await reporter(request, away).publishAgain(record);
+  expect(await terminalStatuses(request.id)).toBe(1);
+  expect((await state.terminal(request.id))?.published).toBe(true);
+}, 30_000);
