@@ -103,4 +103,12 @@ export async function endOffsetTotal(kafka: Kafka, topic: string): Promise<numbe
   }
 }
 
+/** Every event one generation has on a fresh topic, parsed. */
+export async function eventsOf(kafka: Kafka, topic: string, id: string): Promise<{ id?: string; status?: string }[]> {
+  const messages = await readMessages(kafka, topic, await endOffsetTotal(kafka, topic));
+  return messages
+    .map((m) => JSON.parse(m.value ?? "{}") as { id?: string; status?: string })
+    .filter((e) => e.id === id);
+}
+
 export const positionOf = (r: { partition: number; offset: number }) => `${r.partition}:${r.offset}`;

@@ -17,6 +17,7 @@ import {
   createFreshTopics,
   edgeMessage,
   endOffsetTotal,
+  eventsOf,
   readMessages,
   requestEvent,
 } from "../gateway/gateway-fixtures.ts";
@@ -148,11 +149,8 @@ test("Redis lost right after the outcome is in Kafka: the outcome and its termin
   await Bun.sleep(2_000);
 
   expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(completeBefore + 1);
-  const statuses = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
-  const terminal = statuses
-    .map((m) => JSON.parse(m.value ?? "{}") as { id?: string; status?: string })
-    .filter((e) => e.id === request.id && e.status === "completed");
-  expect(terminal).toHaveLength(1);
+  const statuses = await eventsOf(kafka, topics.status.name, request.id);
+  expect(statuses.filter((e) => e.status === "completed")).toHaveLength(1);
   expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
   expect(worker.crashes).toBe(0);
 }, 60_000);
@@ -166,11 +164,8 @@ test("an outcome Kafka wrote though its produce failed (acknowledgement lost) is
   while (worker.inFlight > 0) await Bun.sleep(50);
 
   expect(await endOffsetTotal(kafka, topics.complete.name)).toBe(completeBefore + 1);
-  const statuses = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
-  const terminal = statuses
-    .map((m) => JSON.parse(m.value ?? "{}") as { id?: string; status?: string })
-    .filter((e) => e.id === request.id && e.status === "completed");
-  expect(terminal).toHaveLength(1);
+  const statuses = await eventsOf(kafka, topics.status.name, request.id);
+  expect(statuses.filter((e) => e.status === "completed")).toHaveLength(1);
   expect(await endOffsetTotal(kafka, topics.deadLetter.name)).toBe(0);
   expect(worker.crashes).toBe(0);
 }, 60_000);

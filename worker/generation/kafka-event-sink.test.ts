@@ -4,7 +4,6 @@
  * never an error that would park a request whose outcome is claimed.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createServer } from "node:net";
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import { CompleteEvent, StatusEvent } from "../../shared/events/events.ts";
 import { toKafkaMessage } from "../../shared/events/kafka-message.ts";
@@ -13,7 +12,13 @@ import { uuidv7 } from "../../shared/uuid7.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { completeEvent, loggedStatusEvent } from "../history/history-fixtures.ts";
-import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import {
+  deleteTestTopics,
+  freshKafkaConfig,
+  silentLogger,
+  testKafka,
+  unreachableKafka,
+} from "../testing/kafka-test-env.ts";
 import { kafkaEventSink } from "./kafka-event-sink.ts";
 
 const config = freshKafkaConfig();
@@ -54,12 +59,7 @@ test("finds the records Kafka holds, and not the ones it does not", async () => 
 }, 60_000);
 
 test("a broker it cannot reach is a retryable error, not a verdict", async () => {
-  // A port that refuses connections: bound, then closed.
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  const away = testKafka({ ...config, brokers: [`127.0.0.1:${port}`] }, { retries: 0 });
+  const away = unreachableKafka(config);
   const sink = kafkaEventSink(producer, away);
   const id = uuidv7();
   const error = await sink

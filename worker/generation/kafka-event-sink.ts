@@ -17,20 +17,22 @@ export function kafkaEventSink(producer: BatchingProducer, kafka: Kafka): EventS
         })),
       );
     },
-    // Only after a failed send, so rare: a reader of its own (no group, no commits) is worth it.
-    // Whatever stops the read (the broker still away, the read timing out) means "not known yet":
-    // retryable, so the request waits it out instead of being parked with its outcome claimed.
+    // Only on the rare path of a claim found unpublished, so a reader of its own (a throwaway
+    // group, no commits) is worth it. Only records of the keys asked about are kept.
     async written(records, sinceMs) {
       const admin = kafka.admin();
+      const keys = new Set(records.map((r) => r.message.key));
+      const id = (topic: string, key: string | null, value: string) => JSON.stringify([topic, key, value]);
       try {
         await admin.connect();
         const held = new Set<string>();
         for (const topic of new Set(records.map((r) => r.topic))) {
           for (const r of await readTopic(kafka, admin, topic, { since: sinceMs, timeoutMs: 10_000 }))
-            held.add(JSON.stringify([topic, r.key, r.value]));
+            if (r.key !== null && keys.has(r.key)) held.add(id(topic, r.key, r.value));
         }
-        return records.map(({ topic, message }) => held.has(JSON.stringify([topic, message.key, message.value])));
+        return records.map(({ topic, message }) => held.has(id(topic, message.key, message.value)));
       } catch (error) {
+        // "Not known yet", never a verdict on the request: the caller decides what to do without it.
         throw new PipelineError("kafka_unavailable", `could not read back what Kafka holds: ${errorMessage(error)}`, {
           retryable: true,
           cause: error,

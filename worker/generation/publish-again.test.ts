@@ -4,14 +4,19 @@
  * falls back to sending instead of holding the request forever.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { createServer } from "node:net";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
-import { createFreshTopics, endOffsetTotal, readMessages, requestEvent } from "../gateway/gateway-fixtures.ts";
+import { createFreshTopics, eventsOf, requestEvent } from "../gateway/gateway-fixtures.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
-import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import {
+  deleteTestTopics,
+  freshKafkaConfig,
+  silentLogger,
+  testKafka,
+  unreachableKafka,
+} from "../testing/kafka-test-env.ts";
 import { createReporter, logLine } from "./generation-reporter.ts";
 import { createGenerationState, type TerminalRecord } from "./generation-state.ts";
 import { kafkaEventSink } from "./kafka-event-sink.ts";
@@ -55,10 +60,7 @@ async function claim(request: ReturnType<typeof requestEvent>, claimedAt: number
   return record;
 }
 
-async function terminalStatuses(id: string): Promise<number> {
-  const all = await readMessages(kafka, topics.status.name, await endOffsetTotal(kafka, topics.status.name));
-  return all.filter((m) => (JSON.parse(m.value ?? "{}") as { id?: string }).id === id).length;
-}
+const terminalStatuses = async (id: string) => (await eventsOf(kafka, topics.status.name, id)).length;
 
 test("a claim whose claimant is still sending is waited for, not sent a second time", async () => {
   const request = requestEvent();
@@ -72,11 +74,7 @@ test("a claim whose claimant is still sending is waited for, not sent a second t
 }, 30_000);
 
 test("a read-back that cannot be made falls back to sending: the claim is published, not held", async () => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((resolve) => server.close(resolve));
-  const away = testKafka({ ...config, brokers: [`127.0.0.1:${port}`] }, { retries: 0 });
+  const away = unreachableKafka(config);
 
   const request = requestEvent();
   // Claimed long ago: its claimant is gone, nothing to wait for.

@@ -6,6 +6,7 @@ import { type Env, parseConfig, type SectionConfig } from "../../shared/config/p
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka, type Kafka } from "../kafka/kafka-client.ts";
+import { freePort } from "./process-pipeline.ts";
 
 export const silentLogger = createLogger({ sink: () => {} });
 
@@ -32,6 +33,10 @@ export function testKafka(config: SectionConfig<"kafka">, options: { retries?: n
     requestTimeoutMs: 10000,
   });
 }
+
+/** A client whose only broker refuses connections (a free port nobody listens on): fails at once. */
+export const unreachableKafka = (config: SectionConfig<"kafka">): Kafka =>
+  testKafka({ ...config, brokers: [`127.0.0.1:${freePort()}`] }, { retries: 0 });
 
 /** Deletes the fresh topics a test created; failures are ignored because the broker may be down. */
 export async function deleteTestTopics(config: SectionConfig<"kafka">): Promise<void> {
