@@ -8,11 +8,18 @@ import { createSupervisor } from "./supervisor.ts";
 const dir = mkdtempSync(join(tmpdir(), "supervisor-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Child code that writes `expr` to the file named by OUT in one step: written beside it, then
+ * renamed, so a reader polling for the file never sees it created but not yet filled.
+ */
+const publish = (expr: string) =>
+  `await Bun.write(process.env.OUT + ".part", ${expr}); require("node:fs").renameSync(process.env.OUT + ".part", process.env.OUT);`;
+
 /** Runs one child that writes to `out` its working directory and the variables it sees. */
 async function seenByChild(out: string, isolatedIn?: string): Promise<Record<string, string | null>> {
   const supervisor = createSupervisor(silentLogger, { stopGraceMs: 5000, isolatedIn });
   const script =
-    "await Bun.write(process.env.OUT, JSON.stringify({ cwd: process.cwd(), parent: process.env.PARENT_ONLY ?? null }));" +
+    publish("JSON.stringify({ cwd: process.cwd(), parent: process.env.PARENT_ONLY ?? null })") +
     "await Bun.sleep(60000)";
   supervisor.start({
     name: "probe",
@@ -46,14 +53,18 @@ function childScript(beats: boolean): string {
   return (
     (beats ? `const { beatToSupervisor } = await import(${JSON.stringify(LIVENESS)}); beatToSupervisor();` : "") +
     'process.send?.({ type: "kafka-membership", groupId: "g", memberId: "m-" + process.pid });' +
-    "await Bun.write(process.env.OUT, String(process.pid)); await Bun.sleep(600000);"
+    publish("String(process.pid)") +
+    "await Bun.sleep(600000);"
   );
 }
 
 async function startedPid(out: string): Promise<number> {
   const until = Date.now() + 20_000;
   while (!existsSync(out) && Date.now() < until) await Bun.sleep(20);
-  return Number(readFileSync(out, "utf8"));
+  const pid = Number(readFileSync(out, "utf8"));
+  // 0 or less would signal our own process group, not the child.
+  if (!(pid > 0)) throw new Error(`no child pid in ${out}`);
+  return pid;
 }
 
 function watchedSupervisor(evicted: string[]) {
