@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PipelineError } from "../../shared/errors.ts";
 import { topicSpecs } from "../../shared/topics.ts";
+import { createKafka } from "../kafka/kafka-client.ts";
 import { waitUntilServed } from "../kafka/topic-admin.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { startSilentBroker } from "../testing/silent-broker.ts";
 import { type BatchingProducer, createBatchingProducer } from "./batching-producer.ts";
 import { createFreshTopics, edgeMessage, endOffsetTotal, positionOf, readMessages } from "./gateway-fixtures.ts";
 
@@ -164,6 +166,32 @@ describe("createBatchingProducer against the real broker", () => {
     expect(down.counters.batches).toBe(0);
     await down.close();
   });
+
+  test("with waitMs, a send is refused while a connection attempt to a hanging broker is still running", async () => {
+    const silent = await startSilentBroker();
+    const config = freshKafkaConfig({ KAFKA_BROKERS: silent.address });
+    const hanging = createBatchingProducer({
+      kafka: createKafka({ config, logger: silentLogger, retries: 1, requestTimeoutMs: 3000 }),
+      logger: silentLogger,
+      waitMs: 200,
+    });
+    let attemptEnded = false;
+    const started = hanging.start().then((connected) => {
+      attemptEnded = true;
+      return connected;
+    });
+    try {
+      const error = await rejection(hanging.send(requests, [edgeMessage()]));
+      expect(error).toMatchObject({ code: "kafka_unavailable", retryable: true });
+      // Refused while the attempt still hangs, not when it finally gives up.
+      expect(attemptEnded).toBe(false);
+      expect(hanging.counters.batches).toBe(0);
+    } finally {
+      expect(await started).toBe(false);
+      await hanging.close();
+      await silent.close();
+    }
+  }, 30_000);
 
   test("close drains what was accepted, then refuses new sends; calling it twice is safe", async () => {
     const closing = createBatchingProducer({ kafka, logger: silentLogger });

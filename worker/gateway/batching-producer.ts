@@ -55,6 +55,13 @@ export interface BatchingProducerOptions {
   /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
   maxBatchBytes?: number;
   metadataMaxAgeMs?: number;
+  /**
+   * For callers that can be told to retry (the gateway's HTTP clients): the longest a send waits
+   * for Kafka before it is refused as unavailable — for a reconnect attempt to finish, or queued
+   * behind a batch Kafka has not acknowledged in that time. Such a send was never handed to
+   * kafkajs, so the refusal leaves nothing written. Unset: sends wait for Kafka, however long.
+   */
+  waitMs?: number;
 }
 
 interface Pending {
@@ -63,6 +70,17 @@ interface Pending {
   resolve(results: ProducedRecord[]): void;
   reject(error: unknown): void;
 }
+
+/** Resolves when `promise` settles or after `ms`, whichever comes first. */
+const settledWithin = (promise: Promise<unknown>, ms: number) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    promise.then(done, done);
+  });
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
 const byteLength = (text: string | undefined) => (text === undefined ? 0 : Buffer.byteLength(text));
@@ -93,6 +111,8 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   const queue: Pending[] = [];
   let scheduled = false;
   let inFlight: Promise<void> | undefined;
+  let inFlightSince = 0;
+  let stallTimer: ReturnType<typeof setTimeout> | undefined;
   let admitting = 0;
   let drainedWaiters: (() => void)[] = [];
   const counters = { batches: 0, messages: 0 };
@@ -106,6 +126,16 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
       return topics.find((t) => t.name === topic)?.partitions ?? [];
     },
   });
+
+  const { waitMs } = options;
+  const stalled = () => waitMs !== undefined && inFlight !== undefined && performance.now() - inFlightSince >= waitMs;
+  const stalledError = () => unavailable(`Kafka has not acknowledged a write for ${waitMs} ms`);
+  /** The batch in flight has outlasted `waitMs`: what queued behind it is refused, unsent. */
+  const refuseQueued = () => {
+    const error = stalledError();
+    for (const pending of queue.splice(0)) pending.reject(error);
+    notifyIfDrained();
+  };
 
   const notifyIfDrained = () => {
     if (inFlight || scheduled || admitting > 0 || queue.length > 0) return;
@@ -163,6 +193,8 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
     counters.batches++;
     counters.messages += count;
     const began = performance.now();
+    inFlightSince = began;
+    if (waitMs !== undefined) stallTimer = setTimeout(refuseQueued, waitMs);
     const observe = (ok: boolean) =>
       options.onBatch?.({ records: count, ok, seconds: (performance.now() - began) / 1000 });
     inFlight = producer
@@ -183,6 +215,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
         },
       )
       .finally(() => {
+        clearTimeout(stallTimer);
         inFlight = undefined;
         schedule();
       });
@@ -208,7 +241,10 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   };
 
   const admit = async (records: readonly OutgoingRecord[]): Promise<Pending["records"]> => {
-    if (connection.state === "connecting") await connection.connect();
+    if (connection.state === "connecting") {
+      const attempt = connection.connect();
+      await (waitMs === undefined ? attempt : settledWithin(attempt, waitMs));
+    }
     if (connection.state !== "connected") throw unavailable("Kafka producer is not connected");
     const partitions = await assigner.assign(records);
     const now = Date.now();
@@ -236,6 +272,10 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
       throw error;
     }
     admitting--;
+    if (stalled()) {
+      notifyIfDrained();
+      throw stalledError();
+    }
     return new Promise<ProducedRecord[]>((resolve, reject) => {
       queue.push({ records: prepared, bytes: records.reduce((sum, r) => sum + recordBytes(r), 0), resolve, reject });
       schedule();

@@ -16,7 +16,10 @@ const config = configOrExit(process.env, ["kafka", "kafkaRest", "listen", "metri
 const logger = loggerFor(config, "kafka-rest-gateway");
 const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "kafka-rest-gateway", logger);
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka) });
-const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics) });
+// A caller waits at most a second on a Kafka that is not answering, then hears 503 + Retry-After
+// with its records unsent, instead of hanging until its own deadline (the edge's is 5 s) and
+// perhaps being written after it gave up.
+const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics), waitMs: 1000 });
 const app = createKafkaRestGateway({
   producer,
   username: config.kafkaRest.username,

@@ -24,6 +24,9 @@ let broker: PrivateKafka;
 let redis: Redis;
 let relay: StatusRelay;
 let producer: ReturnType<typeof createBatchingProducer>;
+/** As the gateway's: refuses what would wait on Kafka longer than WAIT_MS. */
+let gated: ReturnType<typeof createBatchingProducer>;
+const WAIT_MS = 300;
 const prefix = freshPrefix();
 
 beforeAll(async () => {
@@ -38,6 +41,8 @@ beforeAll(async () => {
   redis = await createRedis(TEST_REDIS_URL);
   producer = createBatchingProducer({ kafka, logger: silentLogger });
   await producer.start();
+  gated = createBatchingProducer({ kafka, logger: silentLogger, waitMs: WAIT_MS });
+  await gated.start();
   relay = testStatusRelay({ kafka, config, redis, prefix, producer, sessionTimeoutMs: SESSION_TIMEOUT_MS });
   await relay.start();
   while (!relay.ready) await Bun.sleep(50);
@@ -46,6 +51,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await relay.stop();
   await producer.close();
+  await gated.close();
   await deleteKeys(redis, prefix);
   redis.close();
   await broker.remove();
@@ -74,9 +80,26 @@ async function within(ms: number, check: () => Promise<boolean>): Promise<number
 test("after a broker outage the producer and the consumer are back well within the session timeout", async () => {
   const warm = requests(12);
   await send(warm);
+  await gated.send(requestsTopic, [edgeMessage()]); // its partition metadata is now cached
   expect(await within(30_000, () => applied(warm))).not.toBeNull();
 
   await broker.stop();
+  // A write kafkajs keeps retrying holds its batch in flight; what comes behind it is refused,
+  // never sent, once it has waited WAIT_MS — long before kafkajs gives the first one up.
+  const sentBefore = gated.counters;
+  let firstSettled = false;
+  const first = gated.send(requestsTopic, [edgeMessage()]).finally(() => {
+    firstSettled = true;
+  });
+  first.catch(() => {});
+  while (gated.counters.batches === sentBefore.batches) await Bun.sleep(5);
+  const behind = await gated.send(requestsTopic, [edgeMessage()]).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(behind).toMatchObject({ code: "kafka_unavailable", retryable: true });
+  expect(firstSettled).toBe(false);
+  expect(gated.counters.messages - sentBefore.messages).toBe(1);
   // A write met by the outage is retryable (the gateway answers 503, a worker waits it out),
   // never "rejected": nothing about the records is wrong, so nothing may be parked for it.
   const refused = await send(requests(1)).then(
