@@ -28,6 +28,8 @@ const edges: EdgeProcess[] = [];
 const token = "b".repeat(40);
 /** A port nothing listens on: a dependency that is not there at all. */
 const closed = () => `http://127.0.0.1:${freePort()}`;
+/** How long the edge waits for a produce (kafka-rest-producer.ts). */
+const EDGE_PRODUCE_DEADLINE_MS = 5000;
 
 beforeAll(async () => {
   p = await startPipeline({ workers: 0 });
@@ -153,6 +155,54 @@ test("Redis failing after the limiter answered (a restart mid-request): 503 + Re
   } finally {
     await server.stop(true);
     await ownRedis.restart();
+  }
+}, 60_000);
+
+/** Resolves once the relay has consumed everything in the request topic. */
+async function relayCaughtUp(): Promise<void> {
+  const admin = p.kafka.admin();
+  await admin.connect();
+  try {
+    const topic = p.topics.requests.name;
+    const ends = await admin.fetchTopicOffsets(topic);
+    for (;;) {
+      const [committed] = await admin.fetchOffsets({ groupId: p.groups.relay, topics: [topic] });
+      const at = new Map(committed?.partitions.map((c) => [c.partition, Number(c.offset)]));
+      if (ends.every((e) => Number(e.high) === 0 || (at.get(e.partition) ?? -1) >= Number(e.high))) return;
+      await Bun.sleep(100);
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+test("a request Kafka takes after the edge answered 503 (its produce timed out) is dropped, never shown", async () => {
+  // The real gateway behind a link that delivers each produce only after the edge's deadline.
+  const gateway = p.edgeEnv.KAFKA_REST_URL ?? "";
+  const late = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    async fetch(request) {
+      const body = await request.text();
+      await Bun.sleep(EDGE_PRODUCE_DEADLINE_MS + 500);
+      const { pathname } = new URL(request.url);
+      return fetch(`${gateway}${pathname}`, { method: request.method, headers: request.headers, body });
+    },
+  });
+  const app = createEdgeApp(buildEdgeDeps({ ...p.edgeEnv, KAFKA_REST_URL: `http://127.0.0.1:${late.port}` }));
+  const edge = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: app.fetch });
+  try {
+    const produced = await endOffsetTotal(p.kafka, p.topics.requests.name);
+    await expectOutageAnswer(await submit(`http://127.0.0.1:${edge.port}`, "late-write", crypto.randomUUID()));
+    // Kafka has it after all…
+    while ((await endOffsetTotal(p.kafka, p.topics.requests.name)) === produced) await Bun.sleep(100);
+    await relayCaughtUp();
+    // …and the user, told it was not queued, never sees it.
+    const list = (await (await read(p.edgeUrl, "late-write", "/api/generations")).json()) as { items: unknown[] };
+    expect(list.items).toEqual([]);
+  } finally {
+    await edge.stop(true);
+    await late.stop(true);
   }
 }, 60_000);
 

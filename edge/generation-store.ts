@@ -1,6 +1,6 @@
 import { sha256Hex } from "../shared/digest.ts";
 import type { GenerationLogEntry } from "../shared/history.ts";
-import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys } from "../shared/redis-keys.ts";
+import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys, TOMBSTONE_TTL_SECONDS } from "../shared/redis-keys.ts";
 import { APPLY_REQUEST, SUBMIT_REQUEST } from "../shared/redis-scripts.ts";
 import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
@@ -73,8 +73,15 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       );
       return answer === -3 ? "backlog" : answer === -2 ? "in-flight-cap" : "admitted";
     },
-    /** Takes back a recorded (or only admitted) submit whose request never reached Kafka. */
+    /**
+     * Takes back a recorded (or only admitted) submit that was answered 503. Its request may still
+     * reach Kafka — the produce timed out while Kafka kept retrying it — so the id is tombstoned
+     * first, as a deletion does: the relay, the workers and the history writer then drop whatever
+     * arrives about it, and a refused submit never runs nor reappears. The id is this submit's
+     * own (a retry gets a new one), so the tombstone can stop nothing else.
+     */
     async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
+      await redis.set(keys.deleted(snapshot.id), "refused", { ex: TOMBSTONE_TTL_SECONDS });
       await Promise.all([
         redis.del(keys.snapshot(snapshot.id)),
         redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
