@@ -164,3 +164,24 @@ test("renders started together take turns with the event loop: a timer runs betw
   expect(order.filter((e) => e === "render")).toHaveLength(4);
   expect(order.join(",")).not.toContain("render,render");
 });
+
+test("one big render hands the event loop turns while it draws, not only between renders", async () => {
+  let ticks = 0;
+  let ticksWhileDrawing = -1;
+  const tick = setInterval(() => ticks++, 1);
+  try {
+    await provider.generate({
+      params: { ...base, prompt: "one long render", style: "noise", width: 2048, height: 2048 },
+      signal: new AbortController().signal,
+      onStage: (_stage, progress) => {
+        // 10: about to wait for its turn and draw; 30: the drawing has just ended.
+        if (progress === 10) ticksWhileDrawing = -ticks;
+        if (progress === 30) ticksWhileDrawing += ticks;
+      },
+    });
+  } finally {
+    clearInterval(tick);
+  }
+  // Drawn in one piece, a 1 ms timer gets at most the turn before the render starts.
+  expect(ticksWhileDrawing).toBeGreaterThan(3);
+});

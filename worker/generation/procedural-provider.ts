@@ -5,7 +5,7 @@
 import type { Style } from "../../shared/job-states.ts";
 import { PREVIEW_SIZE, rasterize } from "../imaging/sharp-image.ts";
 import { encodeGenerated } from "./encode-generated.ts";
-import type { StyleRenderer } from "./procedural/artwork.ts";
+import type { Artwork, StyleRenderer } from "./procedural/artwork.ts";
 import { renderGeometric } from "./procedural/geometric.ts";
 import { renderGradient } from "./procedural/gradient.ts";
 import { renderNoise } from "./procedural/noise.ts";
@@ -21,14 +21,34 @@ const RENDERERS: Record<Style, StyleRenderer> = {
   noise: renderNoise,
 };
 
-/** Resolves on a later turn of the event loop, after its timers have had their chance. */
+/** Resolves on a later turn of the event loop, after its timers and I/O have had their chance. */
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** The longest a render holds the event loop before it hands over a turn. */
+const SLICE_MS = 10;
+
+/**
+ * Runs a renderer to its end in slices of about SLICE_MS. A render is JavaScript on the event
+ * loop's thread — a quarter of a second for a 2048² noise alone, over a second with the cores
+ * busy — and in one piece it would hold back everything else in the process meanwhile: Kafka
+ * fetches and heartbeats, status events, the supervisor's liveness beat.
+ */
+async function drawInSlices(steps: Generator<void, Artwork, void>, signal: AbortSignal): Promise<Artwork> {
+  let sliceStart = performance.now();
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    if (performance.now() - sliceStart >= SLICE_MS) {
+      await nextTurn();
+      signal.throwIfAborted();
+      sliceStart = performance.now();
+    }
+  }
+}
+
 export function createProceduralProvider(): GenerationProvider {
-  // The renderers are synchronous: up to a quarter of a second each at 2048². Renders started
-  // together would run back to back in one turn of the event loop and starve its timers (Kafka
-  // heartbeats, the supervisor's liveness beat) for as long as all of them take — a dozen at
-  // once would pass the 3 s hang limit. Each render waits for a turn of its own.
+  // One render at a time per process, in arrival order, so the first asked is the first done
+  // rather than all of them finishing late together.
   let turns: Promise<unknown> = Promise.resolve();
   return {
     name: "procedural",
@@ -38,12 +58,13 @@ export function createProceduralProvider(): GenerationProvider {
       const { width, height } = params;
       const render = turns.then(nextTurn).then(() => {
         signal.throwIfAborted();
-        return RENDERERS[params.style]({
+        const steps = RENDERERS[params.style]({
           width,
           height,
           random: createRandom(params.prompt, params.seed),
           palette: paletteFor(params.prompt),
         });
+        return drawInSlices(steps, signal);
       });
       turns = render.catch(() => {});
       const artwork = await render;

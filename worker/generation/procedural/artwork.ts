@@ -15,4 +15,8 @@ export interface StyleInput {
   palette: Palette;
 }
 
-export type StyleRenderer = (input: StyleInput) => Artwork;
+/**
+ * Draws an artwork, yielding between rows (or shapes) so a caller can hand the event loop a turn
+ * while a big render runs (procedural-provider.ts); the result is the generator's return value.
+ */
+export type StyleRenderer = (input: StyleInput) => Generator<void, Artwork, void>;

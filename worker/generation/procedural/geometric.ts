@@ -31,7 +31,7 @@ const SHAPES: readonly Shape[] = [
     `fill="${fill}" transform="rotate(${random.pick([0, 45, 90, 135])} ${n(x)} ${n(y)})"/>`,
 ];
 
-export function renderGeometric({ width, height, random, palette }: StyleInput): Artwork {
+export function* renderGeometric({ width, height, random, palette }: StyleInput): Generator<void, Artwork, void> {
   const colours = palette.map(hex);
   const background = [random.pick(colours.slice(0, 2)), random.pick(colours.slice(1, 3))];
   const angle = random.int(0, 359);
@@ -52,6 +52,7 @@ export function renderGeometric({ width, height, random, palette }: StyleInput):
     const opacity = random.range(0.55, 0.95).toFixed(2);
     const shape = random.pick(usable)(x, y, size, fill, random);
     shapes.push(`<g opacity="${opacity}">${shape}</g>`);
+    yield;
   }
 
   const svg =

@@ -10,7 +10,7 @@ const LUT_SIZE = 1024;
 // 4×4 Bayer matrix, centred on zero, in units of one 8-bit step.
 const BAYER = [0, 8, 2, 10, 12, 4, 14, 6, 3, 11, 1, 9, 15, 7, 13, 5].map((v) => (v + 0.5) / 16 - 0.5);
 
-export function renderGradient({ width, height, random, palette }: StyleInput): Artwork {
+export function* renderGradient({ width, height, random, palette }: StyleInput): Generator<void, Artwork, void> {
   const stopCount = random.int(3, Math.min(5, palette.length));
   const order = palette.map((colour) => ({ colour, key: random.next() })).sort((a, b) => a.key - b.key);
   const stops = order.slice(0, stopCount).map((o) => o.colour);
@@ -46,6 +46,7 @@ export function renderGradient({ width, height, random, palette }: StyleInput): 
         data[o + c] = base + ((glowColour[c] as number) - base) * g + dither + 0.5;
       }
     }
+    yield;
   }
   return { source: { pixels: { data, width, height, channels: 3 } }, scaling: "smooth" };
 }

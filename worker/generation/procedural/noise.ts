@@ -8,7 +8,7 @@ import { fractal, valueNoise } from "./value-noise.ts";
 
 const MAX_SIDE = 1024;
 
-export function renderNoise({ width, height, random, palette }: StyleInput): Artwork {
+export function* renderNoise({ width, height, random, palette }: StyleInput): Generator<void, Artwork, void> {
   const shrink = Math.min(1, MAX_SIDE / Math.max(width, height));
   const w = Math.round(width * shrink);
   const h = Math.round(height * shrink);
@@ -37,6 +37,7 @@ export function renderNoise({ width, height, random, palette }: StyleInput): Art
       data[o + 1] = from[1] + (to[1] - from[1]) * f + 0.5;
       data[o + 2] = from[2] + (to[2] - from[2]) * f + 0.5;
     }
+    yield;
   }
   return { source: { pixels: { data, width: w, height: h, channels: 3 } }, scaling: "smooth" };
 }

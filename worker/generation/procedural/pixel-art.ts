@@ -9,7 +9,7 @@ import { fractal, valueNoise } from "./value-noise.ts";
 // Cell sizes divide every allowed width and height (multiples of 64).
 const CELL_SIZES = [4, 8, 16, 32, 64];
 
-export function renderPixelArt({ width, height, random, palette }: StyleInput): Artwork {
+export function* renderPixelArt({ width, height, random, palette }: StyleInput): Generator<void, Artwork, void> {
   const shortSide = Math.min(width, height);
   const cell = random.pick(CELL_SIZES.filter((c) => shortSide / c >= 12 && shortSide / c <= 48));
   const cols = width / cell;
@@ -35,6 +35,7 @@ export function renderPixelArt({ width, height, random, palette }: StyleInput): 
       }
       index[y * cols + x] = 1 + Math.min(colours - 1, Math.max(0, Math.floor(v * colours)));
     }
+    yield;
   }
 
   const data = new Uint8Array(cols * rows * 3);
