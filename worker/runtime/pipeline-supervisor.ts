@@ -6,11 +6,13 @@ import { kafkaCa } from "./entry.ts";
 import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
 
 /**
- * How long a pipeline process may stay silent before it counts as hung: six beats missed. Far
- * above any pause of a working event loop, and under the consumer session (10 s by default) a
- * hung member would otherwise keep its partitions for.
+ * How long a pipeline process may stay silent before it counts as hung: two beats missed. Far
+ * above any pause of a working event loop — under a burst of 48 renders of 2048² through `npm
+ * start` (2 workers × 4 on 2 cores), no process's beats came more than 530 ms apart, 30 ms
+ * past the 500 ms interval — and well under the consumer session (10 s by default) a hung member
+ * would otherwise keep its partitions for.
  */
-export const HANG_AFTER_MS = 3000;
+export const HANG_AFTER_MS = 1500;
 
 /**
  * The supervisor `npm start`, `npm run kafka:consumer` and the fault suite run the pipeline under:
