@@ -35,6 +35,11 @@ export function redisKeys(prefix: string) {
     events: (id: string) => `${prefix}events:${id}`,
     /** Sorted set of generation ids whose webhook is due, scored by due time (Unix ms). */
     webhooksDue: () => `${prefix}webhooks:due`,
+    /**
+     * Channel (pub/sub): APPLY_STATUS publishes the generation id when it queues a delivery, so
+     * idle webhook dispatchers claim at once instead of at their next look.
+     */
+    webhooksQueued: () => `${prefix}webhooks:queued`,
     /** Hash: generation id → delivery attempts made. */
     webhookAttempts: () => `${prefix}webhooks:attempts`,
     /** Sorted sets of live connection leases (WebSocket and SSE), scored by expiry (Unix ms). */

@@ -52,7 +52,7 @@ return queued and 1 or 0
 `;
 
 /**
- * KEYS: snapshot, event log, channel, webhooks due, tombstone, generation log.
+ * KEYS: snapshot, event log, channel, webhooks due, tombstone, generation log, webhooks queued channel.
  * ARGV: status event JSON, key prefix (for the partition's queue, known only from the snapshot),
  * ttl, log max, least ms between two queued `progress` webhooks.
  * Returns the client message JSON, or nil when the event is stale, a duplicate, after the end or
@@ -131,21 +131,26 @@ if snap.webhookUrl ~= nil then
   local now = t[1] * 1000 + math.floor(t[2] / 1000)
   -- One pending delivery carries the latest state, so a queued one absorbs a later event;
   -- webhookQueuedSeq tells a dispatcher holding an older state to queue it again when it settles.
+  local queued = 0
   if ended[ev.status] then
     if wanted.completed then
-      redis.call('ZADD', KEYS[4], now, ev.id)
+      -- CH: also counts a pending or leased delivery brought forward to now.
+      queued = redis.call('ZADD', KEYS[4], 'CH', now, ev.id)
       snap.webhookQueuedSeq = snap.seq
     end
   elseif started then
     if wanted.start then
-      redis.call('ZADD', KEYS[4], 'NX', now, ev.id)
+      queued = redis.call('ZADD', KEYS[4], 'NX', now, ev.id)
       snap.webhookQueuedSeq = snap.seq
     end
   elseif wanted.progress then
     local due = math.max(now, (snap.webhookProgressAt or 0) + tonumber(ARGV[5]))
-    if redis.call('ZADD', KEYS[4], 'NX', due, ev.id) == 1 then snap.webhookProgressAt = due end
+    queued = redis.call('ZADD', KEYS[4], 'NX', due, ev.id)
+    if queued == 1 then snap.webhookProgressAt = due end
     snap.webhookQueuedSeq = snap.seq
   end
+  -- Dispatchers sleep until the earliest due time they know of: tell them of an earlier one.
+  if queued == 1 then redis.call('PUBLISH', KEYS[7], ev.id) end
 end
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[3])
 if ev.log then

@@ -4,7 +4,7 @@ import { createBacklogReporter } from "../backlog/backlog-reporter.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
-import { createRedis } from "../redis/redis-client.ts";
+import { createRedis, createRedisSubscriber } from "../redis/redis-client.ts";
 import { consumerLagMetrics, deadLetterMetrics, relayMetrics, webhookMetrics } from "../runtime/component-metrics.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { beatToSupervisor } from "../runtime/liveness.ts";
@@ -46,8 +46,15 @@ const relay = createStatusRelay({
   sessionTimeoutMs: config.kafka.sessionTimeoutMs,
   onLag: consumerLagMetrics(metrics),
 });
+// Wakes the dispatcher when any process queues a delivery; after a dropped connection it claims at once.
+const webhookWakeups = await createRedisSubscriber(config.redis.url, {
+  name: `relay-webhooks-${process.pid}`,
+  logger,
+  onResubscribed: (channels) => webhooks.resubscribed(channels),
+});
 const webhooks = createWebhookDispatcher({
   redis,
+  subscriber: webhookWakeups,
   prefix: config.keys.redisPrefix,
   policy: config.webhooks,
   concurrency: { total: config.webhooks.concurrency, perUser: config.webhooks.concurrencyPerUser },
@@ -73,7 +80,7 @@ const probe = config.health.port
     })
   : null;
 await relay.start();
-webhooks.start();
+await webhooks.start();
 backlog.start();
 logger.info("status relay running", { group: config.kafka.relayGroup });
 beatToSupervisor();
@@ -84,6 +91,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const)
     stopping ??= Promise.all([probe?.stop(), relay.stop(), webhooks.stop(), backlog.stop()])
       .then(() => producer.close())
       .then(() => {
+        webhookWakeups.close();
         redis.close();
         stopMetrics();
       });

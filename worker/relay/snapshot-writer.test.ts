@@ -4,19 +4,25 @@ import type { WebhookEvent } from "../../shared/job-states.ts";
 import { redisKeys, WEBHOOK_PROGRESS_INTERVAL_MS } from "../../shared/redis-keys.ts";
 import type { StoredSnapshot } from "../../shared/snapshot.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
-import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { createRedis, createRedisSubscriber, type Redis, type RedisSubscriber } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
+import { until } from "../testing/until.ts";
 import { createSnapshotWriter } from "./snapshot-writer.ts";
 
 const prefix = freshPrefix();
 const keys = redisKeys(prefix);
 let redis: Redis;
 let writer: ReturnType<typeof createSnapshotWriter>;
+let subscriber: RedisSubscriber;
+const heard: string[] = [];
 beforeAll(async () => {
   redis = await createRedis(TEST_REDIS_URL);
   writer = createSnapshotWriter(redis, prefix);
+  subscriber = await createRedisSubscriber(TEST_REDIS_URL);
+  await subscriber.subscribe(keys.webhooksQueued(), (message) => heard.push(message));
 });
 afterAll(async () => {
+  subscriber.close();
   await deleteKeys(redis, prefix);
   redis.close();
 });
@@ -48,6 +54,13 @@ const due = async (id: string) => {
   return score === null ? null : Number(score);
 };
 const claim = (id: string) => redis.send("ZREM", [keys.webhooksDue(), id]);
+/** What was published on webhooksQueued so far: a fence published after it arrives last. */
+async function published(): Promise<string[]> {
+  const fence = `fence-${crypto.randomUUID()}`;
+  await redis.send("PUBLISH", [keys.webhooksQueued(), fence]);
+  await until(() => heard.includes(fence));
+  return heard.splice(0).slice(0, -1);
+}
 const snapshot = async (id: string) =>
   JSON.parse(String(await redis.send("GET", [keys.snapshot(id)]))) as StoredSnapshot;
 
@@ -100,6 +113,27 @@ describe("webhook events filter, where deliveries are queued", () => {
     expect(second).toBeGreaterThanOrEqual((first ?? 0) + WEBHOOK_PROGRESS_INTERVAL_MS);
     await writer.applyStatus(status(id, 5, { status: "expired", stage: "done", progress: 100 }));
     expect((await due(id)) ?? Number.POSITIVE_INFINITY).toBeLessThan(second);
+  });
+
+  test("a delivery queued, or brought forward, is published on webhooksQueued to wake idle dispatchers", async () => {
+    await published();
+    const id = await withWebhook(["progress", "completed"]);
+    await writer.applyStatus(status(id, 1));
+    await writer.applyStatus(status(id, 2));
+    // Absorbed by the pending delivery: nothing new to claim.
+    await writer.applyStatus(status(id, 3));
+    expect(await published()).toEqual([id]);
+    await claim(id);
+    // Queued a progress interval on, then brought forward by the end.
+    await writer.applyStatus(status(id, 4));
+    await writer.applyStatus(status(id, 5, { status: "canceled", stage: "done", progress: 100 }));
+    expect(await published()).toEqual([id, id]);
+    // The start is queued; an ending not asked for queues nothing and publishes nothing.
+    const quiet = await withWebhook(["start"]);
+    await writer.applyStatus(status(quiet, 1));
+    await claim(quiet);
+    await writer.applyStatus(status(quiet, 2, { status: "canceled", stage: "done", progress: 100 }));
+    expect(await published()).toEqual([quiet]);
   });
 });
 

@@ -42,6 +42,7 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
           keys.webhooksDue(),
           keys.deleted(event.id),
           keys.logs(event.id),
+          keys.webhooksQueued(),
         ],
         [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX, WEBHOOK_PROGRESS_INTERVAL_MS],
       );

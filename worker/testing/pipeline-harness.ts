@@ -33,7 +33,7 @@ import { createDeadLetters } from "../kafka/dead-letters.ts";
 import { ensureTopics } from "../kafka/topic-admin.ts";
 import { createPurger } from "../lifecycle/purge-generation.ts";
 import { createTombstones } from "../lifecycle/tombstones.ts";
-import { createRedis, type Redis } from "../redis/redis-client.ts";
+import { createRedis, createRedisSubscriber, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createTestBridgeUser } from "../redis-bridge/bridge-test-server.ts";
 import { createRedisRestBridge } from "../redis-bridge/redis-rest-bridge.ts";
@@ -150,21 +150,24 @@ export async function startPipeline(options: PipelineOptions = {}) {
     logger: silentLogger,
   });
   await relay.start();
+  const webhookWakeups = await createRedisSubscriber(redisUrl, {
+    onResubscribed: (channels) => webhooks.resubscribed(channels),
+  });
   const webhooks = createWebhookDispatcher({
     redis,
+    subscriber: webhookWakeups,
     prefix,
     policy: options.webhooks?.policy ?? { allowPrivate: false, allowHttp: false },
     deadLetters: deadLetters(WEBHOOK_DISPATCHER),
     logger: silentLogger,
     schedule: [50, 100, 200],
-    pollMs: 20,
     ...(options.webhooks?.resolve ? { resolve: options.webhooks.resolve } : {}),
     ...(options.webhooks?.ca ? { ca: options.webhooks.ca } : {}),
     ...(options.webhooks?.leaseMs ? { leaseMs: options.webhooks.leaseMs } : {}),
     ...(options.webhooks?.concurrency ? { concurrency: options.webhooks.concurrency } : {}),
     deferMs: 50,
   });
-  if (options.webhooks?.enabled !== false) webhooks.start();
+  if (options.webhooks?.enabled !== false) await webhooks.start();
   const backlog = createBacklogReporter({
     admin: kafka.admin(),
     redis,
@@ -331,6 +334,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
     () => relay.stop(),
     () => historyWriter.stop(),
     () => webhooks.stop(),
+    () => webhookWakeups.close(),
     () => backlog.stop(),
     () => imageServer.stop(true),
     () => internalServer.stop(true),

@@ -1,7 +1,8 @@
 /**
  * The delivery lease's settle step against real Redis, with deliveries queued by the relay's own
  * Lua (APPLY_STATUS through the snapshot writer): an event the webhook asked for while a delivery
- * of an older state was in flight must be delivered after it, never dropped with it.
+ * of an older state was in flight must be delivered after it, never dropped with it. The claim
+ * step also tells the dispatcher when to look next.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
@@ -139,4 +140,26 @@ test("a delivery that sent no state (its snapshot was gone) just ends", async ()
   await apply(id, 2);
   expect(await settle(id, token, "")).toBe(1);
   expect(await dueAt(id)).toBeNull();
+});
+
+test("a claim answers when the earliest member left is due on Redis's clock, and how many are left", async () => {
+  const own = redisKeys(`${prefix}answer:`);
+  const ownKeys = [own.webhooksDue(), own.webhookLeases(), own.webhookAttempts()];
+  const claimOwn = (count: number) => claimDue(redis, ownKeys, [60_000, count, "t"]);
+  expect(await claimOwn(10)).toEqual([-1, 0]);
+  const now = await redisNow();
+  await redis.send("ZADD", [own.webhooksDue(), String(now + 30_000), "later"]);
+  const [idle, one] = (await claimOwn(10)) as [number, number];
+  expect(idle).toBeGreaterThan(29_000);
+  expect(idle).toBeLessThanOrEqual(30_000);
+  expect(one).toBe(1);
+  // The claimed one is leased a minute on, so "later" is still the earliest.
+  await redis.send("ZADD", [own.webhooksDue(), String(now), "now"]);
+  const [next, two, ...claimed] = (await claimOwn(10)) as [number, number, ...unknown[]];
+  expect(claimed).toEqual(["now", 1]);
+  expect(next).toBeLessThanOrEqual(idle);
+  expect(two).toBe(2);
+  // More due than the claim could take: due at once.
+  await redis.send("ZADD", [own.webhooksDue(), String(now - 1), "a", String(now - 1), "b"]);
+  expect(await claimOwn(1)).toEqual([0, 4, "a", 1]);
 });

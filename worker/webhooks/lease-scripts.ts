@@ -6,18 +6,29 @@
  * Times come from Redis (TIME), the same clock the relay queues deliveries with.
  */
 
-/** KEYS: due set, leases, attempts. ARGV: lease ms, max count, token. Returns [id, attempt, id, attempt, …]. */
+/**
+ * KEYS: due set, leases, attempts. ARGV: lease ms, max count, token.
+ * Returns [next, size, id, attempt, id, attempt, …]: `next` is the ms until the earliest member
+ * left is due (0 when more are due than were claimed, -1 when the set is empty), `size` the
+ * members left (due and leased alike: what is still to be delivered).
+ */
 export const CLAIM_DUE = `
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
 local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
+local out = { -1, 0 }
 for _, id in ipairs(due) do
   redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), id)
   redis.call('HSET', KEYS[2], id, ARGV[3])
   out[#out + 1] = id
   out[#out + 1] = redis.call('HINCRBY', KEYS[3], id, 1)
 end
+-- Measured on this clock after claiming, so the dispatcher can sleep until then instead of
+-- polling: the earliest is a queued delivery, a retry or defer SETTLE put back, or a lease
+-- (this claim's included) that runs out if its holder dies.
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if first[2] then out[1] = math.max(0, tonumber(first[2]) - now) end
+out[2] = redis.call('ZCARD', KEYS[1])
 return out
 `;
 

@@ -8,10 +8,11 @@ import { type StoredSnapshot, toPublicSnapshot } from "../../shared/snapshot.ts"
 import { type StoredWebhookSecrets, signingSecrets } from "../../shared/webhook-secret.ts";
 import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { luaScript } from "../redis/lua-script.ts";
-import type { Redis } from "../redis/redis-client.ts";
+import type { Redis, RedisSubscriber } from "../redis/redis-client.ts";
 import { postPinned, REFUSED, type Resolve, resolveDestination, systemResolve } from "./destination.ts";
 import { CLAIM_DUE, SETTLE } from "./lease-scripts.ts";
 import { signDelivery } from "./standard-webhooks.ts";
+import { createWakeLoop } from "./wake-loop.ts";
 
 /** Delays before each retry, in ms: ten attempts over about two hours, as fal's queue does. */
 export const WEBHOOK_RETRY_SCHEDULE_MS = [
@@ -29,8 +30,19 @@ export interface WebhookDispatcherOptions {
   /** Where a delivery that cannot even be attempted (its stored state does not parse) is parked. */
   deadLetters: Pick<DeadLetters, "park">;
   logger: Logger;
+  /**
+   * Where the dispatcher hears of deliveries queued by any process (APPLY_STATUS publishes on
+   * `webhooksQueued`). Create it with `onResubscribed` calling `resubscribed`: what was published
+   * while the connection was down never arrives.
+   */
+  subscriber: RedisSubscriber;
   schedule?: number[];
-  pollMs?: number;
+  /**
+   * The longest sleep between two claims (default 5 s). Nothing is missed by sleeping: the claim
+   * says when the next delivery, retry or lapsed lease is due, and a queued one wakes it. This
+   * only bounds the delay when a wake-up is lost (the subscription was down).
+   */
+  maxIdleMs?: number;
   /** How long a claimed delivery is held before another dispatcher may take it (default twice the timeout). */
   leaseMs?: number;
   resolve?: Resolve;
@@ -46,7 +58,7 @@ export interface WebhookDispatcherOptions {
   observe?: WebhookObserver;
 }
 
-/** What delivery reports for metrics: each attempt's outcome and time, and the queue after each poll. */
+/** What delivery reports for metrics: each attempt's outcome and time, and the queue after each claim. */
 export interface WebhookObserver {
   attempt(outcome: "delivered" | "retry" | "given_up", seconds: number): void;
   backlog(count: number): void;
@@ -56,6 +68,8 @@ type Result = { ok: true; status: number } | { ok: false; reason: string; perman
 
 const claimDue = luaScript(CLAIM_DUE);
 const settle = luaScript(SETTLE);
+/** A failed claim (Redis away or busy) is tried again this soon: it could not learn when the next is due. */
+const RETRY_FAILED_CLAIM_MS = 250;
 
 /**
  * A delivery id stable across retries of one event, so receivers can drop duplicates:
@@ -79,7 +93,8 @@ const asObject = (flat: unknown): Record<string, string> => {
  * claimed with a lease (`lease-scripts.ts`), so a dispatcher dying mid-delivery loses nothing.
  * Each attempt checks the destination anew and connects to the checked address
  * (`destination.ts`); the body is the generation as `GET /api/generations/{id}` shows it, signed
- * with the owner's secrets per Standard Webhooks.
+ * with the owner's secrets per Standard Webhooks. Idle, it sleeps until the next member of the
+ * due set is due (or a queued delivery's publish wakes it) rather than polling.
  */
 export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const { redis, logger } = options;
@@ -92,9 +107,7 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
   const total = options.concurrency?.total ?? 32;
   const perUser = options.concurrency?.perUser ?? 4;
   const deferMs = options.deferMs ?? 1_000;
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  let running: Promise<void> | null = null;
-  let stopped = false;
+  const queuedChannel = keys.webhooksQueued();
   const inFlight = new Set<Promise<void>>();
   const inFlightByUser = new Map<string, number>();
 
@@ -195,13 +208,16 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
    * Claims as many due deliveries as the pool has room for and starts each at once. The pool is
    * continuous: a slot freed by a finished delivery is filled at once (`wake`), so a slow
    * receiver holds only its own slots, never a batch. Only what can start now is claimed, so no
-   * claimed delivery waits here while its lease runs.
+   * claimed delivery waits here while its lease runs. Answers the ms until there is more to
+   * claim (the wake loop sleeps that long): when the earliest member of the due set is due, or
+   * -1 when only a freed slot can make room.
    */
   async function tick(): Promise<number> {
     const room = total - inFlight.size;
-    if (room <= 0) return 0;
+    if (room <= 0) return -1;
     const token = crypto.randomUUID();
-    const claimed = (await claimDue(redis, scriptKeys, [leaseMs, room, token])) as (string | number)[];
+    const reply = (await claimDue(redis, scriptKeys, [leaseMs, room, token])) as (string | number)[];
+    const [nextMs, size, ...claimed] = reply;
     for (let i = 0; i + 1 < claimed.length; i += 2) {
       const job: Promise<void> = handleOrPark(String(claimed[i]), Number(claimed[i + 1]), token).finally(() => {
         inFlight.delete(job);
@@ -209,9 +225,8 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
       });
       inFlight.add(job);
     }
-    // Due and leased deliveries alike: what is still to be delivered.
-    if (options.observe) options.observe.backlog(Number(await redis.send("ZCARD", [keys.webhooksDue()])));
-    return claimed.length / 2;
+    options.observe?.backlog(Number(size));
+    return inFlight.size < total ? Number(nextMs) : -1;
   }
 
   /**
@@ -244,35 +259,34 @@ export function createWebhookDispatcher(options: WebhookDispatcherOptions) {
     }
   }
 
-  const loop = () => {
-    if (stopped || running) return;
-    if (timer) clearTimeout(timer);
-    timer = null;
-    running = tick()
-      .catch((error) => {
+  // A freed slot, a settled delivery (its retry, defer or next event is then in the set), a
+  // publish of a queued delivery and a resubscribe each wake it; a claim that failed is retried soon.
+  const loop = createWakeLoop(
+    () =>
+      tick().catch((error) => {
         logger.warn("webhook dispatch failed", { error });
-        return 0;
-      })
-      .then((claimed) => {
-        running = null;
-        if (stopped) return;
-        // A full claim may have left more due: look again at once while the pool has room.
-        if (claimed > 0 && inFlight.size < total) loop();
-        else timer = setTimeout(loop, options.pollMs ?? 250);
-      });
-  };
-  /** A slot came free: fill it now rather than at the next poll. */
-  const wake = () => {
-    if (!stopped && !running) loop();
-  };
+        return RETRY_FAILED_CLAIM_MS;
+      }),
+    options.maxIdleMs ?? 5_000,
+  );
+  const wake = loop.wake;
 
   return {
-    start: loop,
-    /** Finishes the deliveries in hand and stops polling; safe to call twice. */
+    /** Subscribes to queued deliveries, then claims; resolves once a later publish would wake it. */
+    async start(): Promise<void> {
+      await options.subscriber.subscribe(queuedChannel, wake);
+      wake();
+    },
+    /** For the subscriber's `onResubscribed`: publishes may have been missed, so claim at once. */
+    resubscribed(channels: string[]): void {
+      if (channels.includes(queuedChannel)) wake();
+    },
+    /** Ends the subscription, finishes the deliveries in hand and stops claiming; safe to call twice. */
     async stop(): Promise<void> {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
+      await loop.stop();
+      await options.subscriber
+        .unsubscribe(queuedChannel)
+        .catch((error) => logger.warn("webhook unsubscribe failed", { error }));
       await Promise.all(inFlight);
     },
   };
