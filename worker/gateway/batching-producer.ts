@@ -57,9 +57,10 @@ export interface BatchingProducerOptions {
   metadataMaxAgeMs?: number;
   /**
    * For callers that can be told to retry (the gateway's HTTP clients): the longest a send waits
-   * for Kafka before it is refused as unavailable — for a reconnect attempt to finish, or queued
-   * behind a batch Kafka has not acknowledged in that time. Such a send was never handed to
-   * kafkajs, so the refusal leaves nothing written. Unset: sends wait for Kafka, however long.
+   * for Kafka before it is refused as unavailable — for a reconnect attempt or a partition lookup
+   * to finish, or in the queue, behind a batch Kafka has not acknowledged. Such a send was never
+   * handed to kafkajs, so the refusal leaves nothing written; a send already in a batch waits for
+   * that batch. Unset: sends wait for Kafka, however long.
    */
   waitMs?: number;
 }
@@ -67,19 +68,26 @@ export interface BatchingProducerOptions {
 interface Pending {
   records: (Message & { topic: string; partition: number; timestamp: string })[];
   bytes: number;
+  /** performance.now() after which it is refused if still queued (Infinity: never). */
+  deadline: number;
   resolve(results: ProducedRecord[]): void;
   reject(error: unknown): void;
 }
 
-/** Resolves when `promise` settles or after `ms`, whichever comes first. */
-const settledWithin = (promise: Promise<unknown>, ms: number) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    const done = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    promise.then(done, done);
+/** `promise`'s outcome if it settles within `ms`, else `onTimeout()` thrown; a late outcome is dropped. */
+const within = <T>(promise: Promise<T>, ms: number, onTimeout: () => Error) =>
+  new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(onTimeout()), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
 
 const tpKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
@@ -112,7 +120,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   let scheduled = false;
   let inFlight: Promise<void> | undefined;
   let inFlightSince = 0;
-  let stallTimer: ReturnType<typeof setTimeout> | undefined;
+  let sweepTimer: ReturnType<typeof setTimeout> | undefined;
   let admitting = 0;
   let drainedWaiters: (() => void)[] = [];
   const counters = { batches: 0, messages: 0 };
@@ -130,11 +138,23 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   const { waitMs } = options;
   const stalled = () => waitMs !== undefined && inFlight !== undefined && performance.now() - inFlightSince >= waitMs;
   const stalledError = () => unavailable(`Kafka has not acknowledged a write for ${waitMs} ms`);
-  /** The batch in flight has outlasted `waitMs`: what queued behind it is refused, unsent. */
-  const refuseQueued = () => {
-    const error = stalledError();
-    for (const pending of queue.splice(0)) pending.reject(error);
+  const waitedError = () => unavailable(`Kafka could not take the write within ${waitMs} ms`);
+  /**
+   * Refuses, unsent, the queued sends past their deadline (the queue is in arrival order, so they
+   * are at its head), then sleeps until the next one's. One timer, armed only while sends queue.
+   */
+  const sweep = () => {
+    sweepTimer = undefined;
+    const now = performance.now();
+    while (queue.length > 0 && (queue[0] as Pending).deadline <= now) (queue.shift() as Pending).reject(waitedError());
     notifyIfDrained();
+    armSweep();
+  };
+  const armSweep = () => {
+    const next = queue[0]?.deadline;
+    if (sweepTimer || next === undefined || next === Number.POSITIVE_INFINITY) return;
+    sweepTimer = setTimeout(sweep, Math.max(0, next - performance.now()));
+    sweepTimer.unref();
   };
 
   const notifyIfDrained = () => {
@@ -194,7 +214,6 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
     counters.messages += count;
     const began = performance.now();
     inFlightSince = began;
-    if (waitMs !== undefined) stallTimer = setTimeout(refuseQueued, waitMs);
     const observe = (ok: boolean) =>
       options.onBatch?.({ records: count, ok, seconds: (performance.now() - began) / 1000 });
     inFlight = producer
@@ -215,7 +234,6 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
         },
       )
       .finally(() => {
-        clearTimeout(stallTimer);
         inFlight = undefined;
         schedule();
       });
@@ -241,10 +259,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   };
 
   const admit = async (records: readonly OutgoingRecord[]): Promise<Pending["records"]> => {
-    if (connection.state === "connecting") {
-      const attempt = connection.connect();
-      await (waitMs === undefined ? attempt : settledWithin(attempt, waitMs));
-    }
+    if (connection.state === "connecting") await connection.connect();
     if (connection.state !== "connected") throw unavailable("Kafka producer is not connected");
     const partitions = await assigner.assign(records);
     const now = Date.now();
@@ -263,9 +278,10 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
     if (records.length === 0) return [];
     // Partition assignment is async: a send being admitted counts as queued, so flush() waits for it.
     admitting++;
+    const deadline = waitMs === undefined ? Number.POSITIVE_INFINITY : performance.now() + waitMs;
     let prepared: Pending["records"];
     try {
-      prepared = await admit(records);
+      prepared = await (waitMs === undefined ? admit(records) : within(admit(records), waitMs, waitedError));
     } catch (error) {
       admitting--;
       notifyIfDrained();
@@ -277,7 +293,9 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
       throw stalledError();
     }
     return new Promise<ProducedRecord[]>((resolve, reject) => {
-      queue.push({ records: prepared, bytes: records.reduce((sum, r) => sum + recordBytes(r), 0), resolve, reject });
+      const bytes = records.reduce((sum, r) => sum + recordBytes(r), 0);
+      queue.push({ records: prepared, bytes, deadline, resolve, reject });
+      armSweep();
       schedule();
     });
   };
