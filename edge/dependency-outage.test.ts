@@ -2,7 +2,8 @@
  * Each dependency of the edge away, one at a time, with the edge as its own process (`bun
  * edge/entry-bun.ts`): the Kafka REST gateway, the Redis REST endpoint, and Redis behind it (a
  * redis-server of this test's own, killed). Every answer is 503 with Retry-After — never 500 — and
- * a refused submit leaves no trace: nothing produced, and its Idempotency-Key free for the retry.
+ * a refused submit leaves no trace: nothing produced, and its Idempotency-Key free for the retry. A
+ * request Kafka takes after the edge gave up on it is dropped, never shown.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { redisKeys } from "../shared/redis-keys.ts";

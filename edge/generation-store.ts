@@ -74,19 +74,26 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       return answer === -3 ? "backlog" : answer === -2 ? "in-flight-cap" : "admitted";
     },
     /**
-     * Takes back a recorded (or only admitted) submit that was answered 503. Its request may still
-     * reach Kafka — the produce timed out while Kafka kept retrying it — so the id is tombstoned
-     * first, as a deletion does: the relay, the workers and the history writer then drop whatever
-     * arrives about it, and a refused submit never runs nor reappears. The id is this submit's
-     * own (a retry gets a new one), so the tombstone can stop nothing else.
+     * Takes back a recorded (or only admitted) submit that was answered 503. When its produce was
+     * attempted, the request may still reach Kafka (the produce timed out, or the gateway gave up
+     * on a batch Kafka may yet have written), so the id is tombstoned first, as a deletion does:
+     * the relay, the workers and the history writer then drop whatever arrives about it. The id
+     * is this submit's own (a retry gets a new one), so the tombstone can stop nothing else. The
+     * rest is removed even if the tombstone could not be written; the first failure is thrown.
      */
-    async forgetSubmitted(snapshot: StoredSnapshot): Promise<void> {
-      await redis.set(keys.deleted(snapshot.id), "refused", { ex: TOMBSTONE_TTL_SECONDS });
+    async forgetSubmitted(snapshot: StoredSnapshot, options: { mayReachKafka: boolean }): Promise<void> {
+      const tombstone = options.mayReachKafka
+        ? await redis.set(keys.deleted(snapshot.id), "refused", { ex: TOMBSTONE_TTL_SECONDS }).then(
+            () => null,
+            (error: unknown) => ({ error }),
+          )
+        : null;
       await Promise.all([
         redis.del(keys.snapshot(snapshot.id)),
         redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
         redis.zrem(keys.userInFlight(snapshot.userId), snapshot.id),
       ]);
+      if (tombstone) throw tombstone.error;
     },
     /**
      * The user's generation ids, newest first (UUIDv7 sorts by time): below `before` (exclusive)

@@ -154,16 +154,22 @@ export function generationRoutes(deps: EdgeDeps, limits: AbuseLimits) {
     const recorded = queuedSnapshot(request);
     let verdict: Awaited<ReturnType<typeof store.admitSubmitted>> | undefined;
     let written: { partition: number; offset: number } | undefined;
+    let produceAttempted = false;
     try {
       verdict = await store.admitSubmitted(recorded, {
         maxInFlight: config.edge.maxInFlightPerUser,
         backlogMax: config.edge.backlogMaxRequests,
       });
-      if (verdict === "admitted")
+      if (verdict === "admitted") {
+        produceAttempted = true;
         written = await producer.produce(deps.requestsTopic, toKafkaMessage(RequestEvent, request, newTraceparent()));
+      }
     } catch (error) {
+      // Forgotten (and tombstoned) before its key is free for a retry.
+      await store.forgetSubmitted(recorded, { mayReachKafka: produceAttempted }).catch((forgetError: unknown) => {
+        logger.error("could not take back a refused submit", { error: forgetError, generation: recorded.id });
+      });
       if (idempotencyKey) await store.releaseIdempotency(userId, idempotencyKey).catch(() => {});
-      await store.forgetSubmitted(recorded).catch(() => {});
       logger.error("could not record or queue the request", { error });
       throw new ApiError("unavailable", "The request could not be queued, try again shortly", undefined, {
         "Retry-After": "2",

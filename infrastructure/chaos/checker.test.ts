@@ -271,7 +271,7 @@ describe("check", () => {
     expect(check(e).missingImages).toEqual([`${a.submission.id} (404)`]);
   });
 
-  test("a refused submit found in the topic, in Redis or in a user's list is a trace", () => {
+  test("a refused submit acted on from the topic, found in Redis or in a user's list is a trace", () => {
     const a = completed(0);
     const e = evidence([a]);
     const ghost = uuidv7();
@@ -283,10 +283,14 @@ describe("check", () => {
         TOPIC,
       ),
     );
+    // Kafka took it after the edge gave up: alone that is allowed (its id is tombstoned)…
+    expect(check(e).refusedTraces).toEqual([]);
+    // …but not once a worker ran it.
+    e.status.push(status(ghost, 1, "processing"));
     e.idempotencyLeft.add(2);
     e.strayIds.set(ghost, "a snapshot");
     expect(check(e).refusedTraces.map((t) => t.what)).toEqual([
-      `refused submit #1 is in the request topic as ${ghost}`,
+      `refused submit #1 reached Kafka as ${ghost} and was acted on`,
       "refused submit #2 left its Idempotency-Key record",
       `${ghost} was never accepted but has a snapshot`,
     ]);

@@ -159,10 +159,14 @@ export function check(evidence: Evidence): Verdict {
 
   const refusedTraces: Verdict["refusedTraces"] = [];
   const refusedPrompts = new Map(refusedSubmits.map((s) => [s.prompt, s.n]));
+  // Kafka may take a request after the edge gave up on it (docs/api.md): its id was tombstoned,
+  // so it is a trace only if anything acted on it — a status event, an outcome, a dead letter.
+  const actedOn = new Set([...evidence.status.map((r) => r.key), ...outcomes.keys(), ...deadRequests.keys()]);
   for (const r of evidence.requests) {
     const prompt = (parse(r.value) as { params?: { prompt?: string } } | null)?.params?.prompt;
     const n = prompt === undefined ? undefined : refusedPrompts.get(prompt);
-    if (n !== undefined) refusedTraces.push({ what: `refused submit #${n} is in the request topic as ${r.key}` });
+    if (n !== undefined && actedOn.has(r.key))
+      refusedTraces.push({ what: `refused submit #${n} reached Kafka as ${r.key} and was acted on` });
   }
   for (const n of evidence.idempotencyLeft)
     refusedTraces.push({ what: `refused submit #${n} left its Idempotency-Key record` });
