@@ -63,6 +63,9 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     if (await dropDeleted(event)) return;
     if ("seq" in event) await history.recordLog(event);
     if (ends) {
+      // SQLite writes hold the event loop (up to its busy timeout each): a turn between the two
+      // keeps a process blocked by one at a time, within the supervisor's hang limit.
+      await new Promise((resolve) => setImmediate(resolve));
       const began = performance.now();
       const inserted = await history.record(event);
       options.observe?.(inserted ? "inserted" : "duplicate", (performance.now() - began) / 1000);

@@ -84,18 +84,25 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
 
   const watch = options.hangAfterMs ? watchForHangs(options.hangAfterMs) : null;
   function watchForHangs(hangAfterMs: number) {
-    const timer = setInterval(
-      () => {
-        const now = Date.now();
-        for (const [name, child] of children) {
-          if (!child.proc || child.lastBeat === null || now - child.lastBeat <= hangAfterMs) continue;
-          logger.warn("child stopped answering; killing it", { child: name, silentMs: now - child.lastBeat });
-          child.lastBeat = null;
-          child.proc.kill("SIGKILL");
-        }
-      },
-      Math.max(50, Math.floor(hangAfterMs / 6)),
-    );
+    const everyMs = Math.max(50, Math.floor(hangAfterMs / 6));
+    let checkedAt = Date.now();
+    const timer = setInterval(() => {
+      const now = Date.now();
+      // This check itself came late: our own process stalled (or the clock stepped), so beats
+      // may be waiting unread. Judge silence from now on rather than kill for our own pause.
+      const late = now - checkedAt > everyMs + hangAfterMs / 3;
+      checkedAt = now;
+      if (late) {
+        for (const child of children.values()) if (child.lastBeat !== null) child.lastBeat = now;
+        return;
+      }
+      for (const [name, child] of children) {
+        if (!child.proc || child.lastBeat === null || now - child.lastBeat <= hangAfterMs) continue;
+        logger.warn("child stopped answering; killing it", { child: name, silentMs: now - child.lastBeat });
+        child.lastBeat = null;
+        child.proc.kill("SIGKILL");
+      }
+    }, everyMs);
     timer.unref();
     return timer;
   }
