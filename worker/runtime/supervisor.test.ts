@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { silentLogger } from "../testing/kafka-test-env.ts";
-import { createSupervisor } from "./supervisor.ts";
+import { createSupervisor, restartDelayMs } from "./supervisor.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "supervisor-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +45,11 @@ test("children inherit our environment; isolated ones run in their folder with e
     delete process.env.PARENT_ONLY;
   }
 }, 60_000);
+
+test("a crashed child comes back at once the first time, then after a backoff that doubles up to 10 s", () => {
+  expect(Array.from({ length: 8 }, (_, i) => restartDelayMs(i))).toEqual([0, 250, 500, 1000, 2000, 4000, 8000, 10_000]);
+  expect(restartDelayMs(60)).toBe(10_000);
+});
 
 const LIVENESS = new URL("./liveness.ts", import.meta.url).pathname;
 

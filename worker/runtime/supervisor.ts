@@ -1,6 +1,7 @@
 /**
- * Keeps child processes running: restarts one that dies (with backoff, reset after it has
- * stayed up a while) and, on stop, sends SIGTERM to all and waits for each to drain.
+ * Keeps child processes running: restarts one that dies (at once the first time, then with
+ * backoff, reset after it has stayed up a while) and, on stop, sends SIGTERM to all and waits for
+ * each to drain.
  *
  * Children report over IPC each Kafka consumer group member they join as
  * (kafka/group-membership.ts). When a child dies, `evict` removes those members from their groups
@@ -46,6 +47,14 @@ interface Child {
   lastBeat: number | null;
 }
 
+/**
+ * How long to wait before the `restarts`-th restart in a row (0-based): none for the first, as a
+ * one-off crash should cost its users only the start-up time (an open WebSocket reconnects to
+ * the same port), then 250 ms doubling to 10 s, so a child that cannot start does not spin.
+ */
+export const restartDelayMs = (restarts: number): number =>
+  restarts === 0 ? 0 : Math.min(10_000, 250 * 2 ** (restarts - 1));
+
 export function createSupervisor(logger: Logger, options: SupervisorOptions) {
   const children = new Map<string, Child>();
   let stopping: Promise<void> | null = null;
@@ -72,7 +81,7 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
         if (stopping) return;
         for (const member of members.values()) void options.evict?.(member);
         if (Date.now() - startedAt > 30_000) child.restarts = 0;
-        const delay = Math.min(10_000, 250 * 2 ** child.restarts++);
+        const delay = restartDelayMs(child.restarts++);
         logger.warn("child exited; restarting", { child: name, code, signal, restartInMs: delay });
         setTimeout(() => launch(name), delay);
       },
