@@ -9,6 +9,7 @@ import { redisKeys } from "../shared/redis-keys.ts";
 import { queuedSnapshot } from "../shared/snapshot.ts";
 import { requestEvent } from "../worker/gateway/gateway-fixtures.ts";
 import { startTestBridge, type TestBridge } from "../worker/redis-bridge/bridge-test-server.ts";
+import { createSnapshotWriter } from "../worker/relay/snapshot-writer.ts";
 import { createGenerationStore, type GenerationStore } from "./generation-store.ts";
 import { createUpstashRedis } from "./upstash-clients.ts";
 
@@ -64,4 +65,40 @@ test("over the backlog a submit is refused and records nothing; a repeat of an a
   } finally {
     await bridge.redis.send("DEL", [redisKeys(bridge.prefix).backlog()]);
   }
+});
+
+test("a refused submit is taken back whole, even when the relay had already queued its late Kafka write", async () => {
+  const keys = redisKeys(bridge.prefix);
+  const event = requestEvent({ userId: "refused-late" });
+  const snapshot = queuedSnapshot(event);
+  const other = requestEvent({ userId: "someone-else" });
+  expect(await store.admitSubmitted(snapshot, limits)).toBe("admitted");
+  // The gateway gave up on the produce, but Kafka wrote it and the relay applied it first.
+  const relay = createSnapshotWriter(bridge.redis, bridge.prefix);
+  await relay.applyRequest(event, 2, "40");
+  await relay.applyRequest(other, 2, "41");
+  const queue = keys.queue(2);
+  expect(await bridge.redis.send("ZRANK", [queue, other.id])).toBe(1);
+
+  await store.forgetSubmitted(snapshot, { mayReachKafka: true });
+  // Its place no longer counts ahead of another user's request; nothing else of it is left.
+  expect(await bridge.redis.send("ZRANK", [queue, other.id])).toBe(0);
+  expect(await bridge.redis.send("ZSCORE", [queue, event.id])).toBeNull();
+  expect(await store.getMany([snapshot.id])).toEqual([null]);
+  expect(await inFlight("refused-late")).toBe(0);
+  expect(await listed("refused-late")).toBe(0);
+  // Tombstoned: the same event applied again (a redelivery) writes nothing.
+  await relay.applyRequest(event, 2, "40");
+  expect(await bridge.redis.send("ZSCORE", [queue, event.id])).toBeNull();
+  expect(await store.getMany([snapshot.id])).toEqual([null]);
+});
+
+test("a refused submit whose produce was never attempted leaves no tombstone", async () => {
+  const snapshot = queuedSnapshot(requestEvent({ userId: "refused-early" }));
+  expect(await store.admitSubmitted(snapshot, limits)).toBe("admitted");
+  await store.forgetSubmitted(snapshot, { mayReachKafka: false });
+  expect(await bridge.redis.send("EXISTS", [redisKeys(bridge.prefix).deleted(snapshot.id)])).toBe(0);
+  expect(await store.getMany([snapshot.id])).toEqual([null]);
+  expect(await inFlight("refused-early")).toBe(0);
+  expect(await listed("refused-early")).toBe(0);
 });

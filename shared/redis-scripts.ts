@@ -260,6 +260,30 @@ redis.call('PEXPIRE', KEYS[5], ARGV[6])
 ${APPLY_REQUEST}`;
 
 /**
+ * Takes back a submit answered 503, in one step. The relay may have applied its request event
+ * already (a produce Kafka wrote after the edge gave up), placing it in its partition's queue:
+ * only the snapshot says which partition, so the entry is removed here from what the snapshot
+ * holds, or it would count ahead of every later request there for as long as the queue lives.
+ * The tombstone comes first and in the same step, so a request event applied later is dropped.
+ * KEYS: tombstone, snapshot, user index, user in-flight set.
+ * ARGV: id, tombstone ttl in seconds ("0": none, the request cannot reach Kafka), key prefix.
+ */
+export const FORGET_SUBMIT = `
+if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], 'refused', 'EX', ARGV[2]) end
+local raw = redis.call('GET', KEYS[2])
+if raw then
+  local ok, snap = pcall(cjson.decode, raw)
+  if ok and type(snap) == 'table' and snap.partition ~= nil then
+    redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1])
+  end
+end
+redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return 1
+`;
+
+/**
  * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for
  * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries; "0"
  * revokes it (and any earlier one still in its grace) at once.
