@@ -25,6 +25,14 @@ export interface HistoryWriterOptions {
   onLag?(topic: string, partition: number, lag: number): void;
 }
 
+/**
+ * The history is a durable copy that may be a second behind Redis (which serves every recent
+ * generation): fetches wait for 256 KiB, so a burst is read in a few full batches, not one
+ * fetch and commit per event (about half this process's CPU per generation, and much of the
+ * broker's; `npx bun bench/stack-cpu.ts ours`).
+ */
+const HISTORY_FETCH_MIN_BYTES = 256 * 1024;
+
 const imagesOf = (event: TerminalEvent): string[] =>
   "completedAt" in event ? [event.image.key, ...(event.thumbnail ? [event.thumbnail.key] : [])] : [];
 
@@ -83,6 +91,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     deadLetters: options.deadLetters,
     logger,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    fetchMinBytes: HISTORY_FETCH_MIN_BYTES,
     onLag: options.onLag,
   });
   return {

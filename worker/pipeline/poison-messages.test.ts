@@ -15,6 +15,7 @@ import { uuidv7 } from "../../shared/uuid7.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import type { Message } from "../kafka/kafka-client.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
+import { until } from "../testing/until.ts";
 import { WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
 
 let p: Pipeline;
@@ -156,6 +157,8 @@ describe("raw poison on every partition of every topic", () => {
       ids.includes(m.key),
     );
     expect(new Set(completed.map((m) => m.partition))).toEqual(new Set(partitionsOf("complete")));
+    // The history is a copy that may be a second behind (its fetches wait to fill).
+    await until(async () => (await Promise.all(ids.map((id) => p.history.get(id)))).every((r) => r !== null));
     for (const id of ids) expect((await p.history.get(id))?.status).toBe("completed");
 
     // Each consumer parked each poison it met: the relay and the workers both read requests, the
@@ -223,11 +226,3 @@ describe("a webhook delivery that can never be attempted", () => {
     expect(await p.redis.send("ZSCORE", [keys.webhooksDue(), broken])).toBeNull();
   });
 });
-
-async function until(check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("timed out");
-    await Bun.sleep(20);
-  }
-}

@@ -19,6 +19,15 @@ export interface StatusRelayOptions {
   onLag?(topic: string, partition: number, lag: number): void;
 }
 
+/**
+ * Workers apply their own status events to Redis as soon as Kafka has them (the live path), so
+ * the relay is the record's second writer: it fills in queue positions and applies what a worker
+ * could not. Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
+ * relay's and the broker's CPU per generation under load by about two thirds
+ * (`npx bun bench/stack-cpu.ts ours`).
+ */
+const RELAY_FETCH_MIN_BYTES = 64 * 1024;
+
 /** What the relay reports for metrics: each event's result, and the time of each Lua write. */
 export interface RelayObserver {
   event(topic: "requests" | "status", result: "applied" | "stale" | "invalid"): void;
@@ -108,6 +117,7 @@ export function createStatusRelay(options: StatusRelayOptions) {
     deadLetters: options.deadLetters,
     logger,
     sessionTimeoutMs: options.sessionTimeoutMs,
+    fetchMinBytes: RELAY_FETCH_MIN_BYTES,
     onLag: options.onLag,
   });
   return {
