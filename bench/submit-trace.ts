@@ -53,7 +53,11 @@ globalThis.fetch = Object.assign(
 );
 
 // Wrapped before the pipeline starts: the edge's producer keeps the `fetch` it was built with.
-const pipeline = await startPipeline({ workers: 0, edgeEnv: { RATE_LIMIT_PER_MINUTE: "1000000" } });
+// No workers run, so every submit stays in flight: the per-user cap would refuse all after the 20th.
+const pipeline = await startPipeline({
+  workers: 0,
+  edgeEnv: { RATE_LIMIT_PER_MINUTE: "1000000", MAX_IN_FLIGHT_PER_USER: "1000000" },
+});
 
 async function trace(label: string, idempotent: boolean) {
   const token = await pipeline.token("trace-user");
