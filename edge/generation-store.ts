@@ -79,8 +79,8 @@ export function createGenerationStore(redis: Redis, prefix: string) {
      * (FORGET_SUBMIT). When its produce was attempted, the request may still reach Kafka (the
      * produce timed out, or the gateway gave up on a batch Kafka may yet have written), so the id
      * is tombstoned too, as a deletion does: the relay, the workers and the history writer then
-     * drop whatever arrives about it, and a place in the queue the relay gave it already is
-     * taken back. The id is this submit's own (a retry gets a new one), so the tombstone can stop
+     * drop whatever arrives about it, and a place in the queue the relay gave it already, or
+     * keys a worker that started it wrote, are taken back. The id is this submit's own (a retry gets a new one), so the tombstone can stop
      * nothing else.
      */
     async forgetSubmitted(snapshot: StoredSnapshot, options: { mayReachKafka: boolean }): Promise<void> {
@@ -90,6 +90,11 @@ export function createGenerationStore(redis: Redis, prefix: string) {
           keys.snapshot(snapshot.id),
           keys.userGenerations(snapshot.userId),
           keys.userInFlight(snapshot.userId),
+          keys.eventLog(snapshot.id),
+          keys.producerSeq(snapshot.id),
+          keys.cancel(snapshot.id),
+          keys.terminal(snapshot.id),
+          keys.logs(snapshot.id),
         ],
         [snapshot.id, options.mayReachKafka ? String(TOMBSTONE_TTL_SECONDS) : "0", prefix],
       );

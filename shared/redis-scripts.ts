@@ -264,22 +264,26 @@ ${APPLY_REQUEST}`;
  * already (a produce Kafka wrote after the edge gave up), placing it in its partition's queue:
  * only the snapshot says which partition, so the entry is removed here from what the snapshot
  * holds, or it would count ahead of every later request there for as long as the queue lives.
- * The tombstone comes first and in the same step, so a request event applied later is dropped.
- * KEYS: tombstone, snapshot, user index, user in-flight set.
+ * A worker may even have started it: its per-generation keys go too. The tombstone, in the same
+ * step, makes whatever arrives about it later be dropped. It is written last: deletes free
+ * memory, and a Redis out of memory (which refuses a script's first write that needs some)
+ * still lets them through.
+ * KEYS: tombstone, snapshot, user index, user in-flight set, event log, producer seq, cancel,
+ * terminal, generation log.
  * ARGV: id, tombstone ttl in seconds ("0": none, the request cannot reach Kafka), key prefix.
  */
 export const FORGET_SUBMIT = `
-if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], 'refused', 'EX', ARGV[2]) end
 local raw = redis.call('GET', KEYS[2])
 if raw then
   local ok, snap = pcall(cjson.decode, raw)
-  if ok and type(snap) == 'table' and snap.partition ~= nil then
+  if ok and type(snap) == 'table' and type(snap.partition) == 'number' then
     redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1])
   end
 end
-redis.call('DEL', KEYS[2])
+redis.call('DEL', KEYS[2], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
 redis.call('ZREM', KEYS[3], ARGV[1])
 redis.call('ZREM', KEYS[4], ARGV[1])
+if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], 'refused', 'EX', ARGV[2]) end
 return 1
 `;
 

@@ -114,10 +114,10 @@ export function createInOrderConsumer(options: InOrderConsumerOptions) {
     consumer = options.kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      // The broker answers a fetch once `minBytes` have arrived (by default as soon as a record
-      // has), so a long wait costs no latency; a short one is an idle fetch loop. Capped by the
-      // heartbeat interval, so the fetch loop still heartbeats that often; stop waits for the
-      // fetch in flight.
+      // The broker answers a fetch once `minBytes` have arrived or the wait is over. With the
+      // default (a record) a long wait costs no latency and a short one is an idle fetch loop;
+      // with more, the wait is the most a record can lie unread. Capped by the heartbeat
+      // interval, so the fetch loop still heartbeats that often; stop waits for the fetch in flight.
       maxWaitTimeInMs: heartbeatInterval,
       minBytes: options.fetchMinBytes ?? 1,
       sessionTimeout,

@@ -134,9 +134,15 @@ test("a generation moves the named series of every process, each scraped on its 
   await ended;
   socket.close();
   expect(messages.at(-1)?.type).toBe("completed");
-  // After: wait for the slower consumers (history, webhook, the console's Kafka refresh).
+  // After: wait for the slower consumers (the relay and the history, whose fetches wait up to a
+  // second to fill; the webhook; the console's Kafka refresh).
   let after: Record<string, Samples> = {};
+  const relayRead = (topic: string) =>
+    total(after["status-relay"] ?? new Map(), "pixel_relay_events_total", { topic }) -
+    total(before["status-relay"] ?? new Map(), "pixel_relay_events_total", { topic });
   const settled = () =>
+    relayRead("requests") >= 1 &&
+    relayRead("status") > 2 &&
     total(after["history-writer"] ?? new Map(), "pixel_history_events_total", { result: "inserted" }) >= 1 &&
     total(after["status-relay"] ?? new Map(), "pixel_webhook_attempts_total", { outcome: "delivered" }) >= 1 &&
     total(after["ops-console"] ?? new Map(), "pixel_kafka_topic_end_offset", { kind: "complete" }) >= 1;

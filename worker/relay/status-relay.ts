@@ -20,9 +20,10 @@ export interface StatusRelayOptions {
 }
 
 /**
- * Workers apply their own status events to Redis as soon as Kafka has them (the live path), so
- * the relay is the record's second writer: it fills in queue positions and applies what a worker
- * could not. Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
+ * Workers apply their own status events to Redis as soon as Kafka has them (the live path), and
+ * the edge records each request with its Kafka position before it answers, so the relay is the
+ * record's second writer: it applies what a worker or the edge could not (their writes are best
+ * effort). Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
  * relay's and the broker's CPU per generation under load by about two thirds
  * (`npx bun bench/stack-cpu.ts ours`).
  */
