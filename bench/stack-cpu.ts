@@ -10,7 +10,7 @@ import { type Product, startStack } from "./stacks.ts";
 
 const product = (process.argv[2] ?? "ours") as Product;
 const rounds = Number(process.argv[3] ?? 3);
-if (!["ours", "twin"].includes(product) || !(rounds >= 1)) {
+if (!["ours", "twin"].includes(product) || !Number.isInteger(rounds) || rounds < 1) {
   console.error("usage: stack-cpu.ts [ours|twin] [rounds]");
   process.exit(2);
 }

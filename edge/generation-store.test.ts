@@ -79,11 +79,12 @@ test("a refused submit is taken back whole, even when the relay had already queu
   await relay.applyRequest(other, 2, "41");
   const queue = keys.queue(2);
   expect(await bridge.redis.send("ZRANK", [queue, other.id])).toBe(1);
-  // And a worker had started it: its Kafka seq block and a logged event exist.
+  // And a worker had started it: its Kafka seq block, a logged event and a webhook delivery exist.
   const started = [keys.producerSeq(event.id), keys.eventLog(event.id), keys.logs(event.id)];
   await bridge.redis.send("SET", [keys.producerSeq(event.id), "4"]);
   await bridge.redis.send("RPUSH", [keys.eventLog(event.id), "{}"]);
   await bridge.redis.send("RPUSH", [keys.logs(event.id), "{}"]);
+  await bridge.redis.send("ZADD", [keys.webhooksDue(), "1", event.id]);
 
   await store.forgetSubmitted(snapshot, { mayReachKafka: true });
   // Its place no longer counts ahead of another user's request; nothing else of it is left.
@@ -93,6 +94,7 @@ test("a refused submit is taken back whole, even when the relay had already queu
   expect(await inFlight("refused-late")).toBe(0);
   expect(await listed("refused-late")).toBe(0);
   expect(await bridge.redis.send("EXISTS", started)).toBe(0);
+  expect(await bridge.redis.send("ZSCORE", [keys.webhooksDue(), event.id])).toBeNull();
   expect(await bridge.redis.send("EXISTS", [keys.deleted(event.id)])).toBe(1);
   // Tombstoned: the same event applied again (a redelivery) writes nothing.
   await relay.applyRequest(event, 2, "40");

@@ -1,7 +1,7 @@
 import { sha256Hex } from "../shared/digest.ts";
 import type { GenerationLogEntry } from "../shared/history.ts";
 import { GENERATION_TTL_SECONDS, IN_FLIGHT_LEASE_MS, redisKeys, TOMBSTONE_TTL_SECONDS } from "../shared/redis-keys.ts";
-import { APPLY_REQUEST, FORGET_SUBMIT, SUBMIT_REQUEST } from "../shared/redis-scripts.ts";
+import { APPLY_REQUEST, PURGE_GENERATION, SUBMIT_REQUEST } from "../shared/redis-scripts.ts";
 import { queueScore, type StoredSnapshot } from "../shared/snapshot.ts";
 import type { Redis } from "./upstash-clients.ts";
 
@@ -24,7 +24,7 @@ export function createGenerationStore(redis: Redis, prefix: string) {
   // EVALSHA with an EVAL fallback on NOSCRIPT: run on every submit, so the script text is sent once.
   const applyRequest = redis.createScript(APPLY_REQUEST);
   const submitRequest = redis.createScript<number>(SUBMIT_REQUEST);
-  const forgetSubmit = redis.createScript<number>(FORGET_SUBMIT);
+  const purgeGeneration = redis.createScript(PURGE_GENERATION);
   const requestKeys = (snapshot: StoredSnapshot) => [
     keys.snapshot(snapshot.id),
     keys.userGenerations(snapshot.userId),
@@ -75,29 +75,28 @@ export function createGenerationStore(redis: Redis, prefix: string) {
       return answer === -3 ? "backlog" : answer === -2 ? "in-flight-cap" : "admitted";
     },
     /**
-     * Takes back a recorded (or only admitted) submit that was answered 503, in one step
-     * (FORGET_SUBMIT). When its produce was attempted, the request may still reach Kafka (the
-     * produce timed out, or the gateway gave up on a batch Kafka may yet have written), so the id
-     * is tombstoned too, as a deletion does: the relay, the workers and the history writer then
-     * drop whatever arrives about it, and a place in the queue the relay gave it already, or
-     * keys a worker that started it wrote, are taken back. The id is this submit's own (a retry gets a new one), so the tombstone can stop
-     * nothing else.
+     * Takes back a recorded (or only admitted) submit that was answered 503. When its produce was
+     * attempted, the request may still reach Kafka (the produce timed out, or the gateway gave up
+     * on a batch Kafka may yet have written), and the relay or a worker may even have acted on it
+     * already: it is deleted as its owner's DELETE would (PURGE_GENERATION, one step), queue
+     * place and tombstone included, so whatever arrives about it later is dropped. The id is this
+     * submit's own (a retry gets a new one), so the tombstone can stop nothing else. Otherwise
+     * nothing but this edge wrote about it.
      */
     async forgetSubmitted(snapshot: StoredSnapshot, options: { mayReachKafka: boolean }): Promise<void> {
-      await forgetSubmit.exec(
-        [
-          keys.deleted(snapshot.id),
-          keys.snapshot(snapshot.id),
-          keys.userGenerations(snapshot.userId),
-          keys.userInFlight(snapshot.userId),
-          keys.eventLog(snapshot.id),
-          keys.producerSeq(snapshot.id),
-          keys.cancel(snapshot.id),
-          keys.terminal(snapshot.id),
-          keys.logs(snapshot.id),
-        ],
-        [snapshot.id, options.mayReachKafka ? String(TOMBSTONE_TTL_SECONDS) : "0", prefix],
-      );
+      if (options.mayReachKafka) {
+        await purgeGeneration.exec(keys.purge(snapshot.id, snapshot.userId), [
+          snapshot.id,
+          String(TOMBSTONE_TTL_SECONDS),
+          prefix,
+        ]);
+        return;
+      }
+      await Promise.all([
+        redis.del(keys.snapshot(snapshot.id)),
+        redis.zrem(keys.userGenerations(snapshot.userId), snapshot.id),
+        redis.zrem(keys.userInFlight(snapshot.userId), snapshot.id),
+      ]);
     },
     /**
      * The user's generation ids, newest first (UUIDv7 sorts by time): below `before` (exclusive)

@@ -3,7 +3,7 @@
  * Upstash REST) and the container tier (directly) read and write the same data.
  */
 export function redisKeys(prefix: string) {
-  return {
+  const keys = {
     snapshot: (id: string) => `${prefix}gen:${id}`,
     eventLog: (id: string) => `${prefix}gen:${id}:log`,
     producerSeq: (id: string) => `${prefix}gen:${id}:kseq`,
@@ -55,6 +55,24 @@ export function redisKeys(prefix: string) {
     webhookSecret: (userDigest: string) => `${prefix}whsec:${userDigest}`,
     /** The request topic's consumer lag as the relay last measured it (JSON, expires when stale). */
     backlog: () => `${prefix}backlog`,
+  };
+  return {
+    ...keys,
+    /** PURGE_GENERATION's KEYS, in its order: every key a generation of `userId` may have. */
+    purge: (id: string, userId: string): string[] => [
+      keys.deleted(id),
+      keys.snapshot(id),
+      keys.eventLog(id),
+      keys.producerSeq(id),
+      keys.cancel(id),
+      keys.terminal(id),
+      keys.logs(id),
+      keys.idempotencyOf(id),
+      keys.userGenerations(userId),
+      keys.webhooksDue(),
+      keys.webhookAttempts(),
+      keys.webhookLeases(),
+    ],
   };
 }
 export type RedisKeys = ReturnType<typeof redisKeys>;

@@ -260,34 +260,6 @@ redis.call('PEXPIRE', KEYS[5], ARGV[6])
 ${APPLY_REQUEST}`;
 
 /**
- * Takes back a submit answered 503, in one step. The relay may have applied its request event
- * already (a produce Kafka wrote after the edge gave up), placing it in its partition's queue:
- * only the snapshot says which partition, so the entry is removed here from what the snapshot
- * holds, or it would count ahead of every later request there for as long as the queue lives.
- * A worker may even have started it: its per-generation keys go too. The tombstone, in the same
- * step, makes whatever arrives about it later be dropped. It is written last: deletes free
- * memory, and a Redis out of memory (which refuses a script's first write that needs some)
- * still lets them through.
- * KEYS: tombstone, snapshot, user index, user in-flight set, event log, producer seq, cancel,
- * terminal, generation log.
- * ARGV: id, tombstone ttl in seconds ("0": none, the request cannot reach Kafka), key prefix.
- */
-export const FORGET_SUBMIT = `
-local raw = redis.call('GET', KEYS[2])
-if raw then
-  local ok, snap = pcall(cjson.decode, raw)
-  if ok and type(snap) == 'table' and type(snap.partition) == 'number' then
-    redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1])
-  end
-end
-redis.call('DEL', KEYS[2], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('ZREM', KEYS[4], ARGV[1])
-if ARGV[2] ~= '0' then redis.call('SET', KEYS[1], 'refused', 'EX', ARGV[2]) end
-return 1
-`;
-
-/**
  * Creates or rotates a user's webhook signing secret. The one it replaces stays valid for
  * signing until ARGV[3] (Unix ms), so receivers can switch without dropping deliveries; "0"
  * revokes it (and any earlier one still in its grace) at once.
@@ -307,18 +279,25 @@ return current and 1 or 0
 
 /**
  * Deletes a generation from Redis in one step and leaves its tombstone, so nothing written about
- * it later (by a worker still running it, the relay, a redelivery) brings it back.
- * KEYS: tombstone, snapshot, event log, producer seq, cancel, terminal, generation log,
- * idempotency pointer, user index, webhooks due, webhook attempts, webhook leases.
+ * it later (by a worker still running it, the relay, a redelivery) brings it back. Its queue
+ * place and in-flight entry are found from the snapshot (only it knows the partition). The
+ * tombstone is written last: the deletes free memory, and a Redis out of memory (which refuses a
+ * script's first write that needs some) still lets them through.
+ * Run by the purger (a deletion, the retention sweep) and by the edge for a submit answered 503
+ * whose request may still reach Kafka.
+ * KEYS: `redisKeys().purge(id, userId)`: tombstone, snapshot, event log, producer seq, cancel,
+ * terminal, generation log, idempotency pointer, user index, webhooks due, webhook attempts,
+ * webhook leases.
  * ARGV: id, tombstone ttl, key prefix. Returns the snapshot JSON it removed, or nil.
  */
 export const PURGE_GENERATION = `
 local raw = redis.call('GET', KEYS[2])
-redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 if raw then
-  local snap = cjson.decode(raw)
-  if snap.partition ~= nil then redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1]) end
-  if snap.userId then redis.call('ZREM', ARGV[3] .. 'user:' .. snap.userId .. ':inflight', ARGV[1]) end
+  local ok, snap = pcall(cjson.decode, raw)
+  if ok and type(snap) == 'table' then
+    if type(snap.partition) == 'number' then redis.call('ZREM', ARGV[3] .. 'queue:' .. snap.partition, ARGV[1]) end
+    if type(snap.userId) == 'string' then redis.call('ZREM', ARGV[3] .. 'user:' .. snap.userId .. ':inflight', ARGV[1]) end
+  end
 end
 local idem = redis.call('GET', KEYS[8])
 if idem then redis.call('DEL', idem) end
@@ -327,5 +306,6 @@ redis.call('ZREM', KEYS[9], ARGV[1])
 redis.call('ZREM', KEYS[10], ARGV[1])
 redis.call('HDEL', KEYS[11], ARGV[1])
 redis.call('HDEL', KEYS[12], ARGV[1])
+redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 return raw
 `;

@@ -54,24 +54,7 @@ export function createPurger(deps: PurgerDeps) {
       const [snapshot, row] = await Promise.all([snapshotOf(id), history.get(id)]);
       const owner = snapshot?.userId ?? row?.userId;
       if (owner === undefined || owner !== userId) return false;
-      await purgeScript(
-        redis,
-        [
-          keys.deleted(id),
-          keys.snapshot(id),
-          keys.eventLog(id),
-          keys.producerSeq(id),
-          keys.cancel(id),
-          keys.terminal(id),
-          keys.logs(id),
-          keys.idempotencyOf(id),
-          keys.userGenerations(userId),
-          keys.webhooksDue(),
-          keys.webhookAttempts(),
-          keys.webhookLeases(),
-        ],
-        [id, TOMBSTONE_TTL_SECONDS, deps.prefix],
-      );
+      await purgeScript(redis, keys.purge(id, userId), [id, TOMBSTONE_TTL_SECONDS, deps.prefix]);
       await history.remove(id);
       const imageKeys = [snapshot?.imageKey, snapshot?.thumbnailKey, row?.image?.key, row?.thumbnail?.key];
       await discardImages(

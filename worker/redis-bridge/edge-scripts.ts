@@ -6,14 +6,14 @@
  * bridge, until the new hash is listed here. A new script of the edge's must be listed too.
  */
 import { createHash } from "node:crypto";
-import { APPLY_REQUEST, FORGET_SUBMIT, ROTATE_WEBHOOK_SECRET, SUBMIT_REQUEST } from "../../shared/redis-scripts.ts";
+import { APPLY_REQUEST, PURGE_GENERATION, ROTATE_WEBHOOK_SECRET, SUBMIT_REQUEST } from "../../shared/redis-scripts.ts";
 
 const sha1 = (text: string) => createHash("sha1").update(text).digest("hex");
 
 const EDGE_SCRIPTS: ReadonlyMap<string, string> = new Map([
   [sha1(APPLY_REQUEST), "APPLY_REQUEST (shared/redis-scripts.ts)"],
   [sha1(SUBMIT_REQUEST), "SUBMIT_REQUEST (shared/redis-scripts.ts)"],
-  [sha1(FORGET_SUBMIT), "FORGET_SUBMIT (shared/redis-scripts.ts)"],
+  [sha1(PURGE_GENERATION), "PURGE_GENERATION (shared/redis-scripts.ts), a refused submit's take-back"],
   [sha1(ROTATE_WEBHOOK_SECRET), "ROTATE_WEBHOOK_SECRET (shared/redis-scripts.ts)"],
   ["b2efc02798c8e9b471a10f9b1d5745db89923ff3", "@upstash/ratelimit fixedWindow limit"],
   ["823cb2a5a902d69681244f5e28e5ebb8f2a89edd", "@upstash/ratelimit fixedWindow getRemaining"],
