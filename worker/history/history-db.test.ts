@@ -184,6 +184,41 @@ for (const [dialect, target] of Object.entries(targets)) {
       expect(await db.get(progress.id)).toBeNull();
     });
 
+    test("recordMany writes rows and log lines together, more than one statement's worth, each once", async () => {
+      const user = freshUser();
+      // Keys of their own: other tests count which generations share an image.
+      const ends = Array.from({ length: 520 }, (_, i) => {
+        const event = completeEvent(user, i);
+        return { ...event, image: { ...event.image, key: `batch/${event.id}.webp` }, thumbnail: undefined };
+      });
+      const logs = ends.map((e) => loggedStatusEvent(e.id, user, 1, { level: "info", message: "started" }));
+      const again = ends.slice(0, 3);
+      expect(await db.record(again[0] as (typeof ends)[number])).toBe(true);
+      const inserted = await db.recordMany({ ends: [...ends, ...again], logs: [...logs, ...logs.slice(0, 2)] });
+      // The one recorded before is not new; the repeats within the batch count once.
+      expect([...inserted].sort()).toEqual(
+        ends
+          .slice(1)
+          .map((e) => e.id)
+          .sort(),
+      );
+      expect((await db.listByUser(user, { limit: 1000 })).length).toBe(ends.length);
+      expect((await db.logs(ends[519]?.id ?? "")).map((l) => l.message)).toEqual(["started"]);
+      expect(await db.recordMany({ ends, logs })).toEqual(new Set());
+      expect(await db.recordMany({ ends: [], logs: [] })).toEqual(new Set());
+    });
+
+    test.if(dialect === "postgres")("recordMany is all or nothing: one row refused writes none", async () => {
+      const user = freshUser();
+      const good = completeEvent(user);
+      const line = loggedStatusEvent(good.id, user, 1, { level: "info", message: "started" });
+      const refused = { ...completeEvent(user), userId: `${user}\u0000` };
+      const error = await rejectionOf(db.recordMany({ ends: [good, refused], logs: [line] }));
+      expect(error.code).toBe("history_rejected");
+      expect(await db.get(good.id)).toBeNull();
+      expect(await db.logs(good.id)).toEqual([]);
+    });
+
     test("keeps each logged status event once, in seq order; events without a line add nothing", async () => {
       const id = uuidv7();
       const user = freshUser();

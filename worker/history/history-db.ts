@@ -41,6 +41,11 @@ export interface HistoryDb {
   record(event: TerminalEvent): Promise<boolean>;
   /** Inserts the log line a status event carries; false when it has none or it is recorded already. */
   recordLog(event: StatusEvent): Promise<boolean>;
+  /**
+   * `record` for each of `ends` and `recordLog` for each of `logs`, in one transaction: all are
+   * written or none. Resolves the ids of the generations whose rows it inserted.
+   */
+  recordMany(batch: { ends: readonly TerminalEvent[]; logs: readonly StatusEvent[] }): Promise<Set<string>>;
   get(id: string): Promise<GenerationRecord | null>;
   /** The user's generations, newest first (UUIDv7 ids sort by creation time). */
   listByUser(userId: string, options: ListOptions): Promise<GenerationRecord[]>;
@@ -209,6 +214,14 @@ export async function openHistoryDb(databaseUrl: string): Promise<HistoryDb> {
     recordLog: async (event) => {
       const row = logRowOf(event);
       return row ? guarded(`recording a log line of ${event.id}`, () => store.insertLogIgnore(row)) : false;
+    },
+    recordMany: async ({ ends, logs }) => {
+      const rows = ends.flatMap((event) => rowOf(event) ?? []);
+      const logRows = logs.flatMap((event) => logRowOf(event) ?? []);
+      if (rows.length === 0 && logRows.length === 0) return new Set<string>();
+      return guarded(`recording ${rows.length} generations and ${logRows.length} log lines`, () =>
+        store.insertManyIgnore(rows, logRows),
+      );
     },
     get: (id) =>
       guarded(`reading generation ${id}`, async () => {

@@ -83,7 +83,7 @@ async function startWriter(db: HistoryWriterDb, logger = capture().logger) {
   return { writer, groupId };
 }
 
-type HistoryWriterDb = Pick<HistoryDb, "record" | "recordLog" | "remove">;
+type HistoryWriterDb = Pick<HistoryDb, "record" | "recordLog" | "recordMany" | "remove">;
 
 const message = (event: TerminalEvent): Message =>
   "failedAt" in event
@@ -210,6 +210,8 @@ describe("history writer against the real broker", () => {
         return history.record(e);
       },
       recordLog: (e) => history.recordLog(e),
+      // The batch's transaction fails too: the writer falls back to one message at a time.
+      recordMany: () => Promise.reject(new PipelineError("database_unavailable", "disk full", { retryable: true })),
       remove: (id) => history.remove(id),
     };
     await produce(topics.complete, [message(event)]);
@@ -218,6 +220,42 @@ describe("history writer against the real broker", () => {
     expect(attempts.filter((id) => id === event.id).length).toBeGreaterThanOrEqual(3);
     expect((await history.listByUser(other, { limit: 10 })).map((r) => r.id)).toEqual([event.id]);
     expect(writer.recorded).toBe(1);
+    await writer.stop();
+  });
+
+  test("a fetched batch is written in one transaction, log lines and rows together", async () => {
+    const other = freshUser();
+    const ended = Array.from({ length: 12 }, (_, i) => completeEvent(other, 200 + i));
+    const lines = ended.map((e) => loggedStatusEvent(e.id, other, 1, { level: "info", message: `started ${e.id}` }));
+    await produce(topics.status, lines.map(message));
+    await produce(topics.complete, ended.map(message));
+    const calls = { many: 0, one: 0 };
+    const counting: HistoryWriterDb = {
+      record(e) {
+        calls.one++;
+        return history.record(e);
+      },
+      recordLog(e) {
+        calls.one++;
+        return history.recordLog(e);
+      },
+      recordMany(batch) {
+        calls.many++;
+        return history.recordMany(batch);
+      },
+      remove: (id) => history.remove(id),
+    };
+    const { writer, groupId } = await startWriter(counting);
+    await committedToEnd(groupId);
+    expect((await history.listByUser(other, { limit: 20 })).map((r) => r.id).sort()).toEqual(
+      ended.map((e) => e.id).sort(),
+    );
+    for (const e of ended) expect((await history.logs(e.id)).map((l) => l.message)).toEqual([`started ${e.id}`]);
+    expect(writer.recorded).toBe(ended.length);
+    // Two topics of three partitions: a batch per partition fetched, never a write per event.
+    expect(calls.one).toBe(0);
+    expect(calls.many).toBeGreaterThanOrEqual(2);
+    expect(calls.many).toBeLessThan(ended.length + lines.length);
     await writer.stop();
   });
 

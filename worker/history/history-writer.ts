@@ -5,6 +5,7 @@ import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-co
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
 import type { Tombstones } from "../lifecycle/tombstones.ts";
+import { type BatchWritten, writeHistoryBatch } from "./history-batch.ts";
 import type { HistoryDb } from "./history-db.ts";
 import type { TerminalEvent } from "./history-record.ts";
 
@@ -13,8 +14,8 @@ export interface HistoryWriterOptions {
   /** KAFKA_HISTORY_GROUP: its own group, so history reads every terminal event independently of other consumers. */
   groupId: string;
   topics: { complete: string; failed: string; status: string };
-  history: Pick<HistoryDb, "record" | "recordLog" | "remove">;
-  tombstones: Pick<Tombstones, "isDeleted">;
+  history: Pick<HistoryDb, "record" | "recordLog" | "recordMany" | "remove">;
+  tombstones: Pick<Tombstones, "isDeleted" | "deletedAmong">;
   /** Removes the images of a generation deleted before its complete event got here. */
   discardImages(keys: string[], generationId: string): Promise<void>;
   deadLetters: Pick<DeadLetters, "park">;
@@ -43,7 +44,9 @@ const imagesOf = (event: TerminalEvent): string[] =>
  * finds its id already recorded and changes nothing: at least once in, exactly one row out. A
  * database outage is waited out before the offset moves; an event that is not valid is parked
  * on the dead-letter topic and passed. A deleted generation's events are dropped; the tombstone
- * is checked again after each write, so a deletion that ran in between is never undone.
+ * is checked again after each write, so a deletion that ran in between is never undone. Each
+ * fetched batch is first written in one transaction (history-batch.ts); whatever it left undone
+ * is handled one message at a time.
  */
 export function createHistoryWriter(options: HistoryWriterOptions) {
   const { topics, history, tombstones, logger } = options;
@@ -56,8 +59,55 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     return true;
   }
 
-  async function handle({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
-    const definition = topic === topics.complete ? CompleteEvent : topic === topics.failed ? FailedEvent : StatusEvent;
+  const definitionOf = (topic: string) =>
+    topic === topics.complete ? CompleteEvent : topic === topics.failed ? FailedEvent : StatusEvent;
+  const endsGeneration = (event: TerminalEvent) =>
+    !("seq" in event) || event.status === "canceled" || event.status === "expired";
+
+  /** Each partition's batch in flight: the offsets it covers and what it did for them. */
+  const batches = new Map<string, { offsets: Set<string>; written: Promise<Map<string, BatchWritten>> }>();
+  const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+
+  function prefetch(messages: InOrderMessage[]): void {
+    const first = messages[0];
+    if (!first) return;
+    const began = performance.now();
+    const written = writeHistoryBatch(messages, {
+      history,
+      tombstones,
+      decode: ({ topic, value }) => {
+        const parsed = definitionOf(topic).decode(value);
+        return parsed.ok ? parsed.value : null;
+      },
+      ends: endsGeneration,
+    }).then((done) => {
+      const ended = [...done.values()].filter((w) => w.ends);
+      const seconds = (performance.now() - began) / 1000 / Math.max(1, ended.length);
+      for (const w of ended) options.observe?.(w.inserted ? "inserted" : "duplicate", seconds);
+      return done;
+    });
+    // A batch that failed is redone message by message (`handle`), which reports the error.
+    written.catch(() => {});
+    batches.set(partitionKey(first.topic, first.partition), {
+      offsets: new Set(messages.map((m) => m.offset)),
+      written,
+    });
+  }
+
+  async function handle(message: InOrderMessage): Promise<void> {
+    const batch = batches.get(partitionKey(message.topic, message.partition));
+    if (batch?.offsets.delete(message.offset)) {
+      const done = (await batch.written.catch(() => null))?.get(message.offset);
+      if (done) {
+        if (done.inserted) recorded++;
+        return;
+      }
+    }
+    await handleOne(message);
+  }
+
+  async function handleOne({ topic, partition, offset, value }: InOrderMessage): Promise<void> {
+    const definition = definitionOf(topic);
     const parsed = definition.decode(value);
     if (!parsed.ok) {
       options.observe?.("invalid", 0);
@@ -65,7 +115,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
       throw invalidEvent(definition, parsed.issues);
     }
     const event: TerminalEvent = parsed.value;
-    const ends = !("seq" in event) || event.status === "canceled" || event.status === "expired";
+    const ends = endsGeneration(event);
     // Most status events are progress without a log line: nothing to write, no lookup.
     if (!ends && !("seq" in event && event.log)) return;
     if (await dropDeleted(event)) return;
@@ -88,6 +138,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     groupId: options.groupId,
     topics: [topics.complete, topics.failed, topics.status],
     handle,
+    prefetch,
     deadLetters: options.deadLetters,
     logger,
     sessionTimeoutMs: options.sessionTimeoutMs,

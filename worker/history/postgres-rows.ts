@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, or } from "drizzle-orm";
 import type { PostgresDb } from "./history-db.ts";
 import { pgGenerationLogs as logs, pgGenerations as t } from "./history-schema.ts";
-import type { RowQuery, RowStore } from "./row-store.ts";
+import { type RowQuery, type RowStore, statementChunks } from "./row-store.ts";
 
 /** The history's queries on PostgreSQL (drizzle over Bun's SQL client, opened in history-db.ts). */
 export function postgresRows(db: PostgresDb, close: () => Promise<void>): RowStore {
@@ -18,6 +18,21 @@ export function postgresRows(db: PostgresDb, close: () => Promise<void>): RowSto
     insertLogIgnore: async (row) =>
       (await db.insert(logs).values(row).onConflictDoNothing({ target: logs.id }).returning({ id: logs.id })).length >
       0,
+    // One transaction of multi-row statements: a round trip per statement, not per row.
+    insertManyIgnore: (rows, logRows) =>
+      db.transaction(async (tx) => {
+        for (const chunk of statementChunks(logRows))
+          await tx.insert(logs).values(chunk).onConflictDoNothing({ target: logs.id });
+        const inserted = new Set<string>();
+        for (const chunk of statementChunks(rows))
+          for (const { id } of await tx
+            .insert(t)
+            .values(chunk)
+            .onConflictDoNothing({ target: t.id })
+            .returning({ id: t.id }))
+            inserted.add(id);
+        return inserted;
+      }),
     byId: async (id) => (await db.select().from(t).where(eq(t.id, id)))[0],
     byUser: (userId, q) => db.select().from(t).where(ofUser(userId, q)).orderBy(desc(t.id)).limit(q.limit),
     logsOf: (id) => db.select().from(logs).where(eq(logs.generationId, id)).orderBy(asc(logs.seq)),

@@ -1,5 +1,18 @@
 import type { GenerationLogRow, GenerationRow, HistoryStatus } from "./history-schema.ts";
 
+/**
+ * Rows per INSERT statement of a batch: 14 columns each stays far below both dialects' limits on
+ * bound parameters (SQLite 32,766, PostgreSQL 65,535), however many events a fetch brings.
+ */
+const ROWS_PER_STATEMENT = 500;
+
+/** `items` in runs of ROWS_PER_STATEMENT. */
+export function statementChunks<T>(items: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_STATEMENT) chunks.push(items.slice(i, i + ROWS_PER_STATEMENT));
+  return chunks;
+}
+
 /** Which of a user's rows to list, newest first. */
 export interface RowQuery {
   limit: number;
@@ -14,6 +27,11 @@ export interface RowQuery {
 export interface RowStore {
   insertIgnore(row: GenerationRow): Promise<boolean>;
   insertLogIgnore(row: GenerationLogRow): Promise<boolean>;
+  /**
+   * Inserts log lines and generation rows in one transaction, each ignored when its id is
+   * recorded already; resolves the ids of the generation rows it inserted. All or nothing.
+   */
+  insertManyIgnore(rows: readonly GenerationRow[], logRows: readonly GenerationLogRow[]): Promise<Set<string>>;
   byId(id: string): Promise<GenerationRow | undefined>;
   byUser(userId: string, query: RowQuery): Promise<GenerationRow[]>;
   logsOf(generationId: string): Promise<GenerationLogRow[]>;

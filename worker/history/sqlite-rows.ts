@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lt, ne, or } from "drizzle-orm";
 import type { SqliteDb } from "./history-db.ts";
 import { sqliteGenerationLogs as logs, sqliteGenerations as t } from "./history-schema.ts";
-import type { RowQuery, RowStore } from "./row-store.ts";
+import { type RowQuery, type RowStore, statementChunks } from "./row-store.ts";
 
 /** The history's queries on SQLite (drizzle over bun:sqlite; the client is opened in history-db.ts). */
 export function sqliteRows(db: SqliteDb, close: () => void): RowStore {
@@ -17,6 +17,22 @@ export function sqliteRows(db: SqliteDb, close: () => void): RowStore {
       db.insert(t).values(row).onConflictDoNothing({ target: t.id }).returning({ id: t.id }).all().length > 0,
     insertLogIgnore: async (row) =>
       db.insert(logs).values(row).onConflictDoNothing({ target: logs.id }).returning({ id: logs.id }).all().length > 0,
+    // One transaction, so one commit (and one fsync) for the lot instead of one per row.
+    insertManyIgnore: async (rows, logRows) =>
+      db.transaction((tx) => {
+        for (const chunk of statementChunks(logRows))
+          tx.insert(logs).values(chunk).onConflictDoNothing({ target: logs.id }).run();
+        const inserted = new Set<string>();
+        for (const chunk of statementChunks(rows))
+          for (const { id } of tx
+            .insert(t)
+            .values(chunk)
+            .onConflictDoNothing({ target: t.id })
+            .returning({ id: t.id })
+            .all())
+            inserted.add(id);
+        return inserted;
+      }),
     byId: async (id) => db.select().from(t).where(eq(t.id, id)).get(),
     byUser: async (userId, q) => db.select().from(t).where(ofUser(userId, q)).orderBy(desc(t.id)).limit(q.limit).all(),
     logsOf: async (id) => db.select().from(logs).where(eq(logs.generationId, id)).orderBy(asc(logs.seq)).all(),
