@@ -111,7 +111,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   const connection = createProducerConnection({
     kafka: options.kafka,
     logger,
-    retries: options.retries ?? 5,
+    retries: options.retries ?? 8,
     onSettled: () => schedule(),
   });
   let accepting = true;

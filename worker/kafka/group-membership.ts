@@ -43,7 +43,7 @@ export function createMemberEvictor(kafka: Kafka, logger: Logger) {
           logger.warn("could not remove a dead consumer group member; its session will expire", { ...member, error });
           return;
         }
-        await Bun.sleep(Math.min(backoffMs(attempt, 100, Math.random, 1000), Math.max(0, until - Date.now())));
+        await Bun.sleep(Math.min(backoffMs(attempt, 100, Math.random, 500), Math.max(0, until - Date.now())));
       }
     }
   };
