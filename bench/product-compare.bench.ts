@@ -14,6 +14,7 @@
  *   progress    status `at` → WebSocket client, 1,000 sockets (bench/ws-clients.ts)
  *   idle        CPU of every process of the product with no traffic
  * `--scaling`: instead, saturation only, with 1, 2 and 4 worker processes.
+ * `--submit`: instead, the submit rows only, with each process's CPU per submit.
  */
 import type { GenerationParams } from "../shared/events/params.ts";
 import { runEdgeLoad } from "./edge-load.ts";
@@ -31,6 +32,7 @@ const option = (name: string, fallback: number) => {
 };
 const ROUNDS = Math.min(5, option("--rounds", 1));
 const SCALING = process.argv.includes("--scaling");
+const SUBMIT_ONLY = process.argv.includes("--submit");
 const LAYOUT: StackOptions = { workers: 2, maxConcurrent: 4 }; // the production defaults
 const SUBMIT = { ratePerSecond: 200, openSeconds: 5, callers: 64, closedSeconds: 5 };
 const PACED = { count: 100, intervalMs: 50 };
@@ -90,15 +92,23 @@ async function submitPhase(product: Product) {
       ratePerSecond: SUBMIT.ratePerSecond,
       count: SUBMIT.ratePerSecond * SUBMIT.openSeconds,
     });
+    const pids = Object.entries(stack.pids());
+    const before = pids.map(([, pid]) => cpuSeconds(pid));
     const closed = await measured(stack, () =>
       runEdgeLoad({ ...plan, mode: "closed", concurrency: SUBMIT.callers, durationMs: SUBMIT.closedSeconds * 1000 }),
     );
+    const perSubmitMs = (cpu: number) => (cpu / Math.max(1, closed.result.accepted)) * 1000;
     return {
+      cpuPerSubmitByProcess: Object.fromEntries(
+        pids.map(([name, pid], i) => [name, perSubmitMs(cpuSeconds(pid) - (before[i] ?? 0))]),
+      ),
+      redisCpuPerSubmitMs: perSubmitMs(closed.redisCpu),
+      kafkaCpuPerSubmitMs: perSubmitMs(closed.kafkaCpu),
       open: open.latency,
       openAccepted: open.accepted / open.sent,
       perSecond: closed.result.accepted / closed.result.seconds,
       closedRejected: closed.result.sent - closed.result.accepted,
-      cpuPerSubmitMs: (closed.productCpu / closed.result.accepted) * 1000,
+      cpuPerSubmitMs: perSubmitMs(closed.productCpu),
       machineBusy: closed.machineBusy,
     };
   } finally {
@@ -194,6 +204,30 @@ async function workerPhases(product: Product) {
 }
 
 type Submit = Awaited<ReturnType<typeof submitPhase>>;
+
+function submitCpuLine(submit: Submit): string {
+  const byProcess = Object.entries(submit.cpuPerSubmitByProcess)
+    .map(([name, ms]) => `${name} ${fmt(ms, 3)}`)
+    .join(", ");
+  return `  CPU ms per submit by process: ${byProcess}; + Redis ${fmt(submit.redisCpuPerSubmitMs, 3)}, + Kafka ${fmt(submit.kafkaCpuPerSubmitMs, 3)} (shared servers)`;
+}
+
+/** `--submit`: the submit rows of both products, the same run, and where each one's CPU went. */
+async function submitOnly() {
+  const results = {} as Record<Product, Submit>;
+  for (const product of PRODUCTS) results[product] = await submitPhase(product);
+  const { ours, twin } = results;
+  console.log(
+    `accepted/s at ${SUBMIT.callers} callers: ${fmt(ours.perSecond, 0)} / ${fmt(twin.perSecond, 0)} (${fmt(ours.perSecond / twin.perSecond)}×, goal ≥ 1× twin: ${ours.perSecond >= twin.perSecond ? "PASS" : "FAIL"})`,
+  );
+  console.log(
+    `p50 / p99 at ${SUBMIT.ratePerSecond}/s open loop, ms: ${fmt(ours.open.p50, 1)} / ${fmt(ours.open.p99, 1)} vs ${fmt(twin.open.p50, 1)} / ${fmt(twin.open.p99, 1)}`,
+  );
+  for (const product of PRODUCTS) {
+    console.log(`${product}: CPU per submit ${fmt(results[product].cpuPerSubmitMs, 3)} ms`);
+    console.log(submitCpuLine(results[product]));
+  }
+}
 type Workers = Awaited<ReturnType<typeof workerPhases>>;
 
 function report(results: Record<Product, { submit: Submit; workers: Workers }>) {
@@ -282,6 +316,7 @@ function report(results: Record<Product, { submit: Submit; workers: Workers }>) 
     console.log(
       `  submit: open loop ${Math.round(submit.openAccepted * 100)}% accepted, closed loop ${submit.closedRejected} refused; machine busy ${Math.round(submit.machineBusy * 100)}%`,
     );
+    console.log(submitCpuLine(submit));
     console.log(
       `  saturation: ${fmt(s.perSecond)}/s vs provider alone ${fmt(s.alonePerSecond)}/s in one process, ${fmt(s.aloneAsWorkersPerSecond)}/s in the workers' layout (measured just before); ${s.failures} failed;` +
         ` CPU-s per generation: product ${fmt(s.cpuPerGeneration, 3)}, provider alone ${fmt(s.aloneCpuPerGeneration, 3)},` +
@@ -339,6 +374,7 @@ console.log(
   `Pixel Studio vs its BullMQ twin: ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`,
 );
 if (SCALING) await scaling();
+else if (SUBMIT_ONLY) await submitOnly();
 else
   for (let round = 1; round <= ROUNDS; round++) {
     // Alternate which product goes first, so a change in background load falls on both.
