@@ -34,8 +34,9 @@ export interface ProducerConnectionOptions {
 }
 
 const RECONNECT_MIN_MS = 250;
-// Bounded low: a broker that is back is used within seconds, whatever the outage lasted.
-const RECONNECT_MAX_MS = 2000;
+// Bounded low, as kafkajs's own retries are (kafka-client.ts): a broker that is back is used
+// within half a second, whatever the outage lasted; meanwhile sends are refused at once.
+const RECONNECT_MAX_MS = 500;
 
 const disconnect = async (session: ProducerSession) => {
   await Promise.allSettled([session.producer.disconnect(), session.admin.disconnect()]);

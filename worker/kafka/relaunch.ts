@@ -9,9 +9,10 @@ const STABLE_MS = 30_000;
  * Starts a consumer again after kafkajs gave up on it: kafkajs restarts a crashed consumer by
  * itself only when the error was retriable, and leaves it stopped for good otherwise — a process
  * that keeps running without consuming. Each call tries until `launch` succeeds or `stopped`
- * aborts, with a backoff bounded at 2 s so a broker that is back is used within seconds. The
- * backoff carries over from one crash to the next: a launch that crashes again at once (a join
- * the broker refuses for good) would otherwise reconnect and rejoin ten times a second, forever.
+ * aborts, with a backoff bounded at 0.5 s (kafkajs's own retry cap, kafka-client.ts) so a broker
+ * that is back is used within half a second. The backoff carries over from one crash to the
+ * next: a launch that crashes again at once (a join the broker refuses for good) would otherwise
+ * reconnect and rejoin ten times a second, forever; bounded, it tries twice a second.
  */
 export function createRelaunch(launch: () => Promise<void>, stopped: AbortSignal, logger: Logger) {
   let attempt = 0;
@@ -19,7 +20,7 @@ export function createRelaunch(launch: () => Promise<void>, stopped: AbortSignal
   return async function relaunch(): Promise<void> {
     if (Date.now() - launchedAt > STABLE_MS) attempt = 0;
     while (!stopped.aborted) {
-      await Bun.sleep(backoffMs(++attempt, 100, Math.random, 2000));
+      await Bun.sleep(backoffMs(++attempt, 100, Math.random, 500));
       if (stopped.aborted) return;
       launchedAt = Date.now();
       try {
