@@ -91,6 +91,9 @@ describe("event schemas", () => {
     } as const;
     expect(StatusEvent.create(status).seq).toBe(1);
     expect(StatusEvent.parse({ v: 1, ...status, seq: 0 }).ok).toBe(false);
+    // The history's log lines store it as a 32-bit integer: a larger one is refused here, not there.
+    expect(StatusEvent.parse({ v: 1, ...status, seq: 2_147_483_647 }).ok).toBe(true);
+    expect(StatusEvent.parse({ v: 1, ...status, seq: 2_147_483_648 }).ok).toBe(false);
     expect(StatusEvent.parse({ v: 1, ...status, status: "running" }).ok).toBe(false);
     expect(StatusEvent.parse({ v: 1, ...status, progress: 101 }).ok).toBe(false);
     expect(StatusEvent.parse({ v: 1, ...status, stage: "painting" }).ok).toBe(false);

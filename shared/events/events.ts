@@ -103,7 +103,9 @@ export const StatusEvent = defineEvent(
     v: literal(1),
     id,
     userId,
-    seq: integer({ min: 1 }),
+    // Redis counts it from 1 and never gets near the bound; the history stores it as a 32-bit
+    // integer, so a larger one is refused here (parked) rather than by the database.
+    seq: integer({ min: 1, max: 2_147_483_647 }),
     status: oneOf(JOB_STATUSES),
     progress: integer({ min: 0, max: 100 }),
     stage: oneOf(STAGES),

@@ -15,7 +15,7 @@ import { createLocalImageStore } from "../images/local-image-store.ts";
 import { createDeadLetters } from "../kafka/dead-letters.ts";
 import type { Message } from "../kafka/kafka-client.ts";
 import { createPurger } from "../lifecycle/purge-generation.ts";
-import { createTombstones } from "../lifecycle/tombstones.ts";
+import { createTombstones, type Tombstones } from "../lifecycle/tombstones.ts";
 import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
@@ -63,7 +63,11 @@ function capture() {
   return { lines, logger: createLogger({ level: "warn", sink: (_level, line) => lines.push(JSON.parse(line)) }) };
 }
 
-async function startWriter(db: HistoryWriterDb, logger = capture().logger) {
+async function startWriter(
+  db: HistoryWriterDb,
+  logger = capture().logger,
+  tombstones: Pick<Tombstones, "isDeleted" | "deletedAmong"> = createTombstones(redis, prefix),
+) {
   const groupId = `${config.topicPrefix}history-${groups.length}`;
   groups.push(groupId);
   const deadLetters = createDeadLetters({ producer, topic: specs.deadLetter.name, consumer: groupId, logger });
@@ -73,7 +77,7 @@ async function startWriter(db: HistoryWriterDb, logger = capture().logger) {
     groupId,
     topics,
     history: db,
-    tombstones: createTombstones(redis, prefix),
+    tombstones,
     discardImages: purger.discardImages,
     deadLetters,
     logger,
@@ -303,5 +307,46 @@ describe("history writer against the real broker", () => {
     expect(await history.logs(event.id)).toEqual([]);
     expect(await store.get(image.key)).toBeNull();
     expect(await store.get(thumb.key)).toBeNull();
+  });
+
+  test("a generation deleted while its batch is written is removed by the batch itself, image too", async () => {
+    const owner = freshUser();
+    const event = completeEvent(owner, 78);
+    const kept = completeEvent(owner, 79);
+    const image = await store.put(new TextEncoder().encode("pretend image 78"), "webp");
+    const stored = CompleteEvent.create({
+      ...event,
+      image: { ...event.image, key: image.key, sha256: image.sha256 },
+      thumbnail: undefined,
+    });
+    await produce(topics.complete, [message(stored), message(kept)]);
+    // The owner's DELETE lands between the batch's first tombstone lookup and its commit.
+    const deletingDb: HistoryWriterDb = {
+      record: (e) => history.record(e),
+      recordLog: (e) => history.recordLog(e),
+      async recordMany(batch) {
+        if (batch.ends.some((e) => e.id === event.id))
+          await redis.send("SET", [redisKeys(prefix).deleted(event.id), "1", "EX", "60"]);
+        return history.recordMany(batch);
+      },
+      remove: (id) => history.remove(id),
+    };
+    // Only the one-at-a-time path asks about one id: the batch leaves nothing of this one to it.
+    // (The writer reads the topics from the start: earlier tests' deleted generations do go there.)
+    const real = createTombstones(redis, prefix);
+    let askedOneByOne = 0;
+    const tombstones = {
+      deletedAmong: real.deletedAmong,
+      isDeleted(id: string) {
+        if (id === event.id) askedOneByOne++;
+        return real.isDeleted(id);
+      },
+    };
+    const { groupId } = await startWriter(deletingDb, capture().logger, tombstones);
+    await committedToEnd(groupId);
+    expect(await history.get(event.id)).toBeNull();
+    expect(await store.get(image.key)).toBeNull();
+    expect((await history.get(kept.id))?.id).toBe(kept.id);
+    expect(askedOneByOne).toBe(0);
   });
 });

@@ -52,10 +52,14 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
   const { topics, history, tombstones, logger } = options;
   let recorded = 0;
 
-  async function dropDeleted(event: TerminalEvent): Promise<boolean> {
-    if (!(await tombstones.isDeleted(event.id))) return false;
+  async function drop(event: TerminalEvent): Promise<void> {
     await history.remove(event.id);
     await options.discardImages(imagesOf(event), event.id);
+  }
+
+  async function dropDeleted(event: TerminalEvent): Promise<boolean> {
+    if (!(await tombstones.isDeleted(event.id))) return false;
+    await drop(event);
     return true;
   }
 
@@ -71,7 +75,6 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
   function prefetch(messages: InOrderMessage[]): void {
     const first = messages[0];
     if (!first) return;
-    const began = performance.now();
     const written = writeHistoryBatch(messages, {
       history,
       tombstones,
@@ -80,13 +83,11 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
         return parsed.ok ? parsed.value : null;
       },
       ends: endsGeneration,
-    }).then((done) => {
-      const ended = [...done.values()].filter((w) => w.ends);
-      const seconds = (performance.now() - began) / 1000 / Math.max(1, ended.length);
-      for (const w of ended) options.observe?.(w.inserted ? "inserted" : "duplicate", seconds);
-      return done;
+      drop,
+      logger,
     });
-    // A batch that failed is redone message by message (`handle`), which reports the error.
+    // It does not reject (what it did not do is left to `handle`); a bug of ours would, and
+    // `handle` then redoes the batch's messages one at a time.
     written.catch(() => {});
     batches.set(partitionKey(first.topic, first.partition), {
       offsets: new Set(messages.map((m) => m.offset)),
@@ -99,6 +100,7 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
     if (batch?.offsets.delete(message.offset)) {
       const done = (await batch.written.catch(() => null))?.get(message.offset);
       if (done) {
+        if (done.ends) options.observe?.(done.inserted ? "inserted" : "duplicate", done.seconds);
         if (done.inserted) recorded++;
         return;
       }
