@@ -33,10 +33,12 @@ export interface ProducerConnectionOptions {
   onSettled(): void;
 }
 
-const RECONNECT_MIN_MS = 250;
-// Bounded low, as kafkajs's own retries are (kafka-client.ts): a broker that is back is used
-// within half a second, whatever the outage lasted; meanwhile sends are refused at once.
-const RECONNECT_MAX_MS = 500;
+/**
+ * The pause before the next connect attempt after `failures` failed ones in a row: 250 ms, then
+ * 500 ms at most, as kafkajs's own retries (kafka-client.ts). A broker that is back is used within
+ * half a second, whatever the outage lasted; meanwhile sends are refused at once.
+ */
+export const reconnectDelayMs = (failures: number): number => Math.min(500, 250 * 2 ** failures);
 
 const disconnect = async (session: ProducerSession) => {
   await Promise.allSettled([session.producer.disconnect(), session.admin.disconnect()]);
@@ -79,7 +81,7 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
       await disconnect(next);
       if (state === "connecting") {
         state = "down";
-        const delay = Math.min(RECONNECT_MAX_MS, RECONNECT_MIN_MS * 2 ** failures++);
+        const delay = reconnectDelayMs(failures++);
         logger.warn("Kafka producer cannot connect; retrying", { error, retryInMs: delay });
         retryTimer = setTimeout(() => void connect(), delay);
       }

@@ -11,13 +11,12 @@
  * drops or retries it exactly as before. A failed transaction wrote nothing, so nothing is done
  * twice.
  */
+import type { StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { InOrderMessage } from "../kafka/in-order-consumer.ts";
 import type { Tombstones } from "../lifecycle/tombstones.ts";
 import type { HistoryDb } from "./history-db.ts";
 import type { TerminalEvent } from "./history-record.ts";
-
-type StatusEvent = Extract<TerminalEvent, { seq: number }>;
 
 /**
  * Messages per transaction. SQLite's writes are synchronous: a transaction holds the event loop

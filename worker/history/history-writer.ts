@@ -4,6 +4,7 @@ import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
+import { createPrefetched } from "../kafka/prefetched.ts";
 import type { Tombstones } from "../lifecycle/tombstones.ts";
 import { type BatchWritten, writeHistoryBatch } from "./history-batch.ts";
 import type { HistoryDb } from "./history-db.ts";
@@ -45,8 +46,8 @@ const imagesOf = (event: TerminalEvent): string[] =>
  * database outage is waited out before the offset moves; an event that is not valid is parked
  * on the dead-letter topic and passed. A deleted generation's events are dropped; the tombstone
  * is checked again after each write, so a deletion that ran in between is never undone. Each
- * fetched batch is first written in one transaction (history-batch.ts); whatever it left undone
- * is handled one message at a time.
+ * fetched batch is first written in a few transactions (history-batch.ts); whatever it left
+ * undone is handled one message at a time.
  */
 export function createHistoryWriter(options: HistoryWriterOptions) {
   const { topics, history, tombstones, logger } = options;
@@ -68,13 +69,10 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
   const endsGeneration = (event: TerminalEvent) =>
     !("seq" in event) || event.status === "canceled" || event.status === "expired";
 
-  /** Each partition's batch in flight: the offsets it covers and what it did for them. */
-  const batches = new Map<string, { offsets: Set<string>; written: Promise<Map<string, BatchWritten>> }>();
-  const partitionKey = (topic: string, partition: number) => `${topic}:${partition}`;
+  /** What each fetched batch did, by message: null for a message it left to `handleOne`. */
+  const started = createPrefetched<BatchWritten | null>();
 
   function prefetch(messages: InOrderMessage[]): void {
-    const first = messages[0];
-    if (!first) return;
     const written = writeHistoryBatch(messages, {
       history,
       tombstones,
@@ -86,24 +84,17 @@ export function createHistoryWriter(options: HistoryWriterOptions) {
       drop,
       logger,
     });
-    // It does not reject (what it did not do is left to `handle`); a bug of ours would, and
-    // `handle` then redoes the batch's messages one at a time.
-    written.catch(() => {});
-    batches.set(partitionKey(first.topic, first.partition), {
-      offsets: new Set(messages.map((m) => m.offset)),
-      written,
-    });
+    // It does not reject (what it did not do is left to `handleOne`); a bug of ours would, and
+    // its messages are then handled one at a time.
+    started.set(messages, new Map(messages.map((m) => [m.offset, written.then((done) => done.get(m.offset) ?? null)])));
   }
 
   async function handle(message: InOrderMessage): Promise<void> {
-    const batch = batches.get(partitionKey(message.topic, message.partition));
-    if (batch?.offsets.delete(message.offset)) {
-      const done = (await batch.written.catch(() => null))?.get(message.offset);
-      if (done) {
-        if (done.ends) options.observe?.(done.inserted ? "inserted" : "duplicate", done.seconds);
-        if (done.inserted) recorded++;
-        return;
-      }
+    const done = await started.take(message)?.catch(() => null);
+    if (done) {
+      if (done.ends) options.observe?.(done.inserted ? "inserted" : "duplicate", done.seconds);
+      if (done.inserted) recorded++;
+      return;
     }
     await handleOne(message);
   }

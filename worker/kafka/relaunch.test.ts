@@ -1,14 +1,16 @@
 /**
  * startConsumer never leaves a connected consumer behind: not when the broker refuses the
  * subscription (each relaunch would otherwise leak a connection), and not when its owner stopped
- * while it started. Real broker.
+ * while it started. Real broker. And a relaunch, like a producer's reconnect, waits half a second
+ * at most, so a broker that is back is used within that.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
+import { reconnectDelayMs } from "../gateway/producer-connection.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import type { Consumer } from "./kafka-client.ts";
-import { startConsumer } from "./relaunch.ts";
+import { relaunchDelayMs, startConsumer } from "./relaunch.ts";
 
 const config = freshKafkaConfig();
 const kafka = testKafka(config, { retries: 0 });
@@ -42,3 +44,10 @@ test("a consumer whose owner stopped while it started is disconnected once start
   expect(seen).toContain("connect");
   expect(seen.at(-1)).toBe("disconnect");
 }, 30_000);
+
+test("a broker that is back is tried within half a second: relaunches and producer reconnects back off to 0.5 s", () => {
+  const most = () => 1;
+  expect([1, 2, 3, 4, 10, 60].map((n) => relaunchDelayMs(n, most))).toEqual([100, 200, 400, 500, 500, 500]);
+  expect(relaunchDelayMs(60, () => 0)).toBe(250);
+  expect([0, 1, 2, 30].map(reconnectDelayMs)).toEqual([250, 500, 500, 500]);
+});

@@ -5,6 +5,10 @@ import type { Consumer, ConsumerRunConfig } from "./kafka-client.ts";
 /** A consumer launched this long before it crashes again counts as having run: backoff starts over. */
 const STABLE_MS = 30_000;
 
+/** The pause before the `attempt`-th relaunch in a row (1-based): from 100 ms, jittered, 0.5 s at most. */
+export const relaunchDelayMs = (attempt: number, random: () => number = Math.random): number =>
+  backoffMs(attempt, 100, random, 500);
+
 /**
  * Starts a consumer again after kafkajs gave up on it: kafkajs restarts a crashed consumer by
  * itself only when the error was retriable, and leaves it stopped for good otherwise — a process
@@ -20,7 +24,7 @@ export function createRelaunch(launch: () => Promise<void>, stopped: AbortSignal
   return async function relaunch(): Promise<void> {
     if (Date.now() - launchedAt > STABLE_MS) attempt = 0;
     while (!stopped.aborted) {
-      await Bun.sleep(backoffMs(++attempt, 100, Math.random, 500));
+      await Bun.sleep(relaunchDelayMs(++attempt));
       if (stopped.aborted) return;
       launchedAt = Date.now();
       try {

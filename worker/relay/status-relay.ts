@@ -4,6 +4,7 @@ import type { DeadLetters } from "../kafka/dead-letters.ts";
 import { createInOrderConsumer, type InOrderMessage } from "../kafka/in-order-consumer.ts";
 import { invalidEvent } from "../kafka/invalid-event.ts";
 import type { Kafka } from "../kafka/kafka-client.ts";
+import { createPrefetched } from "../kafka/prefetched.ts";
 import type { SnapshotWriter } from "./snapshot-writer.ts";
 
 export interface StatusRelayOptions {
@@ -76,31 +77,19 @@ export function createStatusRelay(options: StatusRelayOptions) {
   }
 
   /**
-   * Writes started for a fetched batch, by topic-partition and offset. They are sent back to back
-   * on the one command connection, so Redis runs them in offset order; a dropped connection fails
-   * the ones it had not answered, and those are retried in order (a repeated apply is a no-op).
+   * Writes started for a fetched batch. They are sent back to back on the one command
+   * connection, so Redis runs them in offset order; a dropped connection fails the ones it had
+   * not answered, and those are retried in order (a repeated apply is a no-op).
    */
-  const started = new Map<string, Map<string, Promise<Written>>>();
-  const partitionKey = (topic: string, partition: number) => `${topic}\u0000${partition}`;
+  const started = createPrefetched<Written>();
 
   function prefetch(messages: InOrderMessage[]): void {
-    const first = messages[0];
-    if (!first) return;
-    const writes = new Map<string, Promise<Written>>();
-    for (const message of messages) {
-      const written = write(message);
-      written.catch(() => {});
-      writes.set(message.offset, written);
-    }
-    started.set(partitionKey(first.topic, first.partition), writes);
+    started.set(messages, new Map(messages.map((message) => [message.offset, write(message)])));
   }
 
   async function handle(message: InOrderMessage): Promise<void> {
-    const writes = started.get(partitionKey(message.topic, message.partition));
-    const early = writes?.get(message.offset);
-    writes?.delete(message.offset);
     // A retry (after the early write failed) writes afresh.
-    const written = await (early ?? write(message));
+    const written = await (started.take(message) ?? write(message));
     if (written.topic === "requests") {
       observe?.event("requests", "applied");
       return;
