@@ -1,6 +1,7 @@
 /**
  * Removing a member on its behalf, with the real broker: a live member leaves its group at once,
- * and a stale one (already gone, or never there) is answered "unknown" and not retried.
+ * and a stale one (already gone, or never there) is answered "unknown" and not retried. The
+ * members left are hurried: they rejoin without waiting for their heartbeat interval.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createLogger } from "../../shared/logger.ts";
@@ -8,7 +9,7 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import { createMemberEvictor } from "./group-membership.ts";
-import { type Consumer, leaveGroupFor } from "./kafka-client.ts";
+import { type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
 
 const config = freshKafkaConfig({ KAFKA_SESSION_TIMEOUT_MS: "60000" });
 const kafka = testKafka(config);
@@ -60,3 +61,41 @@ test("a member is removed from its group at once; removing it again answers unkn
     { level: "info", msg: "removed a dead consumer group member", outcome: "unknown" },
   ]);
 }, 60_000);
+
+test("told that a member left, the others heartbeat and take over its partitions without waiting for their interval", async () => {
+  const group = `${groupId}-hurried`;
+  const topic = topicSpecs(config).requests.name;
+  const all = topicSpecs(config).requests.partitions;
+  const joins: { member: string; partitions: number[] }[] = [];
+  const member = (name: string, heartbeatInterval: number) => {
+    const c = kafka.consumer({ groupId: group, sessionTimeout: 60_000, heartbeatInterval, maxWaitTimeInMs: 100 });
+    c.on(c.events.GROUP_JOIN, ({ payload }) =>
+      joins.push({ member: name, partitions: payload.memberAssignment[topic] ?? [] }),
+    );
+    return c;
+  };
+  // `stays` heartbeats every 40 s (from its start), and its fetches return every 100 ms: only a
+  // hurried heartbeat can tell it within the 20 s waited below that its group is rebalancing.
+  // `leaves` joins first and heartbeats every second, so it learns of `stays` joining by itself.
+  const leaves = member("leaves", 1000);
+  const stays = member("stays", 40_000);
+  const lastOf = (name: string) => joins.filter((j) => j.member === name).at(-1);
+  try {
+    for (const c of [leaves, stays]) {
+      await c.connect();
+      await c.subscribe({ topics: [topic] });
+      await c.run({ eachMessage: async () => {} });
+    }
+    const split = (name: string) => (lastOf(name)?.partitions.length ?? all) < all;
+    while (!split("stays") || !split("leaves")) await Bun.sleep(50);
+    const joinsBefore = joins.length;
+
+    await leaves.disconnect();
+    heartbeatSoon(group);
+    const until = Date.now() + 20_000;
+    while (joins.length === joinsBefore && Date.now() < until) await Bun.sleep(50);
+    expect(lastOf("stays")?.partitions).toHaveLength(all);
+  } finally {
+    await Promise.all([stays.disconnect(), leaves.disconnect()]);
+  }
+}, 90_000);

@@ -7,7 +7,7 @@
  */
 import type { Logger } from "../../shared/logger.ts";
 import { backoffMs } from "../generation/retry-policy.ts";
-import { type Consumer, type Kafka, leaveGroupFor } from "./kafka-client.ts";
+import { type Consumer, heartbeatSoon, type Kafka, leaveGroupFor } from "./kafka-client.ts";
 
 export interface Membership {
   groupId: string;
@@ -25,6 +25,35 @@ export const isMembershipReport = (message: unknown): message is MembershipRepor
   (message as { type?: unknown }).type === "kafka-membership" &&
   typeof (message as { groupId?: unknown }).groupId === "string" &&
   typeof (message as { memberId?: unknown }).memberId === "string";
+
+/**
+ * The message a supervisor sends its other children once it removed a member of `groupId`: their
+ * members of that group heartbeat at once, learn of the rebalance and take over its partitions.
+ */
+export interface MemberRemoved {
+  type: "kafka-member-removed";
+  groupId: string;
+}
+
+export const isMemberRemoved = (message: unknown): message is MemberRemoved =>
+  typeof message === "object" &&
+  message !== null &&
+  (message as { type?: unknown }).type === "kafka-member-removed" &&
+  typeof (message as { groupId?: unknown }).groupId === "string";
+
+let listening = false;
+/**
+ * Acts on the supervisor's MemberRemoved messages, for every group this process has members of.
+ * Once per process; the IPC channel is unreferenced, so listening never keeps a process alive.
+ */
+function listenForRemovals(): void {
+  if (listening || !process.send) return;
+  listening = true;
+  process.on("message", (message) => {
+    if (isMemberRemoved(message)) heartbeatSoon(message.groupId);
+  });
+  process.channel?.unref();
+}
 
 /**
  * Removes members from their groups, retrying (a broker that is away, a coordinator moving) until
@@ -54,10 +83,12 @@ const CRASH_EVICTION_WINDOW_MS = 5 * 60_000;
 
 /**
  * Watches one kafkajs consumer: tells the supervisor (if this process has one listening on IPC)
- * every member id it joins with, and when kafkajs reports a crash — after which it rejoins under a
+ * every member id it joins with, heartbeats at once when the supervisor removed another member of
+ * its group, and when kafkajs reports a crash — after which it rejoins under a
  * new member id — removes the old one, so the rejoin does not wait for the old session to expire.
  */
 export function watchMembership(consumer: Consumer, options: { kafka: Kafka; logger: Logger }): void {
+  listenForRemovals();
   let current: Membership | null = null;
   const evict = createMemberEvictor(options.kafka, options.logger);
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {

@@ -4,6 +4,8 @@
  */
 import { Kafka, type KafkaConfig, type logCreator, logLevel } from "kafkajs";
 // @ts-expect-error kafkajs ships no types for its internals; patched below.
+import ConsumerGroup from "kafkajs/src/consumer/consumerGroup.js";
+// @ts-expect-error as above.
 import RequestQueue from "kafkajs/src/network/requestQueue/index.js";
 // @ts-expect-error as above; its settling methods are wrapped below.
 import SocketRequest from "kafkajs/src/network/requestQueue/socketRequest.js";
@@ -90,6 +92,32 @@ for (const settle of ["completed", "rejected"] as const) {
     clearTimeout(this.timeoutTimer);
     original.apply(this, args);
   };
+}
+
+// A member learns that its group is rebalancing only from a heartbeat, and kafkajs sends one only
+// when the fetch loop asks and `heartbeatInterval` has passed since the last: up to two fetch
+// waits after a member left, every other member is still consuming as before, and the partitions
+// the leaver owned are nobody's (a joining replacement waits for them too). After
+// `heartbeatSoon(groupId)`, each of this process's members of that group that has not
+// heartbeated since sends its next heartbeat whatever the interval: the next time its fetch loop
+// asks (within one fetch wait), it meets the rebalance and rejoins.
+const hurriedAt = new Map<string, number>();
+const heartbeat = ConsumerGroup.prototype.heartbeat;
+ConsumerGroup.prototype.heartbeat = function (
+  this: { groupId: string; lastRequest: number },
+  { interval }: { interval: number },
+) {
+  const due = (hurriedAt.get(this.groupId) ?? 0) > this.lastRequest;
+  return heartbeat.call(this, { interval: due ? 0 : interval });
+};
+
+/**
+ * This process's members of `groupId` heartbeat once without waiting for their interval. For
+ * whoever removed a member from the group (supervisor.ts): the others take over its partitions
+ * within a fetch wait rather than a heartbeat interval and a fetch wait.
+ */
+export function heartbeatSoon(groupId: string): void {
+  hurriedAt.set(groupId, Date.now());
 }
 
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {

@@ -122,3 +122,30 @@ test("a supervisor that was itself stalled does not kill children for the beats 
     await supervisor.stop();
   }
 }, 60_000);
+
+test("once a dead child's member is evicted, every running child is told its group changed", async () => {
+  const evicted: string[] = [];
+  const supervisor = watchedSupervisor(evicted);
+  const out = { dies: join(dir, "dies.pid"), ready: join(dir, "hears.ready"), hears: join(dir, "hears.json") };
+  // Says when it listens, then writes the first message it is sent.
+  const listener =
+    `process.on("message", async (m) => { ${publish("JSON.stringify(m)")} });` +
+    `await Bun.write(process.env.READY, String(process.pid)); await Bun.sleep(600000);`;
+  supervisor.start({ name: "dies", cmd: [process.execPath, "-e", childScript(false)], env: { OUT: out.dies } });
+  supervisor.start({
+    name: "hears",
+    cmd: [process.execPath, "-e", listener],
+    env: { OUT: out.hears, READY: out.ready },
+  });
+  try {
+    const dead = await startedPid(out.dies);
+    await startedPid(out.ready);
+    process.kill(dead, "SIGKILL");
+    const until = Date.now() + 20_000;
+    while (!existsSync(out.hears) && Date.now() < until) await Bun.sleep(50);
+    expect(JSON.parse(readFileSync(out.hears, "utf8"))).toEqual({ type: "kafka-member-removed", groupId: "g" });
+    expect(evicted).toEqual([`m-${dead}`]);
+  } finally {
+    await supervisor.stop();
+  }
+}, 60_000);

@@ -5,8 +5,9 @@
  *
  * Children report over IPC each Kafka consumer group member they join as
  * (kafka/group-membership.ts). When a child dies, `evict` removes those members from their groups
- * at once: its partitions move to the other members, and its replacement joins, without waiting
- * for the dead member's session to time out.
+ * at once, and the other children are told to heartbeat now: its partitions move to the other
+ * members, and its replacement joins, without waiting for the dead member's session to time out
+ * or for the others' next heartbeat.
  *
  * With `hangAfterMs`, a child that beats (runtime/liveness.ts) and then falls silent that long —
  * paused, deadlocked, its event loop blocked — is killed, and so treated as one that died: a hung
@@ -14,7 +15,7 @@
  */
 import type { Subprocess } from "bun";
 import type { Logger } from "../../shared/logger.ts";
-import { isMembershipReport, type Membership } from "../kafka/group-membership.ts";
+import { isMembershipReport, type MemberRemoved, type Membership } from "../kafka/group-membership.ts";
 import { isLivenessBeat } from "./liveness.ts";
 
 export interface ChildSpec {
@@ -79,7 +80,7 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
       onExit: (_p, code, signal) => {
         child.proc = null;
         if (stopping) return;
-        for (const member of members.values()) void options.evict?.(member);
+        for (const member of members.values()) void evictAndTell(member);
         if (Date.now() - startedAt > 30_000) child.restarts = 0;
         const delay = restartDelayMs(child.restarts++);
         logger.warn("child exited; restarting", { child: name, code, signal, restartInMs: delay });
@@ -89,6 +90,24 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
     child.proc = proc;
     child.lastBeat = null;
     logger.info("child started", { child: name, pid: proc.pid });
+  }
+
+  /**
+   * Removes a dead child's member, then tells every running child so, since the group's other
+   * members would otherwise go on consuming their own partitions until their next heartbeat
+   * interval, leaving the dead member's partitions to nobody meanwhile (kafka/group-membership.ts).
+   */
+  async function evictAndTell(member: Membership): Promise<void> {
+    if (!options.evict) return;
+    await options.evict(member);
+    const removed: MemberRemoved = { type: "kafka-member-removed", groupId: member.groupId };
+    for (const { proc } of children.values()) {
+      try {
+        proc?.send(removed);
+      } catch {
+        // That child is exiting (its channel closed); it has no member left to hurry.
+      }
+    }
   }
 
   const watch = options.hangAfterMs ? watchForHangs(options.hangAfterMs) : null;
