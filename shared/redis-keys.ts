@@ -9,6 +9,11 @@ export function redisKeys(prefix: string) {
     producerSeq: (id: string) => `${prefix}gen:${id}:kseq`,
     cancel: (id: string) => `${prefix}gen:${id}:cancel`,
     terminal: (id: string) => `${prefix}gen:${id}:terminal`,
+    /**
+     * Held (seconds, then it lapses) by the one worker publishing a terminal claim its claimant
+     * left unpublished. No data, so a deletion leaves it to lapse rather than purging it.
+     */
+    republishing: (id: string) => `${prefix}gen:${id}:republishing`,
     /** The generation's log (attempts, worker, retries, errors, timings), oldest first. */
     logs: (id: string) => `${prefix}gen:${id}:logs`,
     /** Which Idempotency-Key record answers for this generation, so deleting it removes that too. */

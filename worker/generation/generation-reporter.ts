@@ -36,6 +36,8 @@ const CLOCK_SKEW_MS = 60_000;
 /** How long a claimant has to publish its claim before another worker publishes it instead. */
 export const PUBLISH_GRACE_MS = 5000;
 const CLAIM_POLL_MS = 100;
+/** Longer than a read-back may take (its 10 s timeout) and the send after it. */
+const REPUBLISH_LEASE_MS = 15_000;
 export const logLine = (level: GenerationLogLevel, message: string): LogLine => ({
   level,
   message: message.length > MAX_LOG_MESSAGE ? `${message.slice(0, MAX_LOG_MESSAGE - 1)}…` : message,
@@ -177,6 +179,8 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
      *   after it was claimed. A claimant that died mid-publish costs that wait once.
      * - A send that failed may have been written all the same (the acknowledgement lost to a
      *   broker stop): only what Kafka does not hold goes out.
+     * - Several workers may find it at once (its partition moved twice during the grace): one
+     *   lease in Redis lets one of them read back and send; the others wait for it.
      * - A read-back that fails (Kafka away, or a record kafkajs cannot decode) falls back to
      *   sending all of it, as before the read-back existed: a possible duplicate, never a
      *   request held forever.
@@ -188,15 +192,29 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
         await sleep(Math.min(CLAIM_POLL_MS, Math.max(0, graceEnds - Date.now())), signal).catch(() => {});
         if ((await state.terminal(id))?.published) return;
       }
+      // Several workers can get here at once for one claim: a partition moved twice while the
+      // grace ran (the dead claimant's member removed, then its replacement joining) leaves the
+      // request with each. Each would read back nothing and send. Only the lease holder does;
+      // the others wait for it to mark the claim published, or for its lease to lapse (it died).
+      while (!signal.aborted && !(await state.leaseRepublish(id, REPUBLISH_LEASE_MS))) {
+        await sleep(CLAIM_POLL_MS, signal).catch(() => {});
+        if ((await state.terminal(id))?.published) return;
+      }
       const records = terminalRecords(record);
       const held = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS).catch((error) => {
         deps.logger?.warn("could not read back the outcome; sending all of it", { generation: id, error });
         return records.map(() => false);
       });
-      await deliver(
-        record,
-        records.filter((_, i) => !held[i]),
-      );
+      try {
+        await deliver(
+          record,
+          records.filter((_, i) => !held[i]),
+        );
+      } catch (error) {
+        // The run's retry (or another worker) publishes it: it must not wait out our lease.
+        await state.releaseRepublish(id).catch(() => {});
+        throw error;
+      }
     },
   };
   return reporter;

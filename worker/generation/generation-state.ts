@@ -53,6 +53,16 @@ export function createGenerationState(redis: Redis, prefix: string) {
       const raw = await redis.send("GET", [keys.terminal(id)]);
       return typeof raw === "string" ? (JSON.parse(raw) as TerminalRecord) : null;
     },
+    /**
+     * True when this caller may publish a claim its claimant left unpublished, for `ms`; false
+     * while another worker holds that right (it is publishing, or died less than `ms` ago).
+     */
+    async leaseRepublish(id: string, ms: number): Promise<boolean> {
+      return (await redis.send("SET", [keys.republishing(id), "1", "NX", "PX", String(ms)])) === "OK";
+    },
+    async releaseRepublish(id: string): Promise<void> {
+      await redis.send("DEL", [keys.republishing(id)]);
+    },
     async markPublished(id: string, record: TerminalRecord): Promise<void> {
       await redis.send("SET", [keys.terminal(id), JSON.stringify({ ...record, published: true }), "XX", "KEEPTTL"]);
     },

@@ -1,9 +1,11 @@
 /**
  * publishAgain, the path of a claimed outcome found unpublished, against the real broker and
- * Redis: a claimant still sending is waited for, not raced, and a read-back that cannot be made
- * falls back to sending instead of holding the request forever.
+ * Redis: a claimant still sending is waited for, not raced; of workers that find it at once only
+ * one sends; and neither a read-back that cannot be made nor a lease whose holder died holds the
+ * request forever.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { redisKeys } from "../../shared/redis-keys.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createFreshTopics, eventsOf, requestEvent } from "../gateway/gateway-fixtures.ts";
@@ -80,6 +82,26 @@ test("a read-back that cannot be made falls back to sending: the claim is publis
   // Claimed long ago: its claimant is gone, nothing to wait for.
   const record = await claim(request, Date.now() - 60_000);
   await reporter(request, away).publishAgain(record);
+  expect(await terminalStatuses(request.id)).toBe(1);
+  expect((await state.terminal(request.id))?.published).toBe(true);
+}, 30_000);
+
+test("workers that find a dead claimant's claim unpublished at once send it once: one takes the claim over", async () => {
+  const request = requestEvent();
+  // Its claimant died before publishing; the partition then moved twice while the grace ran, so
+  // two workers hold the redelivered request and both find the grace over at the same moment.
+  const record = await claim(request, Date.now() - 60_000);
+  await Promise.all([reporter(request).publishAgain(record), reporter(request).publishAgain(record)]);
+  expect(await terminalStatuses(request.id)).toBe(1);
+  expect((await state.terminal(request.id))?.published).toBe(true);
+}, 30_000);
+
+test("a worker that took the claim over and died holds it only until its lease lapses", async () => {
+  const request = requestEvent();
+  const record = await claim(request, Date.now() - 60_000);
+  // As a lease taken by a worker that died before publishing, left with a little time to run.
+  await redis.send("SET", [redisKeys(prefix).republishing(request.id), "1", "PX", "300"]);
+  await reporter(request).publishAgain(record);
   expect(await terminalStatuses(request.id)).toBe(1);
   expect((await state.terminal(request.id))?.published).toBe(true);
 }, 30_000);
