@@ -182,12 +182,10 @@ export function createGenerationConsumer(options: GenerationConsumerOptions) {
     }
     const request = parsed.value;
     const deadline = request.startDeadline ? Date.parse(request.startDeadline) : undefined;
-    buffer.push(
-      { partition, message, request },
-      `${partition}:${message.offset}`,
-      priorityRank(request.priority),
-      deadline,
-    );
+    buffer.push({ partition, message, request }, `${partition}:${message.offset}`, priorityRank(request.priority), {
+      submittedAt: Date.parse(request.createdAt),
+      expiresAt: deadline,
+    });
     // One that is still waiting when its deadline passes ends then, not when a slot frees.
     if (deadline !== undefined && deadline >= Date.now())
       setTimeout(pump, Math.min(deadline - Date.now() + 1, 2 ** 31 - 1)).unref();

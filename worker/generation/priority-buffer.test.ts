@@ -22,6 +22,26 @@ describe("priority buffer", () => {
     expect(drain(buffer)).toEqual(["high-1", "high-2", "normal-1", "normal-2", "low-1", "low-2"]);
   });
 
+  test("within a level, first submitted first, whatever order the partitions were read in", () => {
+    const buffer = new PriorityBuffer<string>(10, 100);
+    // One fetch brought three partitions; their batches were handled in another order.
+    buffer.push("high-2", "p3:0", 0, { submittedAt: 1002 });
+    buffer.push("low-1", "p1:0", 2, { submittedAt: 1000 });
+    buffer.push("high-1", "p5:0", 0, { submittedAt: 1001 });
+    buffer.push("high-3", "p0:0", 0, { submittedAt: 1002 });
+    expect(drain(buffer)).toEqual(["high-1", "high-2", "high-3", "low-1"]);
+  });
+
+  test("a low request overtaken by younger ones counts the overtakes by submission time, not read order", () => {
+    const buffer = new PriorityBuffer<string>(10, 1);
+    // Read after the high one, submitted before it: being passed over by it is an overtake.
+    buffer.push("high", "p0:0", 0, { submittedAt: 2000 });
+    buffer.push("low", "p1:0", 2, { submittedAt: 1000 });
+    buffer.push("normal", "p2:0", 1, { submittedAt: 3000 });
+    // After one overtake (aging 1) low competes as normal and wins by age.
+    expect(drain(buffer)).toEqual(["high", "low", "normal"]);
+  });
+
   test("a low request overtaken `aging` times moves up a level, and after twice that wins by age", () => {
     const buffer = new PriorityBuffer<string>(20, 2);
     buffer.push("low", "low", 2);
@@ -46,7 +66,7 @@ describe("priority buffer", () => {
     let now = 1000;
     const buffer = new PriorityBuffer<string>(3, 8, () => now);
     buffer.push("high", "p0:1", 0);
-    buffer.push("low-with-deadline", "p0:2", 2, 1500);
+    buffer.push("low-with-deadline", "p0:2", 2, { expiresAt: 1500 });
     buffer.push("high", "p0:1", 0);
     expect(buffer.size).toBe(2);
     buffer.push("normal", "p1:7", 1);
@@ -58,8 +78,8 @@ describe("priority buffer", () => {
   test("takeExpired removes exactly the requests past their deadline", () => {
     let now = 1000;
     const buffer = new PriorityBuffer<string>(5, 8, () => now);
-    buffer.push("soon", "a", 1, 1500);
-    buffer.push("later", "b", 1, 5000);
+    buffer.push("soon", "a", 1, { expiresAt: 1500 });
+    buffer.push("later", "b", 1, { expiresAt: 5000 });
     buffer.push("never", "c", 1);
     expect(buffer.takeExpired()).toEqual([]);
     now = 2000;

@@ -2,6 +2,7 @@ interface Entry<T> {
   item: T;
   key: string;
   rank: number;
+  submittedAt: number;
   arrival: number;
   overtaken: number;
   expiresAt: number;
@@ -9,10 +10,12 @@ interface Entry<T> {
 
 /**
  * The requests a worker has read from Kafka but not started, bounded, taken most urgent first:
- * lowest priority rank (high 0, normal 1, low 2), then oldest. Aging keeps `low` from starving:
- * each time a request is passed over for one that arrived after it, it counts an overtake, and
- * every `aging` overtakes lift it one level, so a low request waits behind at most 2 × aging
- * later arrivals before it competes as high and wins by age. A request past its start deadline
+ * lowest priority rank (high 0, normal 1, low 2), then oldest: first submitted, then first read.
+ * Submission time comes first because requests on different partitions are read in no set order
+ * (one fetch holds several partitions, handled concurrently). Aging keeps `low` from starving:
+ * each time a request is passed over for a younger one, it counts an overtake, and every `aging`
+ * overtakes lift it one level, so a low request waits behind at most 2 × aging younger ones
+ * before it competes as high and wins by age. A request past its start deadline
  * goes first (`takeExpired`): it ends `expired` without running, so it needs no slot.
  */
 export class PriorityBuffer<T> {
@@ -38,10 +41,18 @@ export class PriorityBuffer<T> {
     return this.entries.some((e) => e.key === key);
   }
 
-  /** `key` identifies the Kafka record (partition and offset): a redelivered record is not added twice. */
-  push(item: T, key: string, rank: number, expiresAt = Number.POSITIVE_INFINITY): void {
+  /**
+   * `key` identifies the Kafka record (partition and offset): a redelivered record is not added
+   * twice. `submittedAt` (Unix ms; none: as old as can be, then in the order read).
+   */
+  push(item: T, key: string, rank: number, options: { submittedAt?: number; expiresAt?: number } = {}): void {
     if (this.has(key)) return;
-    this.entries.push({ item, key, rank, arrival: this.arrivals++, overtaken: 0, expiresAt });
+    const { submittedAt = 0, expiresAt = Number.POSITIVE_INFINITY } = options;
+    this.entries.push({ item, key, rank, submittedAt, arrival: this.arrivals++, overtaken: 0, expiresAt });
+  }
+
+  private static older<T>(a: Entry<T>, b: Entry<T>): boolean {
+    return a.submittedAt < b.submittedAt || (a.submittedAt === b.submittedAt && a.arrival < b.arrival);
   }
 
   private effective(entry: Entry<T>, now: number): number {
@@ -58,10 +69,10 @@ export class PriorityBuffer<T> {
       const b = this.entries[best] as Entry<T>;
       const ea = this.effective(a, now);
       const eb = this.effective(b, now);
-      if (ea < eb || (ea === eb && a.arrival < b.arrival)) best = i;
+      if (ea < eb || (ea === eb && PriorityBuffer.older(a, b))) best = i;
     }
     const [chosen] = this.entries.splice(best, 1) as [Entry<T>];
-    for (const waiting of this.entries) if (waiting.arrival < chosen.arrival) waiting.overtaken++;
+    for (const waiting of this.entries) if (PriorityBuffer.older(waiting, chosen)) waiting.overtaken++;
     this.wake();
     return chosen.item;
   }
