@@ -4,11 +4,22 @@
  * them (infrastructure/pipeline-processes.ts) under the same supervisor (pipeline-supervisor.ts) — plus a WebSocket server
  * of its own, which the watchers use, so it can be killed on its own. Nothing shared is touched.
  */
-import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { mintApiToken } from "../../edge/auth.ts";
 import { parseConfig } from "../../shared/config/parse-config.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../../worker/kafka/kafka-client.ts";
@@ -36,6 +47,8 @@ export interface StackOptions {
   keepLogsIn?: string;
   /** Overrides of the pipeline's configuration (the full run keeps the defaults). */
   env?: Record<string, string>;
+  /** How long each part of the pipeline has to come up; default 120 s. */
+  readyWithinMs?: number;
   log(line: string): void;
 }
 
@@ -148,7 +161,7 @@ export async function startChaosStack(options: StackOptions) {
     for (const spec of specs) supervisor.start(spec);
 
     const edgeUrl = `http://127.0.0.1:${base.ports.edge}`;
-    const ready = 120_000;
+    const ready = options.readyWithinMs ?? 120_000;
     await until("the workers ready", () => answers(`http://127.0.0.1:${base.ports.internal}/readyz`), ready);
     await until("the edge healthy", () => answers(`${edgeUrl}/healthz`), ready);
     await until("the WebSocket server up", () => answers(`http://127.0.0.1:${live}/healthz`), ready);
@@ -162,8 +175,23 @@ export async function startChaosStack(options: StackOptions) {
     }
     return { dir, logFile, env, config, topics, kafka, broker, redis, supervisor, edgeUrl, tokens, run, stop };
   } catch (error) {
+    // Read before the stop removes the folder: a stack that never came up says why in the error
+    // itself (a CI log keeps nothing else of it).
+    const why = problemsLogged(logFile);
     await stop();
-    throw error;
+    if (!why) throw error;
+    throw new Error(`${errorMessage(error)}\nthe pipeline's last warnings and errors:\n${why}`, { cause: error });
   }
+}
+
+/** The last warnings and errors of the pipeline's log, one JSON line each; empty if none. */
+function problemsLogged(logFile: string, count = 25): string {
+  if (!existsSync(logFile)) return "";
+  return readFileSync(logFile, "utf8")
+    .split("\n")
+    .filter((line) => /"level":"(warn|error)"/.test(line))
+    .slice(-count)
+    .map((line) => line.slice(0, 600))
+    .join("\n");
 }
 export type ChaosStack = Awaited<ReturnType<typeof startChaosStack>>;
