@@ -309,3 +309,19 @@ redis.call('HDEL', KEYS[12], ARGV[1])
 redis.call('SET', KEYS[1], '1', 'EX', ARGV[2])
 return raw
 `;
+
+/**
+ * A lease held under a token (`SET key token NX PX ms` takes it): only its holder may extend or
+ * drop it, so a holder that lost it (it lapsed while the holder stalled) cannot cut short the
+ * lease of whoever took it next. KEYS: the lease. ARGV: token, ms. Returns 1 if extended.
+ */
+export const RENEW_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+`;
+
+/** Drops a lease its holder no longer needs (see RENEW_LEASE). KEYS: the lease. ARGV: token. Returns 1 if dropped. */
+export const RELEASE_LEASE = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;

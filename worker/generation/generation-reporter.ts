@@ -36,7 +36,7 @@ const CLOCK_SKEW_MS = 60_000;
 /** How long a claimant has to publish its claim before another worker publishes it instead. */
 export const PUBLISH_GRACE_MS = 5000;
 const CLAIM_POLL_MS = 100;
-/** Longer than a read-back may take (its 10 s timeout) and the send after it. */
+/** How long a republish lease outlives a holder that stopped renewing it (one that died). */
 const REPUBLISH_LEASE_MS = 15_000;
 export const logLine = (level: GenerationLogLevel, message: string): LogLine => ({
   level,
@@ -196,24 +196,34 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
       // grace ran (the dead claimant's member removed, then its replacement joining) leaves the
       // request with each. Each would read back nothing and send. Only the lease holder does;
       // the others wait for it to mark the claim published, or for its lease to lapse (it died).
-      while (!signal.aborted && !(await state.leaseRepublish(id, REPUBLISH_LEASE_MS))) {
+      let held = await state.leaseRepublish(id, REPUBLISH_LEASE_MS);
+      while (held === null) {
+        // Shutting down without the lease: hand the request back (its offset stays), never send
+        // beside the holder.
+        if (signal.aborted) throw signal.reason;
         await sleep(CLAIM_POLL_MS, signal).catch(() => {});
         if ((await state.terminal(id))?.published) return;
+        held = await state.leaseRepublish(id, REPUBLISH_LEASE_MS);
       }
-      const records = terminalRecords(record);
-      const held = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS).catch((error) => {
-        deps.logger?.warn("could not read back the outcome; sending all of it", { generation: id, error });
-        return records.map(() => false);
-      });
+      const token = held;
+      // Held for as long as the read-back and the send take, however long that is.
+      const renewing = setInterval(() => {
+        state.renewRepublish(id, token, REPUBLISH_LEASE_MS).catch(() => {});
+      }, REPUBLISH_LEASE_MS / 3);
       try {
+        const records = terminalRecords(record);
+        const written = await sink.written(records, Date.parse(record.status.at) - CLOCK_SKEW_MS).catch((error) => {
+          deps.logger?.warn("could not read back the outcome; sending all of it", { generation: id, error });
+          return records.map(() => false);
+        });
         await deliver(
           record,
-          records.filter((_, i) => !held[i]),
+          records.filter((_, i) => !written[i]),
         );
-      } catch (error) {
-        // The run's retry (or another worker) publishes it: it must not wait out our lease.
-        await state.releaseRepublish(id).catch(() => {});
-        throw error;
+      } finally {
+        clearInterval(renewing);
+        // Published (the others see it), or failed: the run's retry, or another worker, goes next.
+        await state.releaseRepublish(id, token).catch(() => {});
       }
     },
   };

@@ -1,6 +1,11 @@
 import type { CompleteEvent, FailedEvent, StatusEvent } from "../../shared/events/events.ts";
 import { GENERATION_TTL_SECONDS, redisKeys } from "../../shared/redis-keys.ts";
+import { RELEASE_LEASE, RENEW_LEASE } from "../../shared/redis-scripts.ts";
+import { luaScript } from "../redis/lua-script.ts";
 import type { Redis } from "../redis/redis-client.ts";
+
+const renewLease = luaScript(RENEW_LEASE);
+const releaseLease = luaScript(RELEASE_LEASE);
 
 /** The outcome a worker claimed for a generation: the one and only terminal result. */
 export interface TerminalRecord {
@@ -54,14 +59,22 @@ export function createGenerationState(redis: Redis, prefix: string) {
       return typeof raw === "string" ? (JSON.parse(raw) as TerminalRecord) : null;
     },
     /**
-     * True when this caller may publish a claim its claimant left unpublished, for `ms`; false
-     * while another worker holds that right (it is publishing, or died less than `ms` ago).
+     * The right to publish a claim its claimant left unpublished, for `ms`: resolves the token it
+     * is held under, or null while another worker holds it (it is publishing, or died less than
+     * `ms` ago).
      */
-    async leaseRepublish(id: string, ms: number): Promise<boolean> {
-      return (await redis.send("SET", [keys.republishing(id), "1", "NX", "PX", String(ms)])) === "OK";
+    async leaseRepublish(id: string, ms: number): Promise<string | null> {
+      const token = crypto.randomUUID();
+      const taken = await redis.send("SET", [keys.republishing(id), token, "NX", "PX", String(ms)]);
+      return taken === "OK" ? token : null;
     },
-    async releaseRepublish(id: string): Promise<void> {
-      await redis.send("DEL", [keys.republishing(id)]);
+    /** Extends a held republish lease; false once it is no longer this token's. */
+    async renewRepublish(id: string, token: string, ms: number): Promise<boolean> {
+      return Number(await renewLease(redis, [keys.republishing(id)], [token, ms])) === 1;
+    },
+    /** Drops a republish lease, if this token still holds it. */
+    async releaseRepublish(id: string, token: string): Promise<void> {
+      await releaseLease(redis, [keys.republishing(id)], [token]);
     },
     async markPublished(id: string, record: TerminalRecord): Promise<void> {
       await redis.send("SET", [keys.terminal(id), JSON.stringify({ ...record, published: true }), "XX", "KEEPTTL"]);

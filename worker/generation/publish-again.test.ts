@@ -42,13 +42,14 @@ afterAll(async () => {
   await deleteTestTopics(config);
 });
 
-const reporter = (request: ReturnType<typeof requestEvent>, via: Kafka = kafka) =>
+const reporter = (request: ReturnType<typeof requestEvent>, via: Kafka = kafka, shutdown?: AbortSignal) =>
   createReporter(request, undefined, {
     state,
     sink: kafkaEventSink(producer, via),
     topics: { status: topics.status.name, complete: topics.complete.name, failed: topics.failed.name },
     workerId: "publish-again-test",
     logger: silentLogger,
+    shutdown,
   });
 
 /** A canceled generation's terminal record (a status event only), claimed now. */
@@ -105,3 +106,28 @@ test("a worker that took the claim over and died holds it only until its lease l
   expect(await terminalStatuses(request.id)).toBe(1);
   expect((await state.terminal(request.id))?.published).toBe(true);
 }, 30_000);
+
+test("a worker shutting down without the lease hands the request back instead of sending beside the holder", async () => {
+  const request = requestEvent();
+  const record = await claim(request, Date.now() - 60_000);
+  // Another worker holds the lease and is publishing.
+  await redis.send("SET", [redisKeys(prefix).republishing(request.id), "another-worker", "PX", "60000"]);
+  const shutdown = new AbortController();
+  shutdown.abort(new Error("worker shutting down"));
+  await expect(reporter(request, kafka, shutdown.signal).publishAgain(record)).rejects.toThrow("worker shutting down");
+  expect(await terminalStatuses(request.id)).toBe(0);
+  expect(await redis.send("GET", [redisKeys(prefix).republishing(request.id)])).toBe("another-worker");
+}, 30_000);
+
+test("only the token that holds a republish lease extends or drops it", async () => {
+  const id = requestEvent().id;
+  const token = await state.leaseRepublish(id, 60_000);
+  expect(token).not.toBeNull();
+  expect(await state.leaseRepublish(id, 60_000)).toBeNull();
+  expect(await state.renewRepublish(id, "not-the-holder", 60_000)).toBe(false);
+  await state.releaseRepublish(id, "not-the-holder");
+  expect(await redis.send("GET", [redisKeys(prefix).republishing(id)])).toBe(token);
+  expect(await state.renewRepublish(id, token ?? "", 60_000)).toBe(true);
+  await state.releaseRepublish(id, token ?? "");
+  expect(await redis.send("GET", [redisKeys(prefix).republishing(id)])).toBeNull();
+});

@@ -98,17 +98,36 @@ for (const settle of ["completed", "rejected"] as const) {
 // when the fetch loop asks and `heartbeatInterval` has passed since the last: up to two fetch
 // waits after a member left, every other member is still consuming as before, and the partitions
 // the leaver owned are nobody's (a joining replacement waits for them too). After
-// `heartbeatSoon(groupId)`, each of this process's members of that group that has not
-// heartbeated since sends its next heartbeat whatever the interval: the next time its fetch loop
-// asks (within one fetch wait), it meets the rebalance and rejoins.
-const hurriedAt = new Map<string, number>();
+// `heartbeatSoon(groupId)`, each of this process's members of that group sends its next
+// heartbeat whatever the interval: the next time its fetch loop asks (within one fetch wait), it
+// meets the rebalance and rejoins. Counted, not timed: a member is caught up once a heartbeat it
+// *started* after the hurry has been answered (one already in flight may predate the removal,
+// and kafkajs shares it with later callers), and a clock step cannot make every call hurried.
+const hurries = new Map<string, number>();
+const caughtUp = new WeakMap<object, { hurries: number; inFlight: boolean }>();
 const heartbeat = ConsumerGroup.prototype.heartbeat;
-ConsumerGroup.prototype.heartbeat = function (
-  this: { groupId: string; lastRequest: number },
-  { interval }: { interval: number },
-) {
-  const due = (hurriedAt.get(this.groupId) ?? 0) > this.lastRequest;
-  return heartbeat.call(this, { interval: due ? 0 : interval });
+ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { interval }: { interval: number }) {
+  const member = caughtUp.get(this) ?? { hurries: 0, inFlight: false };
+  caughtUp.set(this, member);
+  const wanted = hurries.get(this.groupId) ?? 0;
+  const hurried = wanted > member.hurries;
+  const fresh = !member.inFlight;
+  member.inFlight = true;
+  const settle = () => {
+    member.inFlight = false;
+    // Answered, either way (a rebalance error is the news it was sent for).
+    if (hurried && fresh) member.hurries = Math.max(member.hurries, wanted);
+  };
+  return heartbeat.call(this, { interval: hurried ? 0 : interval }).then(
+    (value: unknown) => {
+      settle();
+      return value;
+    },
+    (error: unknown) => {
+      settle();
+      throw error;
+    },
+  );
 };
 
 /**
@@ -117,7 +136,7 @@ ConsumerGroup.prototype.heartbeat = function (
  * within a fetch wait rather than a heartbeat interval and a fetch wait.
  */
 export function heartbeatSoon(groupId: string): void {
-  hurriedAt.set(groupId, Date.now());
+  hurries.set(groupId, (hurries.get(groupId) ?? 0) + 1);
 }
 
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
