@@ -65,6 +65,12 @@ async function claim(request: ReturnType<typeof requestEvent>, claimedAt: number
 
 const terminalStatuses = async (id: string) => (await eventsOf(kafka, topics.status.name, id)).length;
 
+/** Its terminal status is in Kafka exactly once and the claim is marked published. */
+async function expectPublishedOnce(id: string): Promise<void> {
+  expect(await terminalStatuses(id)).toBe(1);
+  expect((await state.terminal(id))?.published).toBe(true);
+}
+
 test("a claim whose claimant is still sending is waited for, not sent a second time", async () => {
   const request = requestEvent();
   const record = await claim(request, Date.now());
@@ -83,8 +89,7 @@ test("a read-back that cannot be made falls back to sending: the claim is publis
   // Claimed long ago: its claimant is gone, nothing to wait for.
   const record = await claim(request, Date.now() - 60_000);
   await reporter(request, away).publishAgain(record);
-  expect(await terminalStatuses(request.id)).toBe(1);
-  expect((await state.terminal(request.id))?.published).toBe(true);
+  await expectPublishedOnce(request.id);
 }, 30_000);
 
 test("workers that find a dead claimant's claim unpublished at once send it once: one takes the claim over", async () => {
@@ -93,8 +98,7 @@ test("workers that find a dead claimant's claim unpublished at once send it once
   // two workers hold the redelivered request and both find the grace over at the same moment.
   const record = await claim(request, Date.now() - 60_000);
   await Promise.all([reporter(request).publishAgain(record), reporter(request).publishAgain(record)]);
-  expect(await terminalStatuses(request.id)).toBe(1);
-  expect((await state.terminal(request.id))?.published).toBe(true);
+  await expectPublishedOnce(request.id);
 }, 30_000);
 
 test("a worker that took the claim over and died holds it only until its lease lapses", async () => {
@@ -103,8 +107,7 @@ test("a worker that took the claim over and died holds it only until its lease l
   // As a lease taken by a worker that died before publishing, left with a little time to run.
   await redis.send("SET", [redisKeys(prefix).republishing(request.id), "1", "PX", "300"]);
   await reporter(request).publishAgain(record);
-  expect(await terminalStatuses(request.id)).toBe(1);
-  expect((await state.terminal(request.id))?.published).toBe(true);
+  await expectPublishedOnce(request.id);
 }, 30_000);
 
 test("a worker shutting down without the lease hands the request back instead of sending beside the holder", async () => {
