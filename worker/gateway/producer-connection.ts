@@ -3,7 +3,7 @@
  * batching producer, reconnecting with backoff in the background while Kafka is unreachable.
  */
 import type { Logger } from "../../shared/logger.ts";
-import { type Admin, type Kafka, Partitioners, type Producer } from "../kafka/kafka-client.ts";
+import { type Admin, type Kafka, Partitioners, type Producer, RETRY_CAP_MS } from "../kafka/kafka-client.ts";
 
 export interface ProducerSession {
   producer: Producer;
@@ -38,7 +38,7 @@ export interface ProducerConnectionOptions {
  * 500 ms at most, as kafkajs's own retries (kafka-client.ts). A broker that is back is used within
  * half a second, whatever the outage lasted; meanwhile sends are refused at once.
  */
-export const reconnectDelayMs = (failures: number): number => Math.min(500, 250 * 2 ** failures);
+export const reconnectDelayMs = (failures: number): number => Math.min(RETRY_CAP_MS, 250 * 2 ** failures);
 
 const disconnect = async (session: ProducerSession) => {
   await Promise.allSettled([session.producer.disconnect(), session.admin.disconnect()]);

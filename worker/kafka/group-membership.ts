@@ -6,8 +6,8 @@
  * process, or the process whose consumer crashed — removes it from its group at once.
  */
 import type { Logger } from "../../shared/logger.ts";
-import { backoffMs } from "../generation/retry-policy.ts";
 import { type Consumer, heartbeatSoon, type Kafka, leaveGroupFor } from "./kafka-client.ts";
+import { relaunchDelayMs } from "./relaunch.ts";
 
 export interface Membership {
   groupId: string;
@@ -72,7 +72,7 @@ export function createMemberEvictor(kafka: Kafka, logger: Logger) {
           logger.warn("could not remove a dead consumer group member; its session will expire", { ...member, error });
           return;
         }
-        await Bun.sleep(Math.min(backoffMs(attempt, 100, Math.random, 500), Math.max(0, until - Date.now())));
+        await Bun.sleep(Math.min(relaunchDelayMs(attempt), Math.max(0, until - Date.now())));
       }
     }
   };

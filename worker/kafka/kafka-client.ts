@@ -166,6 +166,13 @@ function routeLogs(logger: Logger): logCreator {
     };
 }
 
+/**
+ * The longest wait between two tries against Kafka, for kafkajs's retries and ours alike
+ * (producer reconnects, consumer relaunches, member evictions): a broker that is back is used
+ * within this long, whatever the outage lasted.
+ */
+export const RETRY_CAP_MS = 500;
+
 export function createKafka(options: KafkaClientOptions): Kafka {
   const { config } = options;
   const ssl = config.ssl ? (options.ca ? { ca: [options.ca] } : true) : false;
@@ -182,7 +189,7 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     // between connection attempts, and what a crashed consumer waits before it restarts:
     // with 2 s, consumers rejoined up to 2 s after the broker answered again, and the
     // generations accepted meanwhile waited that long (`npm run chaos`, "broker down").
-    retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: 500 },
+    retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: RETRY_CAP_MS },
     logLevel: logLevel.INFO,
     logCreator: routeLogs(options.logger),
   };

@@ -1,13 +1,13 @@
 import type { Logger } from "../../shared/logger.ts";
 import { backoffMs } from "../generation/retry-policy.ts";
-import type { Consumer, ConsumerRunConfig } from "./kafka-client.ts";
+import { type Consumer, type ConsumerRunConfig, RETRY_CAP_MS } from "./kafka-client.ts";
 
 /** A consumer launched this long before it crashes again counts as having run: backoff starts over. */
 const STABLE_MS = 30_000;
 
 /** The pause before the `attempt`-th relaunch in a row (1-based): from 100 ms, jittered, 0.5 s at most. */
 export const relaunchDelayMs = (attempt: number, random: () => number = Math.random): number =>
-  backoffMs(attempt, 100, random, 500);
+  backoffMs(attempt, 100, random, RETRY_CAP_MS);
 
 /**
  * Starts a consumer again after kafkajs gave up on it: kafkajs restarts a crashed consumer by
