@@ -65,7 +65,7 @@ export const MAX_LIST_LIMIT = 1000;
 /** Serialises table creation between processes starting together (CREATE … IF NOT EXISTS races in Postgres). */
 const MIGRATION_LOCK = 7_014_582_913;
 const SQLITE_BUSY_TIMEOUT_MS = 5000;
-const SQLITE_RUNTIME_BUSY_TIMEOUT_MS = 500;
+const SQLITE_RUNTIME_BUSY_TIMEOUT_MS = 250;
 
 /** `file:relative/path`, `file:/abs/path` or `file:///abs/path` → an absolute filesystem path. */
 export function sqlitePath(databaseUrl: string): string {
@@ -105,8 +105,8 @@ function openSqlite(path: string): RowStore {
       { behavior: "immediate" },
     );
     // From now on a locked file blocks this process's event loop while a statement waits
-    // (bun:sqlite is synchronous): at most half a second, well under the supervisor's hang limit
-    // (HANG_AFTER_MS, 1.5 s, less the 0.5 s between beats). A write that still finds it locked
+    // (bun:sqlite is synchronous): at most a quarter of a second, well under the supervisor's hang
+    // limit (HANG_AFTER_MS, 1 s, less the 0.5 s between beats). A write that still finds it locked
     // fails as database_unavailable, which callers wait out without blocking.
     client.run(`PRAGMA busy_timeout = ${SQLITE_RUNTIME_BUSY_TIMEOUT_MS}`);
     return sqliteRows(db, () => client.close());

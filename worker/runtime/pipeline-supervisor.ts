@@ -6,13 +6,16 @@ import { kafkaCa } from "./entry.ts";
 import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
 
 /**
- * How long a pipeline process may stay silent before it counts as hung: two beats missed. Far
- * above any pause of a working event loop — under a burst of 48 renders of 2048² through `npm
- * start` (2 workers × 4 on 2 cores), no process's beats came more than 530 ms apart, 30 ms
- * past the 500 ms interval — and well under the consumer session (10 s by default) a hung member
- * would otherwise keep its partitions for.
+ * How long a pipeline process may stay silent before it counts as hung. The longest a working
+ * event loop stays blocked: about 100 ms under bursts of 48 renders of 2048² through `npm start`
+ * (2 workers × 4 on 2 cores, beats came at most 197 ms apart at a 100 ms interval), plus a SQLite
+ * busy wait (history-db.ts, 250 ms at most). Beats come every 500 ms, so a working process is
+ * silent 850 ms at worst, and a hung one is found 0.5–1.2 s after it stopped, well under the
+ * consumer session (10 s by default) it would otherwise keep its partitions for. Beating more
+ * often would find it sooner but costs every idle process a wake-up per beat (about 0.4 ms of
+ * CPU each in `npm start`: 200 ms beats took the idle stack from 2.3 % to 3.4 % of a core).
  */
-export const HANG_AFTER_MS = 1500;
+export const HANG_AFTER_MS = 1000;
 
 /**
  * The supervisor `npm start`, `npm run kafka:consumer` and the fault suite run the pipeline under:
