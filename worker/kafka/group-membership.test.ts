@@ -9,7 +9,7 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import { createMemberEvictor } from "./group-membership.ts";
-import { type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
+import { ACTIVE_FETCH_WAIT_MS, type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
 
 const config = freshKafkaConfig({ KAFKA_SESSION_TIMEOUT_MS: "60000" });
 const kafka = testKafka(config);
@@ -62,40 +62,118 @@ test("a member is removed from its group at once; removing it again answers unkn
   ]);
 }, 60_000);
 
-test("told that a member left, the others heartbeat and take over its partitions without waiting for their interval", async () => {
-  const group = `${groupId}-hurried`;
+/**
+ * Members of a fresh group whose joins are recorded: `member(name, heartbeatInterval)` makes one
+ * (not yet connected), `start` connects and runs it, `read` waits until members have read
+ * records, `split` waits until two members share the
+ * topic's partitions, and `takesAll` waits (at most `withinMs`) for the group to rebalance, then
+ * expects `name` to hold every partition.
+ */
+function hurriedGroup(suffix: string, maxWaitTimeInMs: number) {
+  const group = `${groupId}-${suffix}`;
   const topic = topicSpecs(config).requests.name;
   const all = topicSpecs(config).requests.partitions;
   const joins: { member: string; partitions: number[] }[] = [];
-  const member = (name: string, heartbeatInterval: number) => {
-    const c = kafka.consumer({ groupId: group, sessionTimeout: 60_000, heartbeatInterval, maxWaitTimeInMs: 100 });
-    c.on(c.events.GROUP_JOIN, ({ payload }) =>
-      joins.push({ member: name, partitions: payload.memberAssignment[topic] ?? [] }),
-    );
-    return c;
+  const lastOf = (name: string) => joins.filter((j) => j.member === name).at(-1);
+  const holdsSome = (name: string) => (lastOf(name)?.partitions.length ?? all) < all;
+  const names = new Map<Consumer, string>();
+  /** When each member last read a record. */
+  const readAt = new Map<string, number>();
+  return {
+    group,
+    topic,
+    all,
+    member(name: string, heartbeatInterval: number): Consumer {
+      const c = kafka.consumer({ groupId: group, sessionTimeout: 60_000, heartbeatInterval, maxWaitTimeInMs });
+      c.on(c.events.GROUP_JOIN, ({ payload }) =>
+        joins.push({ member: name, partitions: payload.memberAssignment[topic] ?? [] }),
+      );
+      names.set(c, name);
+      return c;
+    },
+    async start(...members: Consumer[]): Promise<void> {
+      for (const c of members) {
+        await c.connect();
+        await c.subscribe({ topics: [topic] });
+        await c.run({
+          eachMessage: async () => {
+            readAt.set(names.get(c) ?? "", Date.now());
+          },
+        });
+      }
+    },
+    /** Until each of `members` has read a record since now. */
+    async read(...members: string[]): Promise<void> {
+      const since = Date.now();
+      while (members.some((m) => (readAt.get(m) ?? 0) < since)) await Bun.sleep(20);
+    },
+    async split(a: string, b: string): Promise<void> {
+      while (!holdsSome(a) || !holdsSome(b)) await Bun.sleep(50);
+    },
+    /** Call right before the rebalance is caused. */
+    watch(name: string) {
+      const joinsBefore = joins.length;
+      return async (withinMs: number) => {
+        const until = Date.now() + withinMs;
+        while (joins.length === joinsBefore && Date.now() < until) await Bun.sleep(50);
+        expect(lastOf(name)?.partitions).toHaveLength(all);
+      };
+    },
   };
+}
+
+test("told that a member left, the others heartbeat and take over its partitions without waiting for their interval", async () => {
+  const g = hurriedGroup("hurried", 100);
   // `stays` heartbeats every 40 s (from its start), and its fetches return every 100 ms: only a
   // hurried heartbeat can tell it within the 20 s waited below that its group is rebalancing.
   // `leaves` joins first and heartbeats every second, so it learns of `stays` joining by itself.
-  const leaves = member("leaves", 1000);
-  const stays = member("stays", 40_000);
-  const lastOf = (name: string) => joins.filter((j) => j.member === name).at(-1);
+  const leaves = g.member("leaves", 1000);
+  const stays = g.member("stays", 40_000);
   try {
-    for (const c of [leaves, stays]) {
-      await c.connect();
-      await c.subscribe({ topics: [topic] });
-      await c.run({ eachMessage: async () => {} });
-    }
-    const split = (name: string) => (lastOf(name)?.partitions.length ?? all) < all;
-    while (!split("stays") || !split("leaves")) await Bun.sleep(50);
-    const joinsBefore = joins.length;
-
+    await g.start(leaves, stays);
+    await g.split("stays", "leaves");
+    const takesAll = g.watch("stays");
     await leaves.disconnect();
-    heartbeatSoon(group);
-    const until = Date.now() + 20_000;
-    while (joins.length === joinsBefore && Date.now() < until) await Bun.sleep(50);
-    expect(lastOf("stays")?.partitions).toHaveLength(all);
+    heartbeatSoon(g.group);
+    await takesAll(20_000);
   } finally {
     await Promise.all([stays.disconnect(), leaves.disconnect()]);
+  }
+}, 90_000);
+
+test("a member at work fetches with a short wait, so a hurried one rejoins without waiting out its fetch", async () => {
+  // Fetches that may wait 30 s for a record: once records stop, only the shorter wait of a
+  // member at work lets `stays` send its hurried heartbeat within the 10 s waited below.
+  const g = hurriedGroup("at-work", 30_000);
+  const leaves = g.member("leaves", 1000);
+  const stays = g.member("stays", 40_000);
+  const producer = kafka.producer();
+  await producer.connect();
+  // Records on every partition keep both members' fetches returning while they join and split.
+  let producing = true;
+  const traffic = (async () => {
+    for (let n = 0; producing; n++) {
+      await producer.send({ topic: g.topic, messages: [{ partition: n % g.all, value: "work" }] });
+      await Bun.sleep(50);
+    }
+  })();
+  try {
+    await g.start(leaves, stays);
+    await g.split("stays", "leaves");
+    // A new group's members start at the end of the topic: each must read some records of its
+    // own to be at work.
+    await g.read("stays", "leaves");
+    producing = false;
+    await traffic;
+    // The last records are read; from here on a fetch returns only when its wait is over.
+    await Bun.sleep(4 * ACTIVE_FETCH_WAIT_MS);
+    const takesAll = g.watch("stays");
+    await leaves.disconnect();
+    heartbeatSoon(g.group);
+    await takesAll(10_000);
+  } finally {
+    producing = false;
+    await traffic;
+    await Promise.all([stays.disconnect(), leaves.disconnect(), producer.disconnect()]);
   }
 }, 90_000);
