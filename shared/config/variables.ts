@@ -142,7 +142,7 @@ export const sections = {
     sessionTimeoutMs: def(
       "KAFKA_SESSION_TIMEOUT_MS",
       "10000",
-      "Consumer session timeout of every group (workers, relay, history writer): how long a member that stopped heartbeating keeps its partitions; one whose process dies, or hangs 1.5 s, under a supervisor is removed at once.",
+      "Consumer session timeout of every group (workers, relay, history writer): how long a member that stopped heartbeating keeps its partitions; one whose process dies, or hangs 1 s, under a supervisor is removed at once.",
       int(6000, 300000),
     ),
     connectTimeoutMs: def(

@@ -62,6 +62,15 @@ test("a member is removed from its group at once; removing it again answers unkn
   ]);
 }, 60_000);
 
+/** Waits for `done`, failing the test (so its clean-up runs) after `ms`. */
+async function within(ms: number, what: string, done: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > until) throw new Error(`${what} did not happen within ${ms} ms`);
+    await Bun.sleep(20);
+  }
+}
+
 /**
  * Members of a fresh group whose joins are recorded: `member(name, heartbeatInterval)` makes one
  * (not yet connected), `start` connects and runs it, `read` waits until members have read
@@ -105,10 +114,10 @@ function hurriedGroup(suffix: string, maxWaitTimeInMs: number) {
     /** Until each of `members` has read a record since now. */
     async read(...members: string[]): Promise<void> {
       const since = Date.now();
-      while (members.some((m) => (readAt.get(m) ?? 0) < since)) await Bun.sleep(20);
+      await within(20_000, "members reading records", () => members.every((m) => (readAt.get(m) ?? 0) >= since));
     },
     async split(a: string, b: string): Promise<void> {
-      while (!holdsSome(a) || !holdsSome(b)) await Bun.sleep(50);
+      await within(30_000, "the group splitting", () => holdsSome(a) && holdsSome(b));
     },
     /** Call right before the rebalance is caused. */
     watch(name: string) {
@@ -173,7 +182,7 @@ test("a member at work fetches with a short wait, so a hurried one rejoins witho
     await takesAll(10_000);
   } finally {
     producing = false;
-    await traffic;
+    await traffic.catch(() => {});
     await Promise.all([stays.disconnect(), leaves.disconnect(), producer.disconnect()]);
   }
 }, 90_000);

@@ -130,30 +130,33 @@ ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { inter
   );
 };
 
-// That next heartbeat comes only once the member's fetch returns: kafkajs fetches, then
-// heartbeats, and on a single broker the heartbeat would queue behind the fetch on the same
-// connection anyway. A fetch returns as soon as a record arrives, else after its maxWait (1 s for
-// the pipeline's consumers), so the survivors of a crash went on with their own partitions for up
+// That next heartbeat comes only once the member's fetch returns: kafkajs's fetch loop fetches,
+// then heartbeats. A fetch returns as soon as a record arrives (its minBytes), else after its
+// maxWait (1 s for the pipeline's consumers), so the survivors of a crash went on with their own partitions for up
 // to that long after the dead member was removed (`npm run chaos`, SIGKILL worker: the dead one's
 // work resumed 0.84 s after the eviction). A member whose fetches brought records within the last
 // 10 s therefore waits at most 250 ms: at work, an empty fetch costs little beside the work, and
 // a crash there strands requests. An idle one keeps its configured wait, since each empty fetch
 // costs an idle process ~1.4 ms of CPU (four a second instead of one took each idle worker of
-// `npm start` from 0.4 % to 0.8 % of a core).
+// `npm start` from 0.4 % to 0.8 % of a core). A member that asks for more than one byte per
+// fetch (the history writer's 256 KiB) uses its wait as a batching window and keeps it.
+// Monotonic time: a clock stepped back must not hold a member at four fetches a second.
 export const ACTIVE_FETCH_WAIT_MS = 250;
 const ACTIVE_FOR_MS = 10_000;
 interface FetchingMember {
   maxWaitTime: number;
+  minBytes: number;
   configuredWait?: number;
   lastRecordsAt?: number;
 }
 const fetchBatches = ConsumerGroup.prototype.fetch;
 ConsumerGroup.prototype.fetch = async function (this: FetchingMember, nodeId: string) {
   this.configuredWait ??= this.maxWaitTime;
-  const active = this.lastRecordsAt !== undefined && Date.now() - this.lastRecordsAt < ACTIVE_FOR_MS;
+  const active =
+    this.minBytes <= 1 && this.lastRecordsAt !== undefined && performance.now() - this.lastRecordsAt < ACTIVE_FOR_MS;
   this.maxWaitTime = active ? Math.min(this.configuredWait, ACTIVE_FETCH_WAIT_MS) : this.configuredWait;
   const batches: { isEmpty(): boolean }[] = await fetchBatches.call(this, nodeId);
-  if (batches.some((batch) => !batch.isEmpty())) this.lastRecordsAt = Date.now();
+  if (batches.some((batch) => !batch.isEmpty())) this.lastRecordsAt = performance.now();
   return batches;
 };
 

@@ -9,7 +9,7 @@ export interface LivenessBeat {
   type: "alive";
 }
 
-/** How often a process beats; the supervisor's `hangAfterMs` allows several of these to be late. */
+/** How often a process beats; the supervisor's `hangAfterMs` (pipeline-supervisor.ts) allows one to be late. */
 export const LIVENESS_BEAT_MS = 500;
 
 export const isLivenessBeat = (message: unknown): message is LivenessBeat =>
