@@ -175,7 +175,7 @@ test("a member at work fetches with a short wait, so a hurried one rejoins witho
     producing = false;
     await traffic;
     // The last records are read; from here on a fetch returns only when its wait is over.
-    await Bun.sleep(4 * ACTIVE_FETCH_WAIT_MS);
+    await Bun.sleep(2 * ACTIVE_FETCH_WAIT_MS);
     const takesAll = g.watch("stays");
     await leaves.disconnect();
     heartbeatSoon(g.group);

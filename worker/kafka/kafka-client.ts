@@ -135,14 +135,15 @@ ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { inter
 // maxWait (1 s for the pipeline's consumers), so the survivors of a crash went on with their own partitions for up
 // to that long after the dead member was removed (`npm run chaos`, SIGKILL worker: the dead one's
 // work resumed 0.84 s after the eviction). A member whose fetches brought records within the last
-// 10 s therefore waits at most 250 ms: at work, an empty fetch costs little beside the work, and
-// a crash there strands requests. An idle one keeps its configured wait, since each empty fetch
-// costs an idle process ~1.4 ms of CPU (four a second instead of one took each idle worker of
-// `npm start` from 0.4 % to 0.8 % of a core). A member that asks for more than one byte per
+// 2 s therefore waits at most 250 ms: at work, an empty fetch costs little beside the work, and a
+// crash there strands requests. Any other keeps its configured wait, since each empty fetch costs
+// an idle process ~1.4 ms of CPU (four a second instead of one took each idle worker of `npm
+// start` from 0.4 % to 0.8 % of a core; with a 10 s window, the stack's CPU in the 10 s after
+// traffic rose from 5.3 % to 7.9 % of a core in bench/product-compare's idle window). A member that asks for more than one byte per
 // fetch (the history writer's 256 KiB) uses its wait as a batching window and keeps it.
 // Monotonic time: a clock stepped back must not hold a member at four fetches a second.
 export const ACTIVE_FETCH_WAIT_MS = 250;
-const ACTIVE_FOR_MS = 10_000;
+const ACTIVE_FOR_MS = 2000;
 interface FetchingMember {
   maxWaitTime: number;
   minBytes: number;
