@@ -65,6 +65,11 @@ async function claim(request: ReturnType<typeof requestEvent>, claimedAt: number
 
 const terminalStatuses = async (id: string) => (await eventsOf(kafka, topics.status.name, id)).length;
 
+/** As if another worker held the republish lease: `holder` is its token, lapsing in `ms`. */
+const leaseHeld = (id: string, holder: string, ms: number) =>
+  redis.send("SET", [redisKeys(prefix).republishing(id), holder, "PX", String(ms)]);
+const leaseHolder = (id: string) => redis.send("GET", [redisKeys(prefix).republishing(id)]);
+
 /** Its terminal status is in Kafka exactly once and the claim is marked published. */
 async function expectPublishedOnce(id: string): Promise<void> {
   expect(await terminalStatuses(id)).toBe(1);
@@ -105,7 +110,7 @@ test("a worker that took the claim over and died holds it only until its lease l
   const request = requestEvent();
   const record = await claim(request, Date.now() - 60_000);
   // As a lease taken by a worker that died before publishing, left with a little time to run.
-  await redis.send("SET", [redisKeys(prefix).republishing(request.id), "1", "PX", "300"]);
+  await leaseHeld(request.id, "dead-worker", 300);
   await reporter(request).publishAgain(record);
   await expectPublishedOnce(request.id);
 }, 30_000);
@@ -114,12 +119,12 @@ test("a worker shutting down without the lease hands the request back instead of
   const request = requestEvent();
   const record = await claim(request, Date.now() - 60_000);
   // Another worker holds the lease and is publishing.
-  await redis.send("SET", [redisKeys(prefix).republishing(request.id), "another-worker", "PX", "60000"]);
+  await leaseHeld(request.id, "another-worker", 60_000);
   const shutdown = new AbortController();
   shutdown.abort(new Error("worker shutting down"));
   await expect(reporter(request, kafka, shutdown.signal).publishAgain(record)).rejects.toThrow("worker shutting down");
   expect(await terminalStatuses(request.id)).toBe(0);
-  expect(await redis.send("GET", [redisKeys(prefix).republishing(request.id)])).toBe("another-worker");
+  expect(await leaseHolder(request.id)).toBe("another-worker");
 }, 30_000);
 
 test("only the token that holds a republish lease extends or drops it", async () => {
@@ -129,8 +134,8 @@ test("only the token that holds a republish lease extends or drops it", async ()
   expect(await state.leaseRepublish(id, 60_000)).toBeNull();
   expect(await state.renewRepublish(id, "not-the-holder", 60_000)).toBe(false);
   await state.releaseRepublish(id, "not-the-holder");
-  expect(await redis.send("GET", [redisKeys(prefix).republishing(id)])).toBe(token);
+  expect(await leaseHolder(id)).toBe(token);
   expect(await state.renewRepublish(id, token ?? "", 60_000)).toBe(true);
   await state.releaseRepublish(id, token ?? "");
-  expect(await redis.send("GET", [redisKeys(prefix).republishing(id)])).toBeNull();
+  expect(await leaseHolder(id)).toBeNull();
 });

@@ -130,18 +130,17 @@ ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { inter
   );
 };
 
-// That next heartbeat comes only once the member's fetch returns: kafkajs's fetch loop fetches,
-// then heartbeats. A fetch returns as soon as a record arrives (its minBytes), else after its
-// maxWait (1 s for the pipeline's consumers), so the survivors of a crash went on with their own partitions for up
-// to that long after the dead member was removed (`npm run chaos`, SIGKILL worker: the dead one's
-// work resumed 0.84 s after the eviction). A member whose fetches brought records within the last
-// 2 s therefore waits at most 250 ms: at work, an empty fetch costs little beside the work, and a
-// crash there strands requests. Any other keeps its configured wait, since each empty fetch costs
-// an idle process ~1.4 ms of CPU (four a second instead of one took each idle worker of `npm
-// start` from 0.4 % to 0.8 % of a core; with a 10 s window, the stack's CPU in the 10 s after
-// traffic rose from 5.3 % to 7.9 % of a core in bench/product-compare's idle window). A member that asks for more than one byte per
-// fetch (the history writer's 256 KiB) uses its wait as a batching window and keeps it.
-// Monotonic time: a clock stepped back must not hold a member at four fetches a second.
+// That next heartbeat comes only once the member's fetch returns (kafkajs fetches, then
+// heartbeats), and an empty fetch returns after its maxWait: 1 s for the pipeline's consumers.
+// The survivors of a crash went on with their own partitions that long after the dead member was
+// removed (`npm run chaos`, SIGKILL worker: its work resumed 0.84 s after the eviction). So a
+// member that read records within the last 2 s waits at most 250 ms: at work, an empty fetch
+// costs little beside the work, and a crash there strands requests. Any other keeps its wait, as
+// an empty fetch costs an idle process ~1.4 ms of CPU (a flat 250 ms took each idle worker of
+// `npm start` from 0.4 % to 0.8 % of a core; a 10 s window, the stack 2 s after traffic from 5.3 %
+// to 7.9 %). A member asking for more than one byte per fetch (the history writer) uses its wait
+// as a batching window and keeps it. Monotonic time: a clock stepped back must not hold a member
+// at four fetches a second.
 export const ACTIVE_FETCH_WAIT_MS = 250;
 const ACTIVE_FOR_MS = 2000;
 interface FetchingMember {

@@ -70,7 +70,10 @@ test("a member dies: the supervisor tells the survivor, which rejoins long befor
   expect(await until(() => split("stays") && split("dies"), 30_000)).toBe(true);
   const joinsBefore = joins("stays").length;
 
-  process.kill(supervisor.pids().dies ?? 0, "SIGKILL");
+  // A pid, never 0: kill(0) would signal this test runner's whole process group.
+  const dies = supervisor.pids().dies;
+  expect(dies).toBeGreaterThan(0);
+  process.kill(dies as number, "SIGKILL");
   // 20 s: half the survivor's interval, which began when it started, seconds ago.
   expect(await until(() => joins("stays").length > joinsBefore, 20_000)).toBe(true);
 }, 120_000);

@@ -149,3 +149,30 @@ test("once a dead child's member is evicted, every running child is told its gro
     await supervisor.stop();
   }
 }, 60_000);
+
+test("a child found silent whose beat is already waiting to be read is spared", async () => {
+  const evicted: string[] = [];
+  const supervisor = watchedSupervisor(evicted);
+  const out = join(dir, "late.pid");
+  // One beat, then one beat a second late (as a loop blocked that long would send it), then every 100 ms.
+  const late =
+    'process.send({ type: "alive" });' +
+    publish("String(process.pid)") +
+    'await Bun.sleep(1050); setInterval(() => process.send({ type: "alive" }), 100); process.send({ type: "alive" });' +
+    "await Bun.sleep(600000);";
+  supervisor.start({ name: "late", cmd: [process.execPath, "-e", late], env: { OUT: out } });
+  try {
+    const pid = await startedPid(out);
+    // Our own loop is busy while that late beat arrives: when it frees, the silence has passed the
+    // 1 s limit, but the beat ending it is already sent, and it is read before the overdue check
+    // runs. Too short (300 ms) for the check to see that it came late itself; a beat sent after
+    // the stall (1.4 s) gets the child killed here.
+    await Bun.sleep(850);
+    Bun.sleepSync(300);
+    await Bun.sleep(1000);
+    expect(supervisor.pids().late).toBe(pid);
+    expect(evicted).toEqual([]);
+  } finally {
+    await supervisor.stop();
+  }
+}, 60_000);

@@ -56,9 +56,6 @@ interface Child {
 export const restartDelayMs = (restarts: number): number =>
   restarts === 0 ? 0 : Math.min(10_000, 250 * 2 ** (restarts - 1));
 
-/** How long a child found silent is given for beats already sent to be read before it is killed. */
-const CONFIRM_MS = 20;
-
 export function createSupervisor(logger: Logger, options: SupervisorOptions) {
   const children = new Map<string, Child>();
   let stopping: Promise<void> | null = null;
@@ -128,16 +125,10 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
         return;
       }
       for (const [name, child] of children) {
-        const { proc, lastBeat } = child;
-        if (!proc || lastBeat === null || now - lastBeat <= hangAfterMs) continue;
-        // A stall of our own shorter than the lateness test above can still leave beats unread:
-        // the verdict waits for the I/O this timer may have run ahead of.
-        setTimeout(() => {
-          if (child.proc !== proc || child.lastBeat !== lastBeat || stopping) return;
-          logger.warn("child stopped answering; killing it", { child: name, silentMs: Date.now() - lastBeat });
-          child.lastBeat = null;
-          proc.kill("SIGKILL");
-        }, CONFIRM_MS);
+        if (!child.proc || child.lastBeat === null || now - child.lastBeat <= hangAfterMs) continue;
+        logger.warn("child stopped answering; killing it", { child: name, silentMs: now - child.lastBeat });
+        child.lastBeat = null;
+        child.proc.kill("SIGKILL");
       }
     }, everyMs);
     timer.unref();
