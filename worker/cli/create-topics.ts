@@ -1,6 +1,7 @@
 /** `npm run kafka:create-topics`: create or reconcile the topics (shared/topics.ts); exits 1 if any needs an operator. */
 import { topicSpecs } from "../../shared/topics.ts";
-import { classifyKafkaError, createKafka } from "../kafka/kafka-client.ts";
+import { createKafka } from "../kafka/kafka-client.ts";
+import { classifyKafkaError } from "../kafka/kafka-errors.ts";
 import { describeOutcome, ensureTopics, isProblem } from "../kafka/topic-admin.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 

@@ -3,10 +3,12 @@
  * retries last (its consumers crash and restart meanwhile) and started again. The producer and
  * the consumer are both working again long before the 60 s session timeout configured here: the
  * member the crashed consumer left behind — which the restarted broker reloads with the group —
- * is removed by the process itself instead of being waited out. A write met by the outage fails
- * as retryable, whatever kafkajs wraps the refused connection in.
+ * is removed by the process itself instead of being waited out, as soon as the broker has loaded
+ * the group. A write met by the outage fails as retryable, whatever kafkajs wraps the refused
+ * connection in.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { brokerAnswers } from "../../infrastructure/kafka/kafka-local.ts";
 import { type PrivateKafka, startPrivateKafka } from "../../infrastructure/kafka/private-kafka.ts";
 import type { RequestEvent } from "../../shared/events/events.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
@@ -18,9 +20,11 @@ import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env
 import { testStatusRelay } from "../relay/relay-fixtures.ts";
 import type { StatusRelay } from "../relay/status-relay.ts";
 import { freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { type Consumer, type Kafka, leaveGroupFor } from "./kafka-client.ts";
 
 const SESSION_TIMEOUT_MS = 60_000;
 let broker: PrivateKafka;
+let kafka: Kafka;
 let redis: Redis;
 let relay: StatusRelay;
 let producer: ReturnType<typeof createBatchingProducer>;
@@ -35,7 +39,7 @@ beforeAll(async () => {
     KAFKA_BROKERS: broker.brokers,
     KAFKA_SESSION_TIMEOUT_MS: String(SESSION_TIMEOUT_MS),
   });
-  const kafka = testKafka(config, { retries: 5 });
+  kafka = testKafka(config, { retries: 5 });
   await createFreshTopics(kafka, config);
   const topics = topicSpecs(config);
   redis = await createRedis(TEST_REDIS_URL);
@@ -47,6 +51,7 @@ beforeAll(async () => {
   await relay.start();
   while (!relay.ready) await Bun.sleep(50);
   requestsTopic = topics.requests.name;
+  groupPrefix = config.consumerGroup;
 }, 180_000);
 afterAll(async () => {
   await relay.stop();
@@ -58,6 +63,7 @@ afterAll(async () => {
 }, 60_000);
 
 let requestsTopic = "";
+let groupPrefix = "";
 const requests = (n: number) => Array.from({ length: n }, () => requestEvent());
 const send = (events: RequestEvent[]) =>
   producer.send(
@@ -83,7 +89,10 @@ test("after a broker outage the producer and the consumer are back well within t
   await gated.send(requestsTopic, [edgeMessage()]); // its partition metadata is now cached
   expect(await within(30_000, () => applied(warm))).not.toBeNull();
 
+  // A member of a group of its own that the outage leaves behind, as a crashed consumer's.
+  const stale = await joinedMember(`${groupPrefix}-stale`);
   await broker.stop();
+  await stale.consumer.disconnect(); // its LeaveGroup meets no broker: the member stays on record
   // A write kafkajs keeps retrying holds its batch in flight; what comes behind it is refused,
   // never sent, once it has waited WAIT_MS — long before kafkajs gives the first one up.
   const sentBefore = gated.counters;
@@ -110,8 +119,14 @@ test("after a broker outage the producer and the consumer are back well within t
   // Longer than a consumer's retries last: it crashes (and kafkajs restarts it) meanwhile.
   await Bun.sleep(12_000);
   expect(relay.crashes).toBeGreaterThan(0);
-  await broker.start();
+  const starting = broker.start();
+  while (!(await brokerAnswers(500, broker.brokers))) await Bun.sleep(10);
   const answeredAt = Date.now();
+  // Asked the moment the broker answers, while it still loads its groups: the removal waits for
+  // the load rather than failing with "loading" or "not the coordinator".
+  expect(await leaveGroupFor(kafka, stale.groupId, stale.memberId, 30_000)).toBe("left");
+  await starting;
+  expect(await members(stale.groupId)).not.toContain(stale.memberId);
 
   const after = requests(12);
   const producedMs = await within(SESSION_TIMEOUT_MS, () => send(after).then(() => true));
@@ -123,3 +138,26 @@ test("after a broker outage the producer and the consumer are back well within t
   expect(consumedMs).not.toBeNull();
   expect(Date.now() - answeredAt).toBeLessThan(SESSION_TIMEOUT_MS);
 }, 240_000);
+
+/** A consumer of a fresh group, joined (long session: only a LeaveGroup removes it in time). */
+async function joinedMember(groupId: string): Promise<{ consumer: Consumer; groupId: string; memberId: string }> {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 1000 });
+  const joined = new Promise<string>((resolve) => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => resolve(payload.memberId));
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [requestsTopic] });
+  await consumer.run({ eachMessage: async () => {} });
+  return { consumer, groupId, memberId: await joined };
+}
+
+async function members(groupId: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    return (group?.members ?? []).map((m) => m.memberId);
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,6 +1,7 @@
 import type { TopicSpec } from "../../shared/topics.ts";
 import type { DeadLetterGroup } from "./dead-letter-tail.ts";
-import { type Admin, classifyKafkaError } from "./kafka-client.ts";
+import type { Admin } from "./kafka-client.ts";
+import { classifyKafkaError } from "./kafka-errors.ts";
 import { describeTopics } from "./topic-admin.ts";
 
 export interface TopicHealth {

@@ -9,7 +9,7 @@ import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
 import { createMemberEvictor } from "./group-membership.ts";
-import { ACTIVE_FETCH_WAIT_MS, type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
+import { ACTIVE_FETCH_WAIT_MS, ACTIVE_FOR_MS, type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
 
 const config = freshKafkaConfig({ KAFKA_SESSION_TIMEOUT_MS: "60000" });
 const kafka = testKafka(config);
@@ -116,6 +116,8 @@ function hurriedGroup(suffix: string, maxWaitTimeInMs: number) {
       const since = Date.now();
       await within(20_000, "members reading records", () => members.every((m) => (readAt.get(m) ?? 0) >= since));
     },
+    /** Partitions `name` was given at its last join (0 before it joined). */
+    holds: (name: string) => lastOf(name)?.partitions.length ?? 0,
     async split(a: string, b: string): Promise<void> {
       await within(30_000, "the group splitting", () => holdsSome(a) && holdsSome(b));
     },
@@ -169,8 +171,9 @@ test("a member at work fetches with a short wait, so a hurried one rejoins witho
   try {
     await g.start(leaves, stays);
     await g.split("stays", "leaves");
-    // A new group's members start at the end of the topic: each must read some records of its
-    // own to be at work.
+    // Past the brisk time after their last join, so that only being at work keeps them brisk. A
+    // new group's members start at the end of the topic: each must read records of its own.
+    await Bun.sleep(ACTIVE_FOR_MS);
     await g.read("stays", "leaves");
     producing = false;
     await traffic;
@@ -184,5 +187,29 @@ test("a member at work fetches with a short wait, so a hurried one rejoins witho
     producing = false;
     await traffic.catch(() => {});
     await Promise.all([stays.disconnect(), leaves.disconnect(), producer.disconnect()]);
+  }
+}, 90_000);
+
+test("a member that has just joined hears of the next join within a short fetch wait, not its interval", async () => {
+  // Fetch waits and heartbeat intervals of 30 s, and no records: only a member that just joined
+  // fetching and heartbeating briskly lets `first` hear of `second` joining within the 10 s waited
+  // below, so that the two share the partitions (as workers coming back after a broker outage).
+  const g = hurriedGroup("just-joined", 30_000);
+  const first = g.member("first", 30_000);
+  const second = g.member("second", 30_000);
+  try {
+    await g.start(first);
+    await within(20_000, "the first member joining", () => g.holds("first") === g.all);
+    // Not awaited: kafkajs's run() returns once the member joined, that is once `first` rejoined.
+    const joining = g.start(second);
+    joining.catch(() => {}); // awaited below; a failed wait must not leave it unhandled
+    await within(
+      10_000,
+      "the two members sharing the partitions",
+      () => g.holds("second") > 0 && g.holds("first") < g.all,
+    );
+    await joining;
+  } finally {
+    await Promise.all([first.disconnect(), second.disconnect()]);
   }
 }, 90_000);

@@ -56,15 +56,16 @@ function listenForRemovals(): void {
 }
 
 /**
- * Removes members from their groups, retrying (a broker that is away, a coordinator moving) until
- * done or `withinMs` passed: by then the member's session has expired and the broker removed it.
+ * Removes members from their groups, retrying until done or `withinMs` passed: by then the
+ * member's session has expired and the broker removed it. A broker that is away is tried again
+ * with backoff; one still loading the group is asked again at once (leaveGroupFor).
  */
 export function createMemberEvictor(kafka: Kafka, logger: Logger) {
   return async function evict(member: Membership, withinMs: number): Promise<void> {
     const until = Date.now() + withinMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const outcome = await leaveGroupFor(kafka, member.groupId, member.memberId);
+        const outcome = await leaveGroupFor(kafka, member.groupId, member.memberId, Math.max(0, until - Date.now()));
         logger.info("removed a dead consumer group member", { ...member, outcome });
         return;
       } catch (error) {

@@ -103,10 +103,45 @@ for (const settle of ["completed", "rejected"] as const) {
 // meets the rebalance and rejoins. Counted, not timed: a member is caught up once a heartbeat it
 // *started* after the hurry has been answered (one already in flight may predate the removal,
 // and kafkajs shares it with later callers), and a clock step cannot make every call hurried.
+//
+// That next heartbeat comes only once the member's fetch returns (kafkajs fetches, then
+// heartbeats), and an empty fetch returns after its maxWait: 1 s for the pipeline's consumers.
+// The survivors of a crash went on with their own partitions that long after the dead member was
+// removed (`npm run chaos`, SIGKILL worker: its work resumed 0.84 s after the eviction). So a
+// *brisk* member fetches with a short wait, and heartbeats at least as often:
+// - at work, having read records within the last 2 s: 250 ms. An empty fetch costs little beside
+//   the work, and a crash there strands requests;
+// - just joined, within 2 s of its last join: 50 ms. Members come in waves (siblings restarting
+//   after a broker outage, a crashed member's replacement), and each join rebalances the group
+//   again, waiting for every member to hear of it. After a broker outage the first worker back
+//   joined alone and heard of the second one's join, 4 ms behind it, 0.52 s later (`npm run
+//   chaos`) while the stranded requests waited; a bare pair of members with 1 s waits took
+//   1.2 s, with 250 ms 0.3 s, with 50 ms 0.11–0.13 s. Some 40 extra fetches per join.
+// Any other member keeps its wait and interval, as an empty fetch costs an idle process ~1.4 ms
+// of CPU (a flat 250 ms took each idle worker of `npm start` from 0.4 % to 0.8 % of a core; a
+// 10 s window, the stack 2 s after traffic from 5.3 % to 7.9 %). A member asking for more than
+// one byte per fetch (the history writer) uses its wait as a batching window and keeps it.
+// Monotonic time: a clock stepped back must not hold a member brisk.
+export const ACTIVE_FETCH_WAIT_MS = 250;
+const JOINED_FETCH_WAIT_MS = 50;
+export const ACTIVE_FOR_MS = 2000;
+interface Member {
+  groupId: string;
+  maxWaitTime: number;
+  minBytes: number;
+  configuredWait?: number;
+  lastRecordsAt?: number;
+  joinedAt?: number;
+}
+const recent = (at: number | undefined) => at !== undefined && performance.now() - at < ACTIVE_FOR_MS;
+/** The longest a brisk member waits per fetch and between heartbeats; undefined when it is not brisk. */
+const briskWait = (member: Member): number | undefined =>
+  recent(member.joinedAt) ? JOINED_FETCH_WAIT_MS : recent(member.lastRecordsAt) ? ACTIVE_FETCH_WAIT_MS : undefined;
+
 const hurries = new Map<string, number>();
 const caughtUp = new WeakMap<object, { hurries: number; inFlight: boolean }>();
 const heartbeat = ConsumerGroup.prototype.heartbeat;
-ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { interval }: { interval: number }) {
+ConsumerGroup.prototype.heartbeat = function (this: Member, { interval }: { interval: number }) {
   const member = caughtUp.get(this) ?? { hurries: 0, inFlight: false };
   caughtUp.set(this, member);
   const wanted = hurries.get(this.groupId) ?? 0;
@@ -118,7 +153,9 @@ ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { inter
     // Answered, either way (a rebalance error is the news it was sent for).
     if (hurried && fresh) member.hurries = Math.max(member.hurries, wanted);
   };
-  return heartbeat.call(this, { interval: hurried ? 0 : interval }).then(
+  const wait = briskWait(this);
+  const due = hurried ? 0 : wait === undefined ? interval : Math.min(interval, wait);
+  return heartbeat.call(this, { interval: due }).then(
     (value: unknown) => {
       settle();
       return value;
@@ -130,31 +167,18 @@ ConsumerGroup.prototype.heartbeat = function (this: { groupId: string }, { inter
   );
 };
 
-// That next heartbeat comes only once the member's fetch returns (kafkajs fetches, then
-// heartbeats), and an empty fetch returns after its maxWait: 1 s for the pipeline's consumers.
-// The survivors of a crash went on with their own partitions that long after the dead member was
-// removed (`npm run chaos`, SIGKILL worker: its work resumed 0.84 s after the eviction). So a
-// member that read records within the last 2 s waits at most 250 ms: at work, an empty fetch
-// costs little beside the work, and a crash there strands requests. Any other keeps its wait, as
-// an empty fetch costs an idle process ~1.4 ms of CPU (a flat 250 ms took each idle worker of
-// `npm start` from 0.4 % to 0.8 % of a core; a 10 s window, the stack 2 s after traffic from 5.3 %
-// to 7.9 %). A member asking for more than one byte per fetch (the history writer) uses its wait
-// as a batching window and keeps it. Monotonic time: a clock stepped back must not hold a member
-// at four fetches a second.
-export const ACTIVE_FETCH_WAIT_MS = 250;
-const ACTIVE_FOR_MS = 2000;
-interface FetchingMember {
-  maxWaitTime: number;
-  minBytes: number;
-  configuredWait?: number;
-  lastRecordsAt?: number;
-}
+const joinAndSync = ConsumerGroup.prototype.joinAndSync;
+ConsumerGroup.prototype.joinAndSync = async function (this: Member) {
+  const joined = await joinAndSync.call(this);
+  this.joinedAt = performance.now();
+  return joined;
+};
+
 const fetchBatches = ConsumerGroup.prototype.fetch;
-ConsumerGroup.prototype.fetch = async function (this: FetchingMember, nodeId: string) {
+ConsumerGroup.prototype.fetch = async function (this: Member, nodeId: string) {
   this.configuredWait ??= this.maxWaitTime;
-  const active =
-    this.minBytes <= 1 && this.lastRecordsAt !== undefined && performance.now() - this.lastRecordsAt < ACTIVE_FOR_MS;
-  this.maxWaitTime = active ? Math.min(this.configuredWait, ACTIVE_FETCH_WAIT_MS) : this.configuredWait;
+  const wait = this.minBytes <= 1 ? briskWait(this) : undefined;
+  this.maxWaitTime = wait === undefined ? this.configuredWait : Math.min(this.configuredWait, wait);
   const batches: { isEmpty(): boolean }[] = await fetchBatches.call(this, nodeId);
   if (batches.some((batch) => !batch.isEmpty())) this.lastRecordsAt = performance.now();
   return batches;
@@ -229,30 +253,13 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka(kafkaConfig);
 }
 
-export type KafkaFailureKind = "unreachable" | "auth" | "other";
-
-/** Maps kafkajs's error classes (and their causes) onto what an operator should be told. */
-export function classifyKafkaError(error: unknown): { kind: KafkaFailureKind; message: string } {
-  const chain: { name?: string; message?: string; broker?: string }[] = [];
-  let current: unknown = error;
-  for (let i = 0; i < 5 && current && typeof current === "object"; i++) {
-    chain.push(current as { name?: string; message?: string; broker?: string });
-    const next = current as { originalError?: unknown; cause?: unknown };
-    current = next.originalError ?? next.cause;
-  }
-  const names = chain.map((e) => e.name ?? "");
-  const messages = [...new Set(chain.map((e) => e.message ?? "").filter(Boolean))].join(" / ");
-  if (names.some((n) => n.includes("SASL")) || /SASL|authenticat/i.test(messages)) {
-    return { kind: "auth", message: `authentication failed: ${chain.at(-1)?.message ?? messages}` };
-  }
-  if (
-    names.some((n) => n === "KafkaJSConnectionError") ||
-    /ECONNREFUSED|Connection (timeout|error)|ENOTFOUND/i.test(messages)
-  ) {
-    return { kind: "unreachable", message: messages };
-  }
-  return { kind: "other", message: messages || String(error) };
-}
+/** What a broker answers about a group whose coordinator it is still loading, or is moving. */
+const COORDINATOR_NOT_READY = new Set([
+  "GROUP_LOAD_IN_PROGRESS",
+  "GROUP_COORDINATOR_NOT_AVAILABLE",
+  "NOT_COORDINATOR_FOR_GROUP",
+]);
+const COORDINATOR_POLL_MS = 50;
 
 /**
  * Removes `memberId` from `groupId` at once (a LeaveGroup request sent on the member's behalf),
@@ -261,8 +268,19 @@ export function classifyKafkaError(error: unknown): { kind: KafkaFailureKind; me
  * group coordinator) through a private factory on the client; that factory is reached here, in
  * the one module that knows kafkajs. Resolves "left" when the broker removed the member,
  * "unknown" when it was no longer in the group (it left, or its session already expired).
+ *
+ * A broker that has just started answers before it has loaded its groups: for a few hundred ms
+ * (`npm run chaos`, "broker down": 0.3–0.6 s) it says the group is loading or not its own. For up
+ * to `waitForCoordinatorMs` that answer is asked again every 50 ms on the same connection, so the
+ * member goes as soon as its group is loaded: the rebalance that brings the pipeline back waits
+ * for it. A caller retrying with backoff and a new connection came 0.3–0.45 s later.
  */
-export async function leaveGroupFor(kafka: Kafka, groupId: string, memberId: string): Promise<"left" | "unknown"> {
+export async function leaveGroupFor(
+  kafka: Kafka,
+  groupId: string,
+  memberId: string,
+  waitForCoordinatorMs = 0,
+): Promise<"left" | "unknown"> {
   const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
   const createCluster = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
   if (typeof createCluster !== "function")
@@ -277,12 +295,19 @@ export async function leaveGroupFor(kafka: Kafka, groupId: string, memberId: str
   try {
     // Inside the try: a connect that fails half way (seed broker reached, metadata not) is closed too.
     await cluster.connect();
-    const coordinator = await cluster.findGroupCoordinator({ groupId });
-    await coordinator.leaveGroup({ groupId, memberId });
-    return "left";
-  } catch (error) {
-    if ((error as { type?: unknown }).type === "UNKNOWN_MEMBER_ID") return "unknown";
-    throw error;
+    const until = performance.now() + waitForCoordinatorMs;
+    for (;;) {
+      try {
+        const coordinator = await cluster.findGroupCoordinator({ groupId });
+        await coordinator.leaveGroup({ groupId, memberId });
+        return "left";
+      } catch (error) {
+        const type = String((error as { type?: unknown }).type);
+        if (type === "UNKNOWN_MEMBER_ID") return "unknown";
+        if (!COORDINATOR_NOT_READY.has(type) || performance.now() + COORDINATOR_POLL_MS > until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, COORDINATOR_POLL_MS));
+      }
+    }
   } finally {
     await cluster.disconnect().catch(() => {});
   }
