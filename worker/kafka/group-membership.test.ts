@@ -86,6 +86,7 @@ function hurriedGroup(suffix: string, maxWaitTimeInMs: number) {
   const lastOf = (name: string) => joins.filter((j) => j.member === name).at(-1);
   const holdsSome = (name: string) => (lastOf(name)?.partitions.length ?? all) < all;
   const names = new Map<Consumer, string>();
+  const prepared = new Set<Consumer>();
   /** When each member last read a record. */
   const readAt = new Map<string, number>();
   return {
@@ -100,10 +101,18 @@ function hurriedGroup(suffix: string, maxWaitTimeInMs: number) {
       names.set(c, name);
       return c;
     },
-    async start(...members: Consumer[]): Promise<void> {
+    /** Connects and subscribes, so that `start` only runs (and joins). */
+    async ready(...members: Consumer[]): Promise<void> {
       for (const c of members) {
+        if (prepared.has(c)) continue;
+        prepared.add(c);
         await c.connect();
         await c.subscribe({ topics: [topic] });
+      }
+    },
+    async start(...members: Consumer[]): Promise<void> {
+      await this.ready(...members);
+      for (const c of members) {
         await c.run({
           eachMessage: async () => {
             readAt.set(names.get(c) ?? "", Date.now());
@@ -143,6 +152,8 @@ test("told that a member left, the others heartbeat and take over its partitions
   try {
     await g.start(leaves, stays);
     await g.split("stays", "leaves");
+    // Past the brisk time after its last join (kafka-client.ts), when `stays` heartbeats at 50 ms.
+    await Bun.sleep(ACTIVE_FOR_MS);
     const takesAll = g.watch("stays");
     await leaves.disconnect();
     heartbeatSoon(g.group);
@@ -198,6 +209,8 @@ test("a member that has just joined hears of the next join within a short fetch 
   const first = g.member("first", 30_000);
   const second = g.member("second", 30_000);
   try {
+    // Both connected first: only `second`'s join itself falls within `first`'s brisk 2 s.
+    await g.ready(first, second);
     await g.start(first);
     await within(20_000, "the first member joining", () => g.holds("first") === g.all);
     // Not awaited: kafkajs's run() returns once the member joined, that is once `first` rejoined.

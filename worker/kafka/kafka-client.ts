@@ -116,7 +116,8 @@ for (const settle of ["completed", "rejected"] as const) {
 //   again, waiting for every member to hear of it. After a broker outage the first worker back
 //   joined alone and heard of the second one's join, 4 ms behind it, 0.52 s later (`npm run
 //   chaos`) while the stranded requests waited; a bare pair of members with 1 s waits took
-//   1.2 s, with 250 ms 0.3 s, with 50 ms 0.11–0.13 s. Some 40 extra fetches per join.
+//   1.2 s, with 250 ms 0.3 s, with 50 ms 0.11–0.13 s. After each rebalance, each member sends
+//   up to ~40 more fetches (per broker it fetches from) and ~40 more heartbeats.
 // Any other member keeps its wait and interval, as an empty fetch costs an idle process ~1.4 ms
 // of CPU (a flat 250 ms took each idle worker of `npm start` from 0.4 % to 0.8 % of a core; a
 // 10 s window, the stack 2 s after traffic from 5.3 % to 7.9 %). A member asking for more than
@@ -253,13 +254,26 @@ export function createKafka(options: KafkaClientOptions): Kafka {
   return new Kafka(kafkaConfig);
 }
 
-/** What a broker answers about a group whose coordinator it is still loading, or is moving. */
+/**
+ * What a broker answers about a group whose coordinator it is still loading, or is moving; the
+ * last, by name, is what kafkajs makes of FindCoordinator answering "not available" after its
+ * own retries.
+ */
 const COORDINATOR_NOT_READY = new Set([
   "GROUP_LOAD_IN_PROGRESS",
   "GROUP_COORDINATOR_NOT_AVAILABLE",
   "NOT_COORDINATOR_FOR_GROUP",
+  "KafkaJSGroupCoordinatorNotFound",
 ]);
-const COORDINATOR_POLL_MS = 50;
+/** Asked again every 50 ms for the first second of a load, then every RETRY_CAP_MS. */
+const coordinatorPollMs = (waitedMs: number) => (waitedMs < 1000 ? 50 : RETRY_CAP_MS);
+
+export interface LeaveGroupOptions {
+  /** How long a coordinator that is not ready yet is waited for; 0: one attempt. */
+  waitForCoordinatorMs?: number;
+  /** Told each time the coordinator was not ready and is asked again. */
+  onNotReady?(reason: string): void;
+}
 
 /**
  * Removes `memberId` from `groupId` at once (a LeaveGroup request sent on the member's behalf),
@@ -271,15 +285,17 @@ const COORDINATOR_POLL_MS = 50;
  *
  * A broker that has just started answers before it has loaded its groups: for a few hundred ms
  * (`npm run chaos`, "broker down": 0.3–0.6 s) it says the group is loading or not its own. For up
- * to `waitForCoordinatorMs` that answer is asked again every 50 ms on the same connection, so the
- * member goes as soon as its group is loaded: the rebalance that brings the pipeline back waits
- * for it. A caller retrying with backoff and a new connection came 0.3–0.45 s later.
+ * to `waitForCoordinatorMs` the same cluster (its connections kept) asks again, every 50 ms for
+ * the first second and every 0.5 s after, so the member goes as soon as its group is loaded:
+ * the rebalance that brings the pipeline back waits for it. A caller retrying with backoff and a
+ * new connection came 0.3–0.45 s later. The wait is checked before each pause: the last attempt
+ * may end up to a request timeout past it, when the member's session has expired anyway.
  */
 export async function leaveGroupFor(
   kafka: Kafka,
   groupId: string,
   memberId: string,
-  waitForCoordinatorMs = 0,
+  options: LeaveGroupOptions = {},
 ): Promise<"left" | "unknown"> {
   const factory = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
   const createCluster = factory && (kafka as unknown as Record<symbol, unknown>)[factory];
@@ -295,17 +311,21 @@ export async function leaveGroupFor(
   try {
     // Inside the try: a connect that fails half way (seed broker reached, metadata not) is closed too.
     await cluster.connect();
-    const until = performance.now() + waitForCoordinatorMs;
+    const began = performance.now();
+    const until = began + (options.waitForCoordinatorMs ?? 0);
     for (;;) {
       try {
         const coordinator = await cluster.findGroupCoordinator({ groupId });
         await coordinator.leaveGroup({ groupId, memberId });
         return "left";
       } catch (error) {
-        const type = String((error as { type?: unknown }).type);
+        const { type, name } = error as { type?: unknown; name?: unknown };
         if (type === "UNKNOWN_MEMBER_ID") return "unknown";
-        if (!COORDINATOR_NOT_READY.has(type) || performance.now() + COORDINATOR_POLL_MS > until) throw error;
-        await new Promise((resolve) => setTimeout(resolve, COORDINATOR_POLL_MS));
+        const reason = String(type ?? name);
+        const pause = coordinatorPollMs(performance.now() - began);
+        if (!COORDINATOR_NOT_READY.has(reason) || performance.now() + pause > until) throw error;
+        options.onNotReady?.(reason);
+        await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
   } finally {

@@ -1,11 +1,9 @@
-/**
- * What an operator should be told about a failed Kafka call: kafkajs's error classes (and their
- * causes) mapped onto unreachable, authentication and other. Matched by name and message, so it
- * needs no kafkajs import.
- */
 export type KafkaFailureKind = "unreachable" | "auth" | "other";
 
-/** Maps kafkajs's error classes (and their causes) onto what an operator should be told. */
+/**
+ * Maps kafkajs's error classes (and their causes) onto what an operator should be told. By name
+ * and message: no kafkajs import is needed.
+ */
 export function classifyKafkaError(error: unknown): { kind: KafkaFailureKind; message: string } {
   const chain: { name?: string; message?: string; broker?: string }[] = [];
   let current: unknown = error;

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
 import { createMemberEvictor } from "../kafka/group-membership.ts";
+import { ACTIVE_FOR_MS } from "../kafka/kafka-client.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
 import { createSupervisor } from "./supervisor.ts";
 
@@ -68,6 +69,9 @@ test("a member dies: the supervisor tells the survivor, which rejoins long befor
   expect(await until(() => joins("dies").length > 0, 30_000)).toBe(true);
   start("stays", 40_000);
   expect(await until(() => split("stays") && split("dies"), 30_000)).toBe(true);
+  // A member that has just joined heartbeats briskly whatever its interval (kafka-client.ts):
+  // past that window, only the supervisor's message can hurry `stays`.
+  await Bun.sleep(ACTIVE_FOR_MS);
   const joinsBefore = joins("stays").length;
 
   // A pid, never 0: kill(0) would signal this test runner's whole process group.
