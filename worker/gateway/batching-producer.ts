@@ -5,7 +5,7 @@
  */
 import { ProgrammerError } from "../../shared/errors.ts";
 import type { Logger } from "../../shared/logger.ts";
-import type { IHeaders, Kafka, Message, RecordMetadata } from "../kafka/kafka-client.ts";
+import { type IHeaders, type Kafka, type Message, RETRY_CAP_MS, type RecordMetadata } from "../kafka/kafka-client.ts";
 import { kafkaWriteError, unavailable } from "./kafka-write-error.ts";
 import { createPartitionAssigner } from "./partition-assigner.ts";
 import { createProducerConnection } from "./producer-connection.ts";
@@ -52,6 +52,8 @@ export interface BatchingProducerOptions {
   onBatch?: BatchObserver;
   /** kafkajs retries of one sendBatch before its callers are failed (retryable). */
   retries?: number;
+  /** The Kafka client's retry cap when it was given one (kafka-client.ts): the most a reconnect waits. */
+  retryCapMs?: number;
   /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
   maxBatchBytes?: number;
   metadataMaxAgeMs?: number;
@@ -112,6 +114,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
     kafka: options.kafka,
     logger,
     retries: options.retries ?? 8,
+    retryCapMs: options.retryCapMs ?? RETRY_CAP_MS,
     onSettled: () => schedule(),
   });
   let accepting = true;

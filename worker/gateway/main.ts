@@ -15,11 +15,17 @@ import { createKafkaRestGateway } from "./gateway-app.ts";
 const config = configOrExit(process.env, ["kafka", "kafkaRest", "listen", "metrics"]);
 const logger = loggerFor(config, "kafka-rest-gateway");
 const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "kafka-rest-gateway", logger);
-const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka) });
+// Its callers wait a second at most (below), so kafkajs's usual pauses of up to 0.5 s between
+// tries serve none of them: this client tries every 0.1 s, thirty times (as long in all as the
+// usual eight, ~3 s). After a broker outage the first 202 came 0.5 s after the broker answered
+// (`npm run chaos`, "broker down"): the next connect try, then InitProducerId answering "loading"
+// for a few hundred ms and tried again only 0.1 s, 0.3 s, 0.7 s after.
+const retry = { retries: 30, retryCapMs: 100 };
+const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), ...retry });
 // A caller waits at most a second on a Kafka that is not answering, then hears 503 + Retry-After
 // with its records unsent, instead of hanging until its own deadline (the edge's is 5 s) and
 // perhaps being written after it gave up.
-const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics), waitMs: 1000 });
+const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics), waitMs: 1000, ...retry });
 const app = createKafkaRestGateway({
   producer,
   username: config.kafkaRest.username,

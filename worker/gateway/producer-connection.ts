@@ -29,16 +29,20 @@ export interface ProducerConnectionOptions {
   logger: Logger;
   /** kafkajs retries of one sendBatch. */
   retries: number;
+  /** The longest pause between two connect attempts: the Kafka client's own retry cap. */
+  retryCapMs: number;
   /** Called after every attempt settles, whatever its outcome. */
   onSettled(): void;
 }
 
 /**
  * The pause before the next connect attempt after `failures` failed ones in a row: 250 ms, then
- * 500 ms at most, as kafkajs's own retries (kafka-client.ts). A broker that is back is used within
- * half a second, whatever the outage lasted; meanwhile sends are refused at once.
+ * `capMs` at most (0.5 s unless the Kafka client was given another cap, as kafkajs's own retries
+ * in kafka-client.ts). A broker that is back is used within that long, whatever the outage
+ * lasted; meanwhile sends are refused at once.
  */
-export const reconnectDelayMs = (failures: number): number => Math.min(RETRY_CAP_MS, 250 * 2 ** failures);
+export const reconnectDelayMs = (failures: number, capMs = RETRY_CAP_MS): number =>
+  Math.min(capMs, 250 * 2 ** failures);
 
 const disconnect = async (session: ProducerSession) => {
   await Promise.allSettled([session.producer.disconnect(), session.admin.disconnect()]);
@@ -81,7 +85,7 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
       await disconnect(next);
       if (state === "connecting") {
         state = "down";
-        const delay = reconnectDelayMs(failures++);
+        const delay = reconnectDelayMs(failures++, options.retryCapMs);
         logger.warn("Kafka producer cannot connect; retrying", { error, retryInMs: delay });
         retryTimer = setTimeout(() => void connect(), delay);
       }

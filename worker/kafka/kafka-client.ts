@@ -35,6 +35,8 @@ export interface KafkaClientOptions {
   ca?: string;
   /** Retries of each request before it fails; small for CLIs so they never hang. */
   retries?: number;
+  /** The longest pause between two tries (RETRY_CAP_MS unless given). */
+  retryCapMs?: number;
   requestTimeoutMs?: number;
   clientIdSuffix?: string;
 }
@@ -244,7 +246,11 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     // between connection attempts, and what a crashed consumer waits before it restarts:
     // with 2 s, consumers rejoined up to 2 s after the broker answered again, and the
     // generations accepted meanwhile waited that long (`npm run chaos`, "broker down").
-    retry: { retries: options.retries ?? 8, initialRetryTime: 100, maxRetryTime: RETRY_CAP_MS },
+    retry: {
+      retries: options.retries ?? 8,
+      initialRetryTime: Math.min(100, options.retryCapMs ?? RETRY_CAP_MS),
+      maxRetryTime: options.retryCapMs ?? RETRY_CAP_MS,
+    },
     logLevel: logLevel.INFO,
     logCreator: routeLogs(options.logger),
   };

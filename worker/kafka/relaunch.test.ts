@@ -49,5 +49,7 @@ test("a broker that is back is tried within half a second: relaunches and produc
   const most = () => 1;
   expect([1, 2, 3, 4, 10, 60].map((n) => relaunchDelayMs(n, most))).toEqual([100, 200, 400, 500, 500, 500]);
   expect(relaunchDelayMs(60, () => 0)).toBe(250);
-  expect([0, 1, 2, 30].map(reconnectDelayMs)).toEqual([250, 500, 500, 500]);
+  expect([0, 1, 2, 30].map((n) => reconnectDelayMs(n))).toEqual([250, 500, 500, 500]);
+  // A client given a shorter retry cap (the gateway's: 0.1 s) reconnects at that pace too.
+  expect([0, 1, 30].map((n) => reconnectDelayMs(n, 100))).toEqual([100, 100, 100]);
 });
