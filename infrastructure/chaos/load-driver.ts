@@ -14,6 +14,8 @@ export interface WatchLog {
   connections: { after: number | null; openedAt?: number; closeCode?: number }[];
   /** Terminal messages seen (a snapshot that is already terminal counts). */
   terminals: { type: string; seq: number; at: number }[];
+  /** When the first message other than a snapshot arrived (Unix ms). */
+  firstEventAt?: number;
   imageUrl?: string;
 }
 
@@ -112,6 +114,7 @@ export function startLoad(options: LoadOptions) {
         const message = JSON.parse(String(event.data)) as ServerMessage;
         log.seqs.push(message.seq);
         const at = Date.now();
+        if (message.type !== "snapshot") log.firstEventAt ??= at;
         if (message.type === "snapshot") {
           if (isTerminal(message.status as JobStatus)) {
             log.terminals.push({ type: message.status, seq: message.seq, at });

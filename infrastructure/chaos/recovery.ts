@@ -34,12 +34,41 @@ export function p99Ms(submissions: Submission[]): number | null {
 /** Issue 9's bound on the whole run's p99: this many times the baseline p99. */
 export const P99_GOAL_FACTOR = 3;
 
+/** Where an over-bound generation's time went: ms from a reference time (its fault's). */
+export interface SlowTimeline {
+  latencyMs: number;
+  submittedMs: number;
+  /** Its 202 arrived. */
+  acceptedMs: number | null;
+  /** The first message after the snapshot reached its watcher: a worker had taken it up. */
+  firstEventMs: number | null;
+  endedMs: number;
+}
+
+/** The generations whose latency is above `boundMs`, slowest first, timed from `referenceAt`. */
+export function slowTimelines(submissions: Submission[], boundMs: number, referenceAt = 0): SlowTimeline[] {
+  const from = (at: number | undefined) => (at === undefined ? null : at - referenceAt);
+  return submissions
+    .flatMap((s) => {
+      const latency = latencyMs(s);
+      const end = endedAt(s);
+      if (latency === undefined || end === undefined || latency <= boundMs) return [];
+      return [
+        {
+          latencyMs: latency,
+          submittedMs: s.submittedAt - referenceAt,
+          acceptedMs: from(s.respondedAt),
+          firstEventMs: from(s.watch?.firstEventAt),
+          endedMs: end - referenceAt,
+        },
+      ];
+    })
+    .sort((a, b) => b.latencyMs - a.latencyMs);
+}
+
 /** Latencies above `boundMs`, slowest first: the generations that decide whether a p99 stays under it. */
 export const slowerThan = (submissions: Submission[], boundMs: number): number[] =>
-  submissions
-    .map(latencyMs)
-    .filter((v): v is number => v !== undefined && v > boundMs)
-    .sort((a, b) => b - a);
+  slowTimelines(submissions, boundMs).map((t) => t.latencyMs);
 
 /** How many of `count` values may lie above a bound while their p99 (as `percentile` takes it) stays under it. */
 export const allowedAboveP99 = (count: number): number => count - Math.ceil(0.99 * count);

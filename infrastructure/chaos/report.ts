@@ -35,6 +35,27 @@ const refusedDetail = (v: Verdict) =>
     .map(([status, n]) => `${n}×${status}`)
     .join(" ") || "0";
 
+const signed = (ms: number | null) => (ms === null ? "—" : ms < 0 ? `−${-ms}` : `+${ms}`);
+
+/** Per fault, where each over-bound generation's time went: the figures to start an inquiry from. */
+function slowLines(result: ChaosResult): string[] {
+  const phases = result.phases.filter((p) => p.slow?.length);
+  if (phases.length === 0) return [];
+  return [
+    "over bound, per fault: submit → terminal ms (submitted → 202 → first event → ended, ms from the fault's reference)",
+    ...phases.map(
+      (p) =>
+        `  ${p.name}: ` +
+        (p.slow ?? [])
+          .map(
+            (t) =>
+              `${t.latencyMs} (${signed(t.submittedMs)} → ${signed(t.acceptedMs)} → ${signed(t.firstEventMs)} → ${signed(t.endedMs)})`,
+          )
+          .join("; "),
+    ),
+  ];
+}
+
 export function renderReport(result: ChaosResult): string {
   const rows = result.phases.map((p) => [
     p.name,
@@ -74,6 +95,7 @@ export function renderReport(result: ChaosResult): string {
         ]),
     `recover = from the fault (broker, Redis: from answering again) until generations submitted after it end within ` +
       `${seconds(result.normalLatencyMs)} s again and the work in flight at the fault has ended`,
+    ...slowLines(result),
   ];
   for (const [what, items] of [
     ["lost", f.lost.map((l) => `${l.id}: ${l.why}`)],

@@ -9,7 +9,16 @@ import { check, type Verdict } from "./checker.ts";
 import { collectEvidence } from "./evidence.ts";
 import type { Fault, FaultTimes } from "./faults.ts";
 import { type Load, type Submission, startLoad } from "./load-driver.ts";
-import { latencyMs, normalLatencyMs, P99_GOAL_FACTOR, p99Ms, recoveryMs, slowerThan } from "./recovery.ts";
+import {
+  latencyMs,
+  normalLatencyMs,
+  P99_GOAL_FACTOR,
+  p99Ms,
+  recoveryMs,
+  type SlowTimeline,
+  slowerThan,
+  slowTimelines,
+} from "./recovery.ts";
 
 export interface ChaosPlan {
   workers: number;
@@ -37,6 +46,8 @@ export interface PhaseResult {
   p99Ms: number | null;
   /** Latencies over the whole run's p99 bound (3× the baseline p99), slowest first. */
   slowMs: number[];
+  /** For a fault: where those generations' time went, from the fault's reference time. */
+  slow?: SlowTimeline[];
   verdict: Verdict;
 }
 
@@ -140,6 +151,7 @@ export async function runChaos(
         goalMs: fault.goalMs,
         p99Ms: p99Ms(phase.submissions),
         slowMs: slow(phase.submissions),
+        slow: boundMs === null ? [] : slowTimelines(phase.submissions, boundMs, times.referenceAt),
         verdict: phase.verdict,
       };
       phases.push(result);
