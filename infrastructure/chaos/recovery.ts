@@ -45,7 +45,10 @@ export interface SlowTimeline {
   endedMs: number;
 }
 
-/** The generations whose latency is above `boundMs`, slowest first, timed from `referenceAt`. */
+/**
+ * The generations whose latency is above `boundMs`, slowest first (those that decide whether a
+ * p99 stays under it), timed from `referenceAt`.
+ */
 export function slowTimelines(submissions: Submission[], boundMs: number, referenceAt = 0): SlowTimeline[] {
   const from = (at: number | undefined) => (at === undefined ? null : at - referenceAt);
   return submissions
@@ -65,10 +68,6 @@ export function slowTimelines(submissions: Submission[], boundMs: number, refere
     })
     .sort((a, b) => b.latencyMs - a.latencyMs);
 }
-
-/** Latencies above `boundMs`, slowest first: the generations that decide whether a p99 stays under it. */
-export const slowerThan = (submissions: Submission[], boundMs: number): number[] =>
-  slowTimelines(submissions, boundMs).map((t) => t.latencyMs);
 
 /** How many of `count` values may lie above a bound while their p99 (as `percentile` takes it) stays under it. */
 export const allowedAboveP99 = (count: number): number => count - Math.ceil(0.99 * count);

@@ -39,14 +39,14 @@ const signed = (ms: number | null) => (ms === null ? "—" : ms < 0 ? `−${-ms}
 
 /** Per fault, where each over-bound generation's time went: the figures to start an inquiry from. */
 function slowLines(result: ChaosResult): string[] {
-  const phases = result.phases.filter((p) => p.slow?.length);
+  const phases = result.phases.filter((p) => p.fault && p.slow.length > 0);
   if (phases.length === 0) return [];
   return [
     "over bound, per fault: submit → terminal ms (submitted → 202 → first event → ended, ms from the fault's reference)",
     ...phases.map(
       (p) =>
         `  ${p.name}: ` +
-        (p.slow ?? [])
+        p.slow
           .map(
             (t) =>
               `${t.latencyMs} (${signed(t.submittedMs)} → ${signed(t.acceptedMs)} → ${signed(t.firstEventMs)} → ${signed(t.endedMs)})`,
@@ -64,7 +64,7 @@ export function renderReport(result: ChaosResult): string {
     String(p.verdict.accepted),
     refusedDetail(p.verdict),
     seconds(p.p99Ms),
-    result.p99BoundMs === null ? "—" : String(p.slowMs.length),
+    result.p99BoundMs === null ? "—" : String(p.slow.length),
     p.fault ? seconds(p.recoveryMs) : "",
     goal(p.recoveryMs, p.goalMs),
     problems(p.verdict).join(", ") || "ok",

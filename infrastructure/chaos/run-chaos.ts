@@ -16,7 +16,6 @@ import {
   p99Ms,
   recoveryMs,
   type SlowTimeline,
-  slowerThan,
   slowTimelines,
 } from "./recovery.ts";
 
@@ -44,10 +43,11 @@ export interface PhaseResult {
   /** Issue 9's goal for this fault's time to recover (reported, not enforced by the exit code). */
   goalMs: number | null;
   p99Ms: number | null;
-  /** Latencies over the whole run's p99 bound (3× the baseline p99), slowest first. */
-  slowMs: number[];
-  /** For a fault: where those generations' time went, from the fault's reference time. */
-  slow?: SlowTimeline[];
+  /**
+   * The generations over the whole run's p99 bound (3× the baseline p99), slowest first, timed
+   * from the fault's reference time (the baseline's: from its start).
+   */
+  slow: SlowTimeline[];
   verdict: Verdict;
 }
 
@@ -111,7 +111,8 @@ export async function runChaos(
     const baselineP99 = p99Ms(baseline.submissions);
     const normalMs = normalLatencyMs(baselineP99 ?? 1000);
     const boundMs = baselineP99 === null ? null : P99_GOAL_FACTOR * baselineP99;
-    const slow = (submissions: Submission[]) => (boundMs === null ? [] : slowerThan(submissions, boundMs));
+    const slow = (submissions: Submission[], referenceAt = 0) =>
+      boundMs === null ? [] : slowTimelines(submissions, boundMs, referenceAt);
     phases.push({
       name: "baseline",
       startedAt: phaseStart,
@@ -119,7 +120,7 @@ export async function runChaos(
       recoveryMs: null,
       goalMs: null,
       p99Ms: baselineP99,
-      slowMs: slow(baseline.submissions),
+      slow: slow(baseline.submissions, phaseStart),
       verdict: baseline.verdict,
     });
     log(`baseline: p99 ${baselineP99} ms; normal latency up to ${normalMs} ms`);
@@ -150,8 +151,7 @@ export async function runChaos(
         recoveryMs: recoveryMs(phase.submissions, times, normalMs, Number.POSITIVE_INFINITY, streak),
         goalMs: fault.goalMs,
         p99Ms: p99Ms(phase.submissions),
-        slowMs: slow(phase.submissions),
-        slow: boundMs === null ? [] : slowTimelines(phase.submissions, boundMs, times.referenceAt),
+        slow: slow(phase.submissions, times.referenceAt),
         verdict: phase.verdict,
       };
       phases.push(result);
@@ -171,7 +171,7 @@ export async function runChaos(
       baselineP99Ms: baselineP99,
       overallP99Ms: p99Ms(final.submissions),
       p99BoundMs: boundMs,
-      slowMs: slow(final.submissions),
+      slowMs: slow(final.submissions).map((t) => t.latencyMs),
       endedCount: final.submissions.filter((s) => latencyMs(s) !== undefined).length,
       phases,
       final: final.verdict,

@@ -19,8 +19,8 @@ import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { testStatusRelay } from "../relay/relay-fixtures.ts";
 import type { StatusRelay } from "../relay/status-relay.ts";
-import { freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
-import { type Consumer, type Kafka, leaveGroupFor } from "./kafka-client.ts";
+import { freshKafkaConfig, groupMembers, joinedMember, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { type Kafka, leaveGroupFor } from "./kafka-client.ts";
 
 const SESSION_TIMEOUT_MS = 60_000;
 let broker: PrivateKafka;
@@ -90,7 +90,7 @@ test("after a broker outage the producer and the consumer are back well within t
   expect(await within(30_000, () => applied(warm))).not.toBeNull();
 
   // A member of a group of its own that the outage leaves behind, as a crashed consumer's.
-  const stale = await joinedMember(`${groupPrefix}-stale`);
+  const stale = await joinedMember(kafka, `${groupPrefix}-stale`, requestsTopic);
   await broker.stop();
   await stale.consumer.disconnect(); // its LeaveGroup meets no broker: the member stays on record
   // A write kafkajs keeps retrying holds its batch in flight; what comes behind it is refused,
@@ -139,7 +139,7 @@ test("after a broker outage the producer and the consumer are back well within t
   expect(await leaving).toBe("left");
   await starting;
   console.log(`broker outage: the stale member's group was not ready ${notReady.length} times: ${notReady.join(", ")}`);
-  expect(await members(stale.groupId)).not.toContain(stale.memberId);
+  expect(await groupMembers(kafka, stale.groupId)).not.toContain(stale.memberId);
 
   const after = requests(12);
   const producedMs = await within(SESSION_TIMEOUT_MS, () => send(after).then(() => true));
@@ -151,26 +151,3 @@ test("after a broker outage the producer and the consumer are back well within t
   expect(consumedMs).not.toBeNull();
   expect(Date.now() - answeredAt).toBeLessThan(SESSION_TIMEOUT_MS);
 }, 240_000);
-
-/** A consumer of a fresh group, joined (long session: only a LeaveGroup removes it in time). */
-async function joinedMember(groupId: string): Promise<{ consumer: Consumer; groupId: string; memberId: string }> {
-  const consumer = kafka.consumer({ groupId, sessionTimeout: SESSION_TIMEOUT_MS, heartbeatInterval: 1000 });
-  const joined = new Promise<string>((resolve) => {
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => resolve(payload.memberId));
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [requestsTopic] });
-  await consumer.run({ eachMessage: async () => {} });
-  return { consumer, groupId, memberId: await joined };
-}
-
-async function members(groupId: string): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    return (group?.members ?? []).map((m) => m.memberId);
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -7,7 +7,13 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
 import { createFreshTopics } from "../gateway/gateway-fixtures.ts";
-import { deleteTestTopics, freshKafkaConfig, testKafka } from "../testing/kafka-test-env.ts";
+import {
+  deleteTestTopics,
+  freshKafkaConfig,
+  groupMembers,
+  joinedMember,
+  testKafka,
+} from "../testing/kafka-test-env.ts";
 import { createMemberEvictor } from "./group-membership.ts";
 import { ACTIVE_FETCH_WAIT_MS, ACTIVE_FOR_MS, type Consumer, heartbeatSoon, leaveGroupFor } from "./kafka-client.ts";
 
@@ -20,30 +26,14 @@ let memberId = "";
 beforeAll(async () => {
   await createFreshTopics(kafka, config);
   // A session far longer than the test: only a LeaveGroup can remove this member in time.
-  consumer = kafka.consumer({ groupId, sessionTimeout: 60_000, heartbeatInterval: 1000 });
-  const joined = new Promise<string>((resolve) => {
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => resolve(payload.memberId));
-  });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topicSpecs(config).requests.name] });
-  await consumer.run({ eachMessage: async () => {} });
-  memberId = await joined;
+  ({ consumer, memberId } = await joinedMember(kafka, groupId, topicSpecs(config).requests.name));
 }, 60_000);
 afterAll(async () => {
   await consumer.disconnect();
   await deleteTestTopics(config);
 });
 
-const listed = async () => {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    return (group?.members ?? []).map((m) => m.memberId);
-  } finally {
-    await admin.disconnect();
-  }
-};
+const listed = () => groupMembers(kafka, groupId);
 
 test("a member is removed from its group at once; removing it again answers unknown, once", async () => {
   expect(await listed()).toEqual([memberId]);

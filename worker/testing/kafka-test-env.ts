@@ -5,7 +5,7 @@
 import { type Env, parseConfig, type SectionConfig } from "../../shared/config/parse-config.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { topicSpecs } from "../../shared/topics.ts";
-import { createKafka, type Kafka } from "../kafka/kafka-client.ts";
+import { type Consumer, createKafka, type Kafka } from "../kafka/kafka-client.ts";
 import { freePort } from "./process-pipeline.ts";
 
 export const silentLogger = createLogger({ sink: () => {} });
@@ -51,5 +51,36 @@ export async function deleteTestTopics(config: SectionConfig<"kafka">): Promise<
     // best effort
   } finally {
     await admin.disconnect().catch(() => {});
+  }
+}
+
+/**
+ * A consumer of `groupId` on `topic`, running and joined. Its session outlasts any test, so only
+ * a LeaveGroup (or its own disconnect) removes it in time.
+ */
+export async function joinedMember(
+  kafka: Kafka,
+  groupId: string,
+  topic: string,
+): Promise<{ consumer: Consumer; groupId: string; memberId: string }> {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 60_000, heartbeatInterval: 1000 });
+  const joined = new Promise<string>((resolve) => {
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => resolve(payload.memberId));
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topics: [topic] });
+  await consumer.run({ eachMessage: async () => {} });
+  return { consumer, groupId, memberId: await joined };
+}
+
+/** The member ids the broker lists for `groupId`. */
+export async function groupMembers(kafka: Kafka, groupId: string): Promise<string[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const [group] = (await admin.describeGroups([groupId])).groups;
+    return (group?.members ?? []).map((m) => m.memberId);
+  } finally {
+    await admin.disconnect();
   }
 }
