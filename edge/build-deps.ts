@@ -6,6 +6,7 @@ import type { EdgeDeps } from "./edge-deps.ts";
 import { createGenerationStore } from "./generation-store.ts";
 import { createHistoryClient } from "./history-client.ts";
 import { createRestProducer } from "./kafka-rest-producer.ts";
+import { coalesceProduces, type NextTurn } from "./produce-coalescer.ts";
 import { syncGenerator } from "./sync-generation.ts";
 import { createRateLimiter, createUpstashRedis } from "./upstash-clients.ts";
 import { createWebhookSecrets } from "./webhook-secrets.ts";
@@ -13,8 +14,10 @@ import { createWebhookSecrets } from "./webhook-secrets.ts";
 /**
  * Parses the edge's configuration and builds its clients; throws ConfigError on bad settings.
  * `terminal`: the process's output is a terminal (Bun and Deno can tell, a Worker cannot), for readable log lines.
+ * `nextTurn`: where requests may share I/O (Bun), the submits of one event-loop turn produce in
+ * one call (produce-coalescer.ts); without it each produces alone, as a Worker must.
  */
-export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): EdgeDeps {
+export function buildEdgeDeps(env: Env, runtime: { terminal?: boolean; nextTurn?: NextTurn } = {}): EdgeDeps {
   const config = parseConfig(env, [
     "edge",
     "auth",
@@ -28,13 +31,14 @@ export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): Ed
   ]);
   const redis = createUpstashRedis(config.redisRest);
   const rateLimitPrefix = redisKeys(config.keys.redisPrefix).rateLimit();
+  const rest = createRestProducer(config.kafkaRest);
   const limiter = (name: string, limit: number, windowSeconds: number) =>
     createRateLimiter(redis, { limit, windowSeconds, prefix: `${rateLimitPrefix}:${name}` });
   return {
     config,
     requestsTopic: topicSpecs(config.kafka).requests.name,
     store: createGenerationStore(redis, config.keys.redisPrefix),
-    producer: createRestProducer(config.kafkaRest),
+    producer: runtime.nextTurn ? coalesceProduces(rest, { nextTurn: runtime.nextTurn }) : rest,
     limiters: {
       submitsPerUser: limiter("submit-user", config.edge.rateLimitPerMinute, 60),
       sessionsPerIp: limiter("session-ip", config.edge.sessionsPerIpPerHour, 3600),
@@ -51,7 +55,7 @@ export function buildEdgeDeps(env: Env, output: { terminal?: boolean } = {}): Ed
     history: createHistoryClient({ workerUrl: config.edge.workerUrl, secret: config.auth.jwtSecret }),
     logger: createLogger({
       level: config.log.level,
-      format: resolveLogFormat(config.log.format, { isTTY: output.terminal === true, noColor: Boolean(env.NO_COLOR) }),
+      format: resolveLogFormat(config.log.format, { isTTY: runtime.terminal === true, noColor: Boolean(env.NO_COLOR) }),
       fields: { component: "edge" },
     }),
   };

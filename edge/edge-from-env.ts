@@ -3,6 +3,7 @@ import { ConfigError, type Env, parseConfig } from "../shared/config/parse-confi
 import type { Logger } from "../shared/logger.ts";
 import { createEdgeApp, type EdgeApp } from "./app.ts";
 import { buildEdgeDeps } from "./build-deps.ts";
+import type { NextTurn } from "./produce-coalescer.ts";
 import type { RequestObserver } from "./request-metrics.ts";
 
 const CONFIG_PROBLEM_RETRY_AFTER_SECONDS = 60;
@@ -18,13 +19,17 @@ export type EdgeFromEnv =
  * setting is returned, not thrown, because each runtime reacts in its own way: a process
  * exits, a Worker (which cannot) answers 503 with the fixed public message. `terminal`: the
  * process's output is a terminal, for readable log lines; `observe`: per-request metrics, where
- * the runtime can export them (Bun).
+ * the runtime can export them (Bun); `nextTurn`: where requests may share I/O (Bun), the submits
+ * of one event-loop turn produce in one call.
  */
-export function edgeFromEnv(env: Env, output: { terminal?: boolean; observe?: RequestObserver } = {}): EdgeFromEnv {
+export function edgeFromEnv(
+  env: Env,
+  runtime: { terminal?: boolean; observe?: RequestObserver; nextTurn?: NextTurn } = {},
+): EdgeFromEnv {
   try {
-    const deps = buildEdgeDeps(env, output);
+    const deps = buildEdgeDeps(env, runtime);
     const { host } = parseConfig(env, ["listen"]).listen;
-    const app = createEdgeApp({ ...deps, observe: output.observe });
+    const app = createEdgeApp({ ...deps, observe: runtime.observe });
     return { ok: true, app, logger: deps.logger, host, port: deps.config.edge.port };
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

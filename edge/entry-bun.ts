@@ -1,6 +1,7 @@
 /**
  * The edge on Bun (local and containers): `bun edge/entry-bun.ts`. Only here can the edge keep
- * state across requests and listen on a second port, so only here does it export metrics.
+ * state across requests and listen on a second port, so only here does it export metrics, and
+ * only here do concurrent submits share one produce call.
  */
 import { ConfigError, parseConfig } from "../shared/config/parse-config.ts";
 import { httpMetrics } from "../worker/runtime/http-metrics.ts";
@@ -9,7 +10,11 @@ import { serveMetrics } from "../worker/runtime/metrics-server.ts";
 import { edgeFromEnv } from "./edge-from-env.ts";
 
 const registry = processMetrics(new Metrics());
-const edge = edgeFromEnv(process.env, { terminal: process.stdout.isTTY, observe: httpMetrics(registry) });
+const edge = edgeFromEnv(process.env, {
+  terminal: process.stdout.isTTY,
+  observe: httpMetrics(registry),
+  nextTurn: setImmediate,
+});
 if (!edge.ok) {
   console.error(edge.problem);
   process.exit(1);

@@ -13,6 +13,26 @@ export interface RestProducer {
   healthy(): Promise<boolean>;
 }
 
+export interface ProduceRecord {
+  topic: string;
+  message: EventMessageRecord;
+}
+
+/** A Kafka REST producer that can also send several messages in one call (`POST /produce`). */
+export interface BatchRestProducer extends RestProducer {
+  /**
+   * One call for all of `records`; the results come in their order. Refused (`produce_rejected`,
+   * a 4xx) means the endpoint wrote none of them; any other failure may have written some.
+   */
+  produceMany(records: readonly ProduceRecord[]): Promise<ProduceResult[]>;
+}
+
+const restMessage = (message: EventMessageRecord) => ({
+  key: message.key,
+  value: message.value,
+  headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
+});
+
 /**
  * Produces through an Upstash-compatible Kafka REST endpoint with one attempt and a deadline.
  * (`@upstash/kafka` retries every failure, 4xx included, five times over ~15 s and cannot be
@@ -24,42 +44,58 @@ export function createRestProducer(options: {
   password: string;
   timeoutMs?: number;
   fetch?: typeof fetch;
-}): RestProducer {
+}): BatchRestProducer {
   const doFetch = options.fetch ?? fetch;
   const authorization = `Basic ${btoa(`${options.username}:${options.password}`)}`;
   const timeoutMs = options.timeoutMs ?? 5000;
+
+  /** POSTs a produce body; answers the endpoint's JSON, or throws the failure as a PipelineError. */
+  const post = async (path: string, body: unknown): Promise<unknown> => {
+    let response: Response;
+    try {
+      response = await doFetch(`${options.url}${path}`, {
+        method: "POST",
+        headers: { authorization, "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new PipelineError("unavailable", `Kafka REST endpoint unreachable: ${(error as Error).message}`, {
+        retryable: true,
+        cause: error,
+      });
+    }
+    const answer = (await response.json().catch(() => null)) as unknown;
+    const refused = answer !== null && typeof answer === "object" && "error" in answer;
+    if (!response.ok || refused) {
+      const message = (answer as { error?: string } | null)?.error ?? `HTTP ${response.status}`;
+      throw new PipelineError(response.status >= 500 ? "unavailable" : "produce_rejected", `Kafka REST: ${message}`, {
+        retryable: response.status >= 500 || response.status === 429,
+      });
+    }
+    return answer;
+  };
+  /** A success whose answer is not what was asked for: the messages may be written, so it is no refusal. */
+  const unconfirmed = (what: string) =>
+    new PipelineError("produce_unconfirmed", `Kafka REST answered success without ${what}`);
+  const isResult = (value: unknown): value is ProduceResult =>
+    typeof value === "object" && value !== null && typeof (value as ProduceResult).offset === "number";
+
   return {
     async produce(topic, message) {
-      let response: Response;
-      try {
-        response = await doFetch(`${options.url}/produce/${encodeURIComponent(topic)}`, {
-          method: "POST",
-          headers: { authorization, "content-type": "application/json" },
-          body: JSON.stringify({
-            key: message.key,
-            value: message.value,
-            headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
-          }),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (error) {
-        throw new PipelineError("unavailable", `Kafka REST endpoint unreachable: ${(error as Error).message}`, {
-          retryable: true,
-          cause: error,
-        });
-      }
-      const body = (await response.json().catch(() => null)) as
-        | ProduceResult
-        | ProduceResult[]
-        | { error?: string }
-        | null;
-      if (!response.ok || body === null || "error" in (body as object)) {
-        const message = (body as { error?: string } | null)?.error ?? `HTTP ${response.status}`;
-        throw new PipelineError(response.status >= 500 ? "unavailable" : "produce_rejected", `Kafka REST: ${message}`, {
-          retryable: response.status >= 500 || response.status === 429,
-        });
-      }
-      return Array.isArray(body) ? (body[0] as ProduceResult) : (body as ProduceResult);
+      const answer = await post(`/produce/${encodeURIComponent(topic)}`, restMessage(message));
+      const result = Array.isArray(answer) ? answer[0] : answer;
+      if (!isResult(result)) throw unconfirmed("a position");
+      return result;
+    },
+    async produceMany(records) {
+      const answer = await post(
+        "/produce",
+        records.map(({ topic, message }) => ({ topic, ...restMessage(message) })),
+      );
+      if (!Array.isArray(answer) || answer.length !== records.length || !answer.every(isResult))
+        throw unconfirmed(`${records.length} positions`);
+      return answer;
     },
     async healthy() {
       try {
