@@ -21,13 +21,15 @@ export interface ProduceRecord {
 /** A Kafka REST producer that can also send several messages in one call (`POST /produce`). */
 export interface BatchRestProducer extends RestProducer {
   /**
-   * One call for all of `records`; the results come in their order. Refused (`produce_rejected`,
-   * a 4xx) means the endpoint wrote none of them; any other failure may have written some.
+   * One call for all of `records`; the results come in their order. `message_rejected` (400,
+   * 413: what a message carries, or the call's size) means the endpoint wrote none of them; any
+   * other failure may have written some, or refuses every message alike (401, 403, 429).
    */
   produceMany(records: readonly ProduceRecord[]): Promise<ProduceResult[]>;
 }
 
-const restMessage = (message: EventMessageRecord) => ({
+/** A message as the Upstash Kafka REST produce API takes it: headers as a list of pairs. */
+export const restMessage = (message: EventMessageRecord) => ({
   key: message.key,
   value: message.value,
   headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
@@ -48,6 +50,9 @@ export function createRestProducer(options: {
   const doFetch = options.fetch ?? fetch;
   const authorization = `Basic ${btoa(`${options.username}:${options.password}`)}`;
   const timeoutMs = options.timeoutMs ?? 5000;
+  /** A success whose answer is not what was asked for: the messages may be written, so it is no refusal. */
+  const unconfirmed = (what: string) =>
+    new PipelineError("produce_unconfirmed", `Kafka REST answered success without ${what}`);
 
   /** POSTs a produce body; answers the endpoint's JSON, or throws the failure as a PipelineError. */
   const post = async (path: string, body: unknown): Promise<unknown> => {
@@ -66,18 +71,18 @@ export function createRestProducer(options: {
       });
     }
     const answer = (await response.json().catch(() => null)) as unknown;
-    const refused = answer !== null && typeof answer === "object" && "error" in answer;
-    if (!response.ok || refused) {
-      const message = (answer as { error?: string } | null)?.error ?? `HTTP ${response.status}`;
-      throw new PipelineError(response.status >= 500 ? "unavailable" : "produce_rejected", `Kafka REST: ${message}`, {
-        retryable: response.status >= 500 || response.status === 429,
-      });
+    const said = (answer as { error?: unknown } | null)?.error;
+    // A success that says "error" is no refusal: the endpoint may have written the messages.
+    if (response.ok && said !== undefined) throw unconfirmed(`positions, with an error: ${JSON.stringify(said)}`);
+    if (!response.ok) {
+      const message = typeof said === "string" ? said : `HTTP ${response.status}`;
+      const { status } = response;
+      const code =
+        status >= 500 ? "unavailable" : status === 400 || status === 413 ? "message_rejected" : "produce_rejected";
+      throw new PipelineError(code, `Kafka REST: ${message}`, { retryable: status >= 500 || status === 429 });
     }
     return answer;
   };
-  /** A success whose answer is not what was asked for: the messages may be written, so it is no refusal. */
-  const unconfirmed = (what: string) =>
-    new PipelineError("produce_unconfirmed", `Kafka REST answered success without ${what}`);
   const isResult = (value: unknown): value is ProduceResult =>
     typeof value === "object" && value !== null && typeof (value as ProduceResult).offset === "number";
 

@@ -30,8 +30,12 @@ interface Waiting {
   reject(error: unknown): void;
 }
 
-/** An upper bound of a message's size as UTF-8 (3 bytes per UTF-16 unit at most), without encoding it. */
-function sizeBound({ key, value, headers }: EventMessageRecord): number {
+/**
+ * About a message's size in the call's body, without encoding it: 3 bytes per UTF-16 unit (UTF-8's
+ * most). JSON escapes can take more, so maxBytes keeps far under the endpoint's limit (a call it
+ * refuses as too large is sent again one message at a time).
+ */
+export function sizeBound({ key, value, headers }: EventMessageRecord): number {
   let units = key.length + value.length;
   for (const [name, text] of Object.entries(headers)) units += name.length + text.length;
   return units * 3;
@@ -60,8 +64,11 @@ export function coalesceProduces(inner: BatchRestProducer, options: CoalescerOpt
   const maxBytes = options.maxBytes ?? 256 * 1024;
   let waiting: Waiting[] = [];
 
+  // Settles its caller whatever happens, even should `produce` throw rather than reject.
   const alone = (item: Waiting) =>
-    inner.produce(item.record.topic, item.record.message).then(item.resolve, item.reject);
+    Promise.resolve()
+      .then(() => inner.produce(item.record.topic, item.record.message))
+      .then(item.resolve, item.reject);
 
   const send = async (call: Waiting[]) => {
     if (call.length === 1) return alone(call[0] as Waiting);
@@ -69,9 +76,10 @@ export function coalesceProduces(inner: BatchRestProducer, options: CoalescerOpt
       const results = await inner.produceMany(call.map((item) => item.record));
       for (const [i, item] of call.entries()) item.resolve(results[i] as ProduceResult);
     } catch (error) {
-      // The endpoint checks every message before writing any, and refused the call: one bad
-      // message must not refuse the others' submits, so each is tried alone.
-      if (error instanceof PipelineError && error.code === "produce_rejected") {
+      // The endpoint checks every message before writing any, and refused the call for what a
+      // message carries (or its size): one bad message must not refuse the others' submits, so
+      // each is tried alone. Refusals of every message alike (credentials, topic, rate) are not.
+      if (error instanceof PipelineError && error.code === "message_rejected") {
         await Promise.all(call.map(alone));
         return;
       }

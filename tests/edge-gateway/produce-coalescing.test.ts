@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestProducer } from "../../edge/kafka-rest-producer.ts";
-import { coalesceProduces } from "../../edge/produce-coalescer.ts";
+import { coalesceProduces, sizeBound } from "../../edge/produce-coalescer.ts";
 import { PipelineError } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
@@ -28,7 +28,7 @@ const batching = createBatchingProducer({ kafka, logger: silentLogger });
 let server: ReturnType<typeof Bun.serve> | undefined;
 
 /** The edge's producer over the gateway, with every HTTP call it makes recorded (path, messages). */
-function edgeProducer(options: { url?: string; maxMessages?: number } = {}) {
+function edgeProducer(options: { url?: string; password?: string; maxMessages?: number; maxBytes?: number } = {}) {
   const calls: { path: string; messages: number }[] = [];
   const counting = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
     const body = JSON.parse(String(init?.body ?? "null")) as unknown;
@@ -37,11 +37,16 @@ function edgeProducer(options: { url?: string; maxMessages?: number } = {}) {
   }) as typeof fetch;
   const rest = createRestProducer({
     url: options.url ?? (server?.url.href.replace(/\/$/, "") as string),
-    ...credentials,
+    username: credentials.username,
+    password: options.password ?? credentials.password,
     timeoutMs: 5000,
     fetch: counting,
   });
-  const producer = coalesceProduces(rest, { nextTurn: setImmediate, maxMessages: options.maxMessages });
+  const producer = coalesceProduces(rest, {
+    nextTurn: setImmediate,
+    maxMessages: options.maxMessages,
+    maxBytes: options.maxBytes,
+  });
   return { producer, calls };
 }
 
@@ -99,6 +104,33 @@ describe("submits of one event-loop turn produce in one call", () => {
     expect(new Set(answers.map(positionOf)).size).toBe(12);
   });
 
+  test("a turn's produces are split into calls of at most about maxBytes; one larger goes alone", async () => {
+    const sent = Array.from({ length: 5 }, () => message());
+    const big = message(requestEvent({ params: { ...requestEvent().params, prompt: "p".repeat(900) } }));
+    const ordinary = sizeBound(sent[0] as ReturnType<typeof message>);
+    // Room for two ordinary messages per call, not three; the big one, over the limit, alone.
+    const maxBytes = ordinary * 2 + ordinary / 2;
+    expect(sizeBound(big)).toBeGreaterThan(maxBytes);
+    const { producer, calls } = edgeProducer({ maxBytes });
+    const answers = await Promise.all(
+      [...sent.slice(0, 3), big, ...sent.slice(3)].map((m) => producer.produce(requests, m)),
+    );
+    // Calls of two, one, one and two (a call of one starts a microtask later, so not in that order).
+    expect(calls.map((c) => c.messages).sort()).toEqual([1, 1, 2, 2]);
+    expect(new Set(answers.map(positionOf)).size).toBe(6);
+  });
+
+  test("a refusal of every message alike (wrong credentials) fails the call's produces without sending each again", async () => {
+    const { producer, calls } = edgeProducer({ password: "wrong" });
+    const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => producer.produce(requests, message())));
+    for (const outcome of outcomes) {
+      const reason = (outcome as PromiseRejectedResult).reason as PipelineError;
+      expect(reason.code).toBe("produce_rejected");
+      expect(reason.retryable).toBe(false);
+    }
+    expect(calls).toEqual([{ path: "/produce", messages: 4 }]);
+  });
+
   test("a message the gateway refuses fails alone: the others of its call are written", async () => {
     const { producer, calls } = edgeProducer();
     const before = await endOffsetTotal(kafka, requests);
@@ -112,7 +144,7 @@ describe("submits of one event-loop turn produce in one call", () => {
     expect(refused?.status).toBe("rejected");
     const reason = (refused as PromiseRejectedResult).reason;
     expect(reason).toBeInstanceOf(PipelineError);
-    expect((reason as PipelineError).code).toBe("produce_rejected");
+    expect((reason as PipelineError).code).toBe("message_rejected");
     expect(outcomes.filter((o) => o.status === "fulfilled")).toHaveLength(5);
     // The call of six was refused whole (nothing written), then each went alone.
     expect(calls.map((c) => c.messages)).toEqual([6, 1, 1, 1, 1, 1, 1]);
@@ -126,8 +158,10 @@ describe("submits of one event-loop turn produce in one call", () => {
     const closed = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
     const url = closed.url.href.replace(/\/$/, "");
     await closed.stop(true);
-    const { producer } = edgeProducer({ url });
+    const { producer, calls } = edgeProducer({ url });
     const outcomes = await Promise.allSettled(Array.from({ length: 4 }, () => producer.produce(requests, message())));
+    // One call for the four, failed as a whole: none is sent again (it may have been written).
+    expect(calls).toEqual([{ path: "/produce", messages: 4 }]);
     for (const outcome of outcomes) {
       expect(outcome.status).toBe("rejected");
       const reason = (outcome as PromiseRejectedResult).reason as PipelineError;

@@ -2,6 +2,7 @@
  * Test and benchmark helpers for the gateway against the real local broker: fresh topics,
  * valid request events as the edge builds them, and reading back what really landed in Kafka.
  */
+import { restMessage } from "../../edge/kafka-rest-producer.ts";
 import type { SectionConfig } from "../../shared/config/parse-config.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
@@ -24,12 +25,7 @@ export function requestEvent(extra: Partial<RequestEvent> = {}): RequestEvent {
 
 /** What the edge hands to `@upstash/kafka`: key = id, JSON value, content-type and traceparent headers. */
 export function edgeMessage(event: RequestEvent = requestEvent()) {
-  const message = toKafkaMessage(RequestEvent, event, newTraceparent());
-  return {
-    key: message.key,
-    value: message.value,
-    headers: Object.entries(message.headers).map(([key, value]) => ({ key, value })),
-  };
+  return restMessage(toKafkaMessage(RequestEvent, event, newTraceparent()));
 }
 
 export async function createFreshTopics(kafka: Kafka, config: SectionConfig<"kafka">): Promise<void> {
