@@ -78,7 +78,30 @@ test("a failed send fails every event queued after it until the reporter is rese
   expect(sends).toEqual([[1, 2], [4]]);
 });
 
-test("events go live in seq order once Kafka has them; after a failed live apply, only the relay applies", async () => {
+test("a status event goes live once numbered, before Kafka has it; a terminal one only once Kafka has it", async () => {
+  const { sink, release } = heldSink();
+  const applied: string[] = [];
+  const applyLive = async (event: StatusEvent) => {
+    applied.push(`${event.seq} ${event.status}`);
+  };
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const progress = report.emit("processing", "started", 5);
+  const deadline = Date.now() + 5_000;
+  while (applied.length === 0 && Date.now() < deadline) await Bun.sleep(1);
+  expect(applied).toEqual(["1 processing"]); // its send is still held
+  await release();
+  await progress;
+
+  const status = await report.statusEvent("canceled", "done", 100);
+  const published = report.publish({ status, published: false });
+  await Bun.sleep(20);
+  expect(applied).toEqual(["1 processing"]);
+  await release();
+  await published;
+  expect(applied).toEqual(["1 processing", "2 canceled"]);
+});
+
+test("after a failed live apply, only the relay applies: no later event goes live", async () => {
   const { sink, release } = heldSink();
   const applied: number[] = [];
   const applyLive = async (event: StatusEvent) => {
@@ -86,17 +109,11 @@ test("events go live in seq order once Kafka has them; after a failed live apply
     applied.push(event.seq);
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
-  const first = report.emit("processing", "started", 5);
-  await Bun.sleep(20);
-  expect(applied).toEqual([]);
-  await release();
-  await first;
-  const second = report.emit("processing", "rendering", 10);
-  await release();
-  await second;
-  const third = report.emit("processing", "rendering", 20);
-  await release();
-  await third;
+  for (const progress of [5, 10, 20]) {
+    const sent = report.emit("processing", "rendering", progress);
+    await release();
+    await sent;
+  }
   await Bun.sleep(20);
   expect(applied).toEqual([1]);
 });
@@ -112,7 +129,7 @@ test("a batch goes live through the relay's script on the real Redis in seq orde
     workerId: "w",
     applyLive: writer.applyStatus,
   });
-  // The last three are one send, so they go live together (issued back to back on one connection).
+  // The last three are one send; each goes live as it is numbered, after the one before it.
   await emitOneThenThreeTogether(report, held);
   const log = redisKeys(prefix).eventLog(request.id);
   const logged = async () =>

@@ -20,9 +20,10 @@ export interface ReporterDeps {
   workerId: string;
   /**
    * The live fast path: applies a status event to the live state (snapshot, replay log, channel)
-   * once Kafka has it, with the relay's idempotent write (`snapshot-writer.ts`), so clients need
-   * not wait for the relay to read it back. Kafka stays the record; the relay's apply of the same
-   * `seq` is then a no-op.
+   * with the relay's idempotent write (`snapshot-writer.ts`), so clients need not wait for the
+   * relay to read it back. Kafka stays the record; the relay's apply of the same `seq` is then a
+   * no-op. A non-terminal event goes live as soon as it is numbered, while Kafka writes it
+   * (progress need not wait out an acks=all round trip); a terminal one only once Kafka has it.
    */
   applyLive?(event: StatusEvent): Promise<unknown>;
   /** Ends the wait for Redis after an outcome is published (the worker shuts down). */
@@ -57,17 +58,17 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   /** Status events waiting for the send in flight; null when the next event starts a new batch. */
   let open: Promise<StatusEvent>[] | null = null;
   /**
-   * The live applies, in seq order after their sends. After one fails they stop for good: the
+   * The live applies, one after another in seq order. After one fails they stop for good: the
    * relay applies the rest in Kafka order, and an event applied here after a later one the relay
    * applied would be dropped as stale.
    */
   let live: Promise<boolean> = Promise.resolve(true);
-  const goLive = (events: StatusEvent[]) => {
+  const goLive = (events: (StatusEvent | Promise<StatusEvent>)[]) => {
     const apply = deps.applyLive;
     if (!apply) return;
     live = live.then((ok) =>
       ok
-        ? Promise.all(events.map((event) => apply(event))).then(
+        ? Promise.all(events.map(async (event) => apply(await event))).then(
             () => true,
             () => false,
           )
@@ -139,7 +140,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
     /**
      * Queues a status event after the ones before it; callers may fire and forget. Events queued
      * while a send is in flight go together in the next one (a group commit), in `seq` order:
-     * a burst costs one produce round trip, not one per event.
+     * a burst costs one produce round trip, not one per event. The event goes live at once.
      */
     emit(status: JobStatus, eventStage: Stage, eventProgress: number, extra: Partial<StatusEvent> = {}): Promise<void> {
       const event = statusEvent(status, eventStage, eventProgress, extra);
@@ -154,12 +155,12 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
           await sink.send(
             events.map((e) => ({ topic: topics.status, message: toKafkaMessage(StatusEvent, e, trace) })),
           );
-          goLive(events);
         });
         // A failure still surfaces where the chain is awaited.
         chain.catch(() => {});
       }
       open.push(event);
+      goLive([event]);
       return chain;
     },
     /** Resolves when every queued status event is in Kafka. */

@@ -21,7 +21,7 @@ export interface StatusRelayOptions {
 }
 
 /**
- * Workers apply their own status events to Redis as soon as Kafka has them (the live path), and
+ * Workers apply their own status events to Redis as they make them (the live path), and
  * the edge records each request with its Kafka position before it answers, so the relay is the
  * record's second writer: it applies what a worker or the edge could not (their writes are best
  * effort). Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
