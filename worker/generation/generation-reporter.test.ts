@@ -86,7 +86,7 @@ test("a status event goes live once numbered, before Kafka has it; a terminal on
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const progress = report.emit("processing", "started", 5);
-  const deadline = Date.now() + 5_000;
+  const deadline = Date.now() + 1_000;
   while (applied.length === 0 && Date.now() < deadline) await Bun.sleep(1);
   expect(applied).toEqual(["1 processing"]); // its send is still held
   await release();
@@ -99,6 +99,46 @@ test("a status event goes live once numbered, before Kafka has it; a terminal on
   await release();
   await published;
   expect(applied).toEqual(["1 processing", "2 canceled"]);
+});
+
+test("live applies go one after another: an event waits for the apply of the one before it", async () => {
+  const { sink, release } = heldSink();
+  const started: number[] = [];
+  let finishFirst = () => {};
+  const applyLive = (event: StatusEvent) => {
+    started.push(event.seq);
+    return event.seq === 1 ? new Promise<void>((resolve) => (finishFirst = resolve)) : Promise.resolve();
+  };
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const events = [report.emit("processing", "started", 5), report.emit("processing", "rendering", 10)];
+  await Bun.sleep(20);
+  expect(started).toEqual([1]);
+  finishFirst();
+  const deadline = Date.now() + 1_000;
+  while (started.length < 2 && Date.now() < deadline) await Bun.sleep(1);
+  expect(started).toEqual([1, 2]);
+  await release();
+  await Promise.all(events);
+});
+
+test("after a failed send, no later event goes live until the reporter is reset", async () => {
+  const { sink, release } = heldSink();
+  const applied: number[] = [];
+  const applyLive = async (event: StatusEvent) => {
+    applied.push(event.seq);
+  };
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  const first = report.emit("processing", "started", 5);
+  await release(new Error("kafka away"));
+  await expect(first).rejects.toThrow("kafka away");
+  await expect(report.emit("processing", "rendering", 10)).rejects.toThrow("kafka away");
+  await Bun.sleep(20);
+  expect(applied).toEqual([1]); // in the failed send; the one after it never went live
+  await report.reset();
+  const after = report.emit("processing", "rendering", 20);
+  await release();
+  await after;
+  expect(applied).toEqual([1, 3]);
 });
 
 test("after a failed live apply, only the relay applies: no later event goes live", async () => {

@@ -63,6 +63,12 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
    * applied would be dropped as stale.
    */
   let live: Promise<boolean> = Promise.resolve(true);
+  /**
+   * Set by a failed send (or seq reservation), cleared by reset(): events emitted after it join a
+   * chain that will not send them, so they do not go live either. Clients see at most the events
+   * of the failed batch (and those emitted before its failure was known) that Kafka lacks.
+   */
+  let sendFailed = false;
   const goLive = (events: (StatusEvent | Promise<StatusEvent>)[]) => {
     const apply = deps.applyLive;
     if (!apply) return;
@@ -157,10 +163,12 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
           );
         });
         // A failure still surfaces where the chain is awaited.
-        chain.catch(() => {});
+        chain.catch(() => {
+          sendFailed = true;
+        });
       }
       open.push(event);
-      goLive([event]);
+      if (!sendFailed) goLive([event]);
       return chain;
     },
     /** Resolves when every queued status event is in Kafka. */
@@ -170,6 +178,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
       await chain.catch(() => {});
       chain = Promise.resolve();
       open = null;
+      sendFailed = false;
     },
     /** Publishes a claimed terminal record: its outcome event, then its terminal status. */
     publish: (record: TerminalRecord): Promise<void> => deliver(record, terminalRecords(record)),

@@ -162,7 +162,7 @@ test("a generation moves the named series of every process, each scraped on its 
   expect(moved("kafka-rest-gateway", "pixel_kafka_produce_batch_records_sum")).toBeGreaterThanOrEqual(1);
   expect(moved("redis-rest-bridge", "pixel_http_requests_total")).toBeGreaterThanOrEqual(1);
   expect(moved("status-relay", "pixel_relay_events_total", { topic: "requests", result: "applied" })).toBe(1);
-  // Workers apply their status events live as they make them, so the relay's apply of each is
+  // Workers apply their status events live themselves, so the relay's apply of each is
   // usually a no-op ("stale"); it still reads every one.
   expect(
     moved("status-relay", "pixel_relay_events_total", { topic: "status", result: "applied" }) +

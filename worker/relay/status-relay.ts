@@ -21,10 +21,10 @@ export interface StatusRelayOptions {
 }
 
 /**
- * Workers apply their own status events to Redis as they make them (the live path), and
- * the edge records each request with its Kafka position before it answers, so the relay is the
- * record's second writer: it applies what a worker or the edge could not (their writes are best
- * effort). Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
+ * Workers apply their own status events to Redis (the live path: progress as they write it to
+ * Kafka, the terminal event once Kafka has it), and the edge records each request with its Kafka
+ * position before it answers, so the relay is the second writer: it applies from the record what a
+ * worker or the edge could not (their writes are best effort). Up to a second behind is fine for that, and waiting for 64 KiB per fetch cut the
  * relay's and the broker's CPU per generation under load by about two thirds
  * (`npx bun bench/stack-cpu.ts ours`).
  */
