@@ -62,7 +62,9 @@ export interface BatchingProducerOptions {
    * for Kafka before it is refused as unavailable — for a reconnect attempt or a partition lookup
    * to finish, or in the queue, behind a batch Kafka has not acknowledged. Such a send was never
    * handed to kafkajs, so the refusal leaves nothing written; a send already in a batch waits for
-   * that batch. Unset: sends wait for Kafka, however long.
+   * that batch. While Kafka is known to be away (the last connect attempt failed), such a send is
+   * refused at once instead: holding every caller through an outage tells none of them sooner and
+   * ties up their connections. Unset: sends wait for Kafka, however long.
    */
   waitMs?: number;
 }
@@ -262,7 +264,10 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
   };
 
   const admit = async (records: readonly OutgoingRecord[]): Promise<Pending["records"]> => {
-    if (connection.state === "connecting") await connection.connect();
+    // A reconnect after a failed batch (or the first connect) is waited for; one while Kafka is
+    // known to be away is not, for a caller that can be told to retry (waitMs).
+    const away = waitMs !== undefined && connection.failing;
+    if (connection.state === "connecting" && !away) await connection.connect();
     if (connection.state !== "connected") throw unavailable("Kafka producer is not connected");
     const partitions = await assigner.assign(records);
     const now = Date.now();

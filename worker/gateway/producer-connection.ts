@@ -15,6 +15,8 @@ export type ConnectionState = "stopped" | "connecting" | "connected" | "down" | 
 
 export interface ProducerConnection {
   readonly state: ConnectionState;
+  /** The last connect attempt failed: Kafka is away, whether or not the next attempt is running. */
+  readonly failing: boolean;
   readonly session: ProducerSession | undefined;
   /**
    * Replaces the session with a fresh producer and resolves whether it connected; while an
@@ -117,6 +119,9 @@ export function createProducerConnection(options: ProducerConnectionOptions): Pr
   return {
     get state() {
       return state;
+    },
+    get failing() {
+      return failures > 0;
     },
     get session() {
       return session;

@@ -13,17 +13,18 @@ export interface SilentBroker {
   close(): Promise<void>;
 }
 
-export async function startSilentBroker(): Promise<SilentBroker> {
+/** `port`: a given one (a broker that was refusing connections there starts hanging); else any free one. */
+export async function startSilentBroker(port = 0): Promise<SilentBroker> {
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.resume();
   });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const bound = (server.address() as { port: number }).port;
   return {
-    address: `127.0.0.1:${port}`,
+    address: `127.0.0.1:${bound}`,
     get connections() {
       return sockets.size;
     },
