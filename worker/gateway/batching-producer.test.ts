@@ -194,30 +194,29 @@ describe("createBatchingProducer against the real broker", () => {
   }, 30_000);
 
   test("with waitMs, a send while Kafka is known to be away is refused at once, not after the running attempt", async () => {
-    // A port nothing listens on: the first attempt is refused at once. Then a broker there that
-    // hangs: the next attempt lasts its whole request timeout, far past the test's own.
-    const probe = await startSilentBroker();
-    await probe.close();
-    const config = freshKafkaConfig({ KAFKA_BROKERS: probe.address });
+    // A broker that drops every connection: the first attempt fails at once. Then it hangs: the
+    // next attempt lasts its whole request timeout, far past the test's own.
+    const silent = await startSilentBroker({ dropping: true });
+    const config = freshKafkaConfig({ KAFKA_BROKERS: silent.address });
     const away = createBatchingProducer({
       kafka: createKafka({ config, logger: silentLogger, retries: 0, requestTimeoutMs: 60_000 }),
       logger: silentLogger,
       waitMs: 60_000,
     });
-    let silent: Awaited<ReturnType<typeof startSilentBroker>> | undefined;
     try {
       expect(await away.start()).toBe(false);
-      silent = await startSilentBroker(Number(probe.address.split(":")[1]));
-      const hanging = silent;
+      silent.hang();
       const deadline = Date.now() + 5_000;
-      while (hanging.connections === 0 && Date.now() < deadline) await Bun.sleep(10);
-      expect(hanging.connections).toBeGreaterThan(0); // the next attempt is running, and hangs
+      while (silent.connections === 0 && Date.now() < deadline) await Bun.sleep(10);
+      expect(silent.connections).toBeGreaterThan(0); // the next attempt is running, and hangs
       const error = await rejection(away.send(requests, [edgeMessage()]));
       expect(error).toMatchObject({ code: "kafka_unavailable", retryable: true });
-      expect(hanging.connections).toBeGreaterThan(0); // refused while it still runs
+      expect(silent.connections).toBeGreaterThan(0); // refused while it still runs
       expect(away.counters.batches).toBe(0);
     } finally {
-      await silent?.close();
+      // Closing the broker's sockets ends the hanging attempt (kafkajs rejects what a closed
+      // connection had in flight), so the producer's close does not wait out its 60 s.
+      await silent.close();
       await away.close();
     }
   }, 20_000);

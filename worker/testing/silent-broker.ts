@@ -10,23 +10,40 @@ export interface SilentBroker {
   address: string;
   /** Connections open now. */
   readonly connections: number;
+  /** From now on, connections are kept and never answered (until then, with `dropping`, closed at once). */
+  hang(): void;
   close(): Promise<void>;
 }
 
-/** `port`: a given one (a broker that was refusing connections there starts hanging); else any free one. */
-export async function startSilentBroker(port = 0): Promise<SilentBroker> {
+/**
+ * `dropping`: closes every connection the moment it opens — a broker that is away, whose client's
+ * connect fails at once — until `hang()` (one that came back and hangs). One server, so the
+ * address never changes hands in between.
+ */
+export async function startSilentBroker(options: { dropping?: boolean } = {}): Promise<SilentBroker> {
   const sockets = new Set<Socket>();
+  let dropping = options.dropping ?? false;
   const server = createServer((socket) => {
+    if (dropping) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.on("close", () => sockets.delete(socket));
     socket.resume();
   });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const bound = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", resolve);
+  });
+  const { port } = server.address() as { port: number };
   return {
-    address: `127.0.0.1:${bound}`,
+    address: `127.0.0.1:${port}`,
     get connections() {
       return sockets.size;
+    },
+    hang() {
+      dropping = false;
     },
     async close() {
       for (const socket of sockets) socket.destroy();
