@@ -72,10 +72,15 @@ async function startedPid(out: string): Promise<number> {
   return pid;
 }
 
+/**
+ * Watches for silence only: the kernel's "stopped" is not consulted, so a child paused with
+ * SIGSTOP stands for any hung one (deadlocked, its event loop blocked) that the kernel shows running.
+ */
 function watchedSupervisor(evicted: string[]) {
   return createSupervisor(silentLogger, {
     stopGraceMs: 5000,
     hangAfterMs: 1000,
+    isStopped: () => false,
     evict: async (member) => {
       evicted.push(member.memberId);
     },
@@ -100,6 +105,36 @@ test("a child that stops beating is killed, its members evicted, and replaced; o
     // Stopped as long as the other, but it never beat: nothing says it should have.
     expect(supervisor.pids().silent).toBe(silent);
     process.kill(silent, "SIGCONT");
+  } finally {
+    await supervisor.stop();
+  }
+}, 60_000);
+
+test("a beating child the kernel shows stopped is killed at once, long before its silence would count", async () => {
+  const evicted: string[] = [];
+  const supervisor = createSupervisor(silentLogger, {
+    stopGraceMs: 5000,
+    // Far past the test's own timeout: only the stopped state can get it killed in time.
+    hangAfterMs: 120_000,
+    evict: async (member) => {
+      evicted.push(member.memberId);
+    },
+  });
+  const out = { beating: join(dir, "stopped.pid"), silent: join(dir, "stopped-silent.pid") };
+  supervisor.start({ name: "stopped", cmd: [process.execPath, "-e", childScript(true)], env: { OUT: out.beating } });
+  supervisor.start({ name: "quiet", cmd: [process.execPath, "-e", childScript(false)], env: { OUT: out.silent } });
+  try {
+    const stopped = await startedPid(out.beating);
+    const quiet = await startedPid(out.silent);
+    process.kill(stopped, "SIGSTOP");
+    process.kill(quiet, "SIGSTOP");
+    const until = Date.now() + 20_000;
+    while (supervisor.pids().stopped === stopped && Date.now() < until) await Bun.sleep(50);
+    expect(supervisor.pids().stopped).not.toBe(stopped);
+    expect(evicted).toEqual([`m-${stopped}`]);
+    // Stopped too, but never watched: it never beat.
+    expect(supervisor.pids().quiet).toBe(quiet);
+    process.kill(quiet, "SIGCONT");
   } finally {
     await supervisor.stop();
   }

@@ -17,6 +17,7 @@ import type { Subprocess } from "bun";
 import type { Logger } from "../../shared/logger.ts";
 import { isMembershipReport, type MemberRemoved, type Membership } from "../kafka/group-membership.ts";
 import { isLivenessBeat } from "./liveness.ts";
+import { isStopped as isStoppedProcess } from "./process-state.ts";
 
 export interface ChildSpec {
   name: string;
@@ -36,8 +37,13 @@ export interface SupervisorOptions {
    * here and inherit ours, as `npm start` wants.
    */
   isolatedIn?: string;
-  /** Kill a child silent this long after its first liveness beat; default: never. */
+  /**
+   * Kill a child silent this long after its first liveness beat; default: never. A beating child
+   * the kernel shows stopped at two checks in a row is killed then, without waiting that long.
+   */
   hangAfterMs?: number;
+  /** Whether the kernel shows a process stopped; default: process-state.ts (Linux /proc). */
+  isStopped?(pid: number): boolean;
 }
 
 interface Child {
@@ -46,6 +52,8 @@ interface Child {
   restarts: number;
   /** When its last liveness beat came; null before the first (a child that never beats is not watched). */
   lastBeat: number | null;
+  /** Checks in a row at which the kernel showed it stopped. */
+  stoppedChecks: number;
 }
 
 /**
@@ -89,6 +97,7 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
     });
     child.proc = proc;
     child.lastBeat = null;
+    child.stoppedChecks = 0;
     logger.info("child started", { child: name, pid: proc.pid });
   }
 
@@ -112,7 +121,9 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
 
   const watch = options.hangAfterMs ? watchForHangs(options.hangAfterMs) : null;
   function watchForHangs(hangAfterMs: number) {
-    const everyMs = Math.max(50, Math.floor(hangAfterMs / 6));
+    const isStopped = options.isStopped ?? isStoppedProcess;
+    // Often enough to find a stopped child within half a second, whatever the silence allowed.
+    const everyMs = Math.max(50, Math.min(200, Math.floor(hangAfterMs / 6)));
     let checkedAt = Date.now();
     const timer = setInterval(() => {
       const now = Date.now();
@@ -125,9 +136,20 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
         return;
       }
       for (const [name, child] of children) {
-        if (!child.proc || child.lastBeat === null || now - child.lastBeat <= hangAfterMs) continue;
-        logger.warn("child stopped answering; killing it", { child: name, silentMs: now - child.lastBeat });
+        if (!child.proc || child.lastBeat === null) continue;
+        // Stopped (SIGSTOP, a debugger): it cannot beat again until someone resumes it, so it is
+        // hung now, not after the silence a busy but running process is allowed. Seen twice, so
+        // a stop that ends at once (a debugger attaching) is not taken for one.
+        child.stoppedChecks = isStopped(child.proc.pid) ? child.stoppedChecks + 1 : 0;
+        const silentMs = now - child.lastBeat;
+        if (silentMs <= hangAfterMs && child.stoppedChecks < 2) continue;
+        logger.warn("child stopped answering; killing it", {
+          child: name,
+          silentMs,
+          stopped: child.stoppedChecks >= 2,
+        });
         child.lastBeat = null;
+        child.stoppedChecks = 0;
         child.proc.kill("SIGKILL");
       }
     }, everyMs);
@@ -137,7 +159,7 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
 
   return {
     start(spec: ChildSpec): void {
-      children.set(spec.name, { spec, proc: null, restarts: 0, lastBeat: null });
+      children.set(spec.name, { spec, proc: null, restarts: 0, lastBeat: null, stoppedChecks: 0 });
       launch(spec.name);
     },
     pids(): Record<string, number | null> {

@@ -1,0 +1,17 @@
+/**
+ * What the kernel says of a process: whether it is stopped (SIGSTOP, SIGTSTP, a debugger's
+ * stop), read from /proc. Where there is no /proc (not Linux), nothing is known: false.
+ */
+import { readFileSync } from "node:fs";
+
+export function isStopped(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return false;
+  }
+  // "pid (comm) S …": comm may hold spaces and parentheses, so the state follows the last ")".
+  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+  return state === "T" || state === "t";
+}
