@@ -53,8 +53,8 @@ export function kill(child: string): Fault {
 
 /**
  * SIGSTOP a worker past the consumer session timeout, then SIGCONT: a hung process, not a dead
- * one. The supervisor finds it silent after HANG_AFTER_MS and kills it, and it is taken over as a
- * crashed one is; the SIGCONT then finds it gone (or, were it never killed, resumes it).
+ * one. The supervisor sees it stopped (or, without /proc, silent after HANG_AFTER_MS) and kills
+ * it, and it is taken over as a crashed one is; the SIGCONT then finds it gone (or, were it never killed, resumes it).
  */
 export function pause(child: string, sessionTimeoutMs: number): Fault {
   const pausedMs = sessionTimeoutMs + 5000;

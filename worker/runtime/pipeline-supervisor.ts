@@ -14,7 +14,7 @@ import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
  * consumer session (10 s by default) it would otherwise keep its partitions for. Beating more
  * often would find it sooner but costs every idle process a wake-up per beat (about 0.4 ms of
  * CPU each in `npm start`: 200 ms beats took the idle stack from 2.3 % to 3.4 % of a core). A
- * stopped one (SIGSTOP, a debugger) needs no silence: the supervisor reads its state in /proc at
+ * stopped one (SIGSTOP) needs no silence: the supervisor reads its state in /proc at
  * each check and kills it the second time it finds it stopped, 0.2–0.4 s after the stop.
  */
 export const HANG_AFTER_MS = 1000;

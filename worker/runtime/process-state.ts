@@ -1,6 +1,8 @@
 /**
- * What the kernel says of a process: whether it is stopped (SIGSTOP, SIGTSTP, a debugger's
- * stop), read from /proc. Where there is no /proc (not Linux), nothing is known: false.
+ * What the kernel says of a process: whether a signal stopped it (SIGSTOP, SIGTSTP: state "T"),
+ * read from /proc. A tracing stop ("t": strace, a debugger) is not counted: a traced process
+ * that still works passes through it at every system call. Where there is no /proc (not Linux),
+ * nothing is known: false.
  */
 import { readFileSync } from "node:fs";
 
@@ -13,5 +15,5 @@ export function isStopped(pid: number): boolean {
   }
   // "pid (comm) S …": comm may hold spaces and parentheses, so the state follows the last ")".
   const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state === "T" || state === "t";
+  return state === "T";
 }

@@ -12,6 +12,7 @@
  * With `hangAfterMs`, a child that beats (runtime/liveness.ts) and then falls silent that long —
  * paused, deadlocked, its event loop blocked — is killed, and so treated as one that died: a hung
  * member would otherwise keep its partitions, still heartbeating or not, for a whole session.
+ * One the kernel shows stopped by a signal (SIGSTOP) at two checks in a row is killed then.
  */
 import type { Subprocess } from "bun";
 import type { Logger } from "../../shared/logger.ts";
@@ -132,14 +133,17 @@ export function createSupervisor(logger: Logger, options: SupervisorOptions) {
       const late = now - checkedAt > everyMs + hangAfterMs / 3;
       checkedAt = now;
       if (late) {
-        for (const child of children.values()) if (child.lastBeat !== null) child.lastBeat = now;
+        for (const child of children.values()) {
+          if (child.lastBeat !== null) child.lastBeat = now;
+          child.stoppedChecks = 0;
+        }
         return;
       }
       for (const [name, child] of children) {
         if (!child.proc || child.lastBeat === null) continue;
-        // Stopped (SIGSTOP, a debugger): it cannot beat again until someone resumes it, so it is
-        // hung now, not after the silence a busy but running process is allowed. Seen twice, so
-        // a stop that ends at once (a debugger attaching) is not taken for one.
+        // Stopped by a signal (SIGSTOP): it cannot beat again until someone resumes it, so it is
+        // hung now, not after the silence a busy but running process is allowed. Seen twice in
+        // a row, so a stop that ends at once is not taken for one.
         child.stoppedChecks = isStopped(child.proc.pid) ? child.stoppedChecks + 1 : 0;
         const silentMs = now - child.lastBeat;
         if (silentMs <= hangAfterMs && child.stoppedChecks < 2) continue;
