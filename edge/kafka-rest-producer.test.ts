@@ -7,23 +7,12 @@ import { describe, expect, test } from "bun:test";
 import { PipelineError } from "../shared/errors.ts";
 import { RequestEvent } from "../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../shared/events/kafka-message.ts";
-import { uuidv7 } from "../shared/uuid7.ts";
+import { requestEvent } from "../worker/gateway/gateway-fixtures.ts";
 import { createRestProducer } from "./kafka-rest-producer.ts";
 import { coalesceProduces } from "./produce-coalescer.ts";
 
 const position = { topic: "t", partition: 0, offset: 7, timestamp: 1 };
-const message = () =>
-  toKafkaMessage(
-    RequestEvent,
-    RequestEvent.create({
-      id: uuidv7(),
-      userId: "user-rest-test",
-      params: { prompt: "a lighthouse", style: "pixel-art", width: 512, height: 512, format: "webp", seed: 7 },
-      createdAt: new Date().toISOString(),
-      attempt: 1,
-    }),
-    newTraceparent(),
-  );
+const message = () => toKafkaMessage(RequestEvent, requestEvent(), newTraceparent());
 
 /** A producer whose endpoint answers `status` with `body` (a string is sent as is), counting calls. */
 function answering(status: number, body: unknown) {

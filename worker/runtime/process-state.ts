@@ -14,6 +14,5 @@ export function isStopped(pid: number): boolean {
     return false;
   }
   // "pid (comm) S …": comm may hold spaces and parentheses, so the state follows the last ")".
-  const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-  return state === "T";
+  return stat.charAt(stat.lastIndexOf(")") + 2) === "T";
 }
