@@ -54,9 +54,12 @@ return queued and 1 or 0
 /**
  * KEYS: snapshot, event log, channel, webhooks due, tombstone, generation log, webhooks queued channel.
  * ARGV: status event JSON, key prefix (for the partition's queue, known only from the snapshot),
- * ttl, log max, least ms between two queued `progress` webhooks.
+ * ttl, log max, least ms between two queued `progress` webhooks, and (a worker's live apply only)
+ * the producer seq of the event it sent live before this one, 0 for none.
  * Returns the client message JSON, or nil when the event is stale, a duplicate, after the end or
- * about a deleted generation.
+ * about a deleted generation, or -1 (writing nothing) when the snapshot has not reached the event
+ * the live apply names: the worker sends its applies without waiting for each other's replies, so
+ * one sent after an apply that failed must not land over the gap (the relay applies both, in order).
  */
 export const APPLY_STATUS = `
 if redis.call('EXISTS', KEYS[5]) == 1 then return nil end
@@ -70,6 +73,7 @@ else
 end
 local ended = { completed = true, failed = true, canceled = true, expired = true }
 if ended[snap.status or ''] then return nil end
+if ARGV[6] and tonumber(ARGV[6]) > (snap.kseq or 0) then return -1 end
 -- The one terminal event (claimed in Redis before it is published) ends the generation even when
 -- it is numbered below an event already applied: after a rebalance two workers may run the same
 -- request for a while, and the loser's later-numbered progress must not make the outcome stale.

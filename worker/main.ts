@@ -104,7 +104,7 @@ const consumer = createGenerationWorker({
   store,
   state,
   // Progress reaches clients without waiting for the relay to read it back from Kafka.
-  applyLive: createSnapshotWriter(redis, config.keys.redisPrefix).applyStatus,
+  applyLive: createSnapshotWriter(redis, config.keys.redisPrefix).applyLive,
   workerId,
   policy: config.worker,
   imageUrl,

@@ -83,6 +83,7 @@ test("a status event goes live once numbered, before Kafka has it; a terminal on
   const applied: string[] = [];
   const applyLive = async (event: StatusEvent) => {
     applied.push(`${event.seq} ${event.status}`);
+    return true;
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const progress = report.emit("processing", "started", 5);
@@ -101,24 +102,41 @@ test("a status event goes live once numbered, before Kafka has it; a terminal on
   expect(applied).toEqual(["1 processing", "2 canceled"]);
 });
 
-test("live applies go one after another: an event waits for the apply of the one before it", async () => {
+test("live applies are sent in seq order without waiting for replies, each naming the one sent before it", async () => {
   const { sink, release } = heldSink();
-  const started: number[] = [];
-  let finishFirst = () => {};
-  const applyLive = (event: StatusEvent) => {
-    started.push(event.seq);
-    return event.seq === 1 ? new Promise<void>((resolve) => (finishFirst = resolve)) : Promise.resolve();
+  const sent: [number, number][] = [];
+  const applyLive = (event: StatusEvent, after: number) => {
+    sent.push([event.seq, after]);
+    return new Promise<boolean>(() => {}); // no reply, ever
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
-  const events = [report.emit("processing", "started", 5), report.emit("processing", "rendering", 10)];
-  await Bun.sleep(20);
-  expect(started).toEqual([1]);
-  finishFirst();
+  const events = [5, 10, 20].map((p) => report.emit("processing", "rendering", p));
   const deadline = Date.now() + 1_000;
-  while (started.length < 2 && Date.now() < deadline) await Bun.sleep(1);
-  expect(started).toEqual([1, 2]);
+  while (sent.length < 3 && Date.now() < deadline) await Bun.sleep(1);
+  expect(sent).toEqual([
+    [1, 0],
+    [2, 1],
+    [3, 2],
+  ]);
   await release();
   await Promise.all(events);
+});
+
+test("an apply the script refuses (the one before it is not in) stops later events going live", async () => {
+  const { sink, release } = heldSink();
+  const sent: number[] = [];
+  const applyLive = async (event: StatusEvent) => {
+    sent.push(event.seq);
+    return event.seq !== 2;
+  };
+  const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
+  for (const progress of [5, 10, 20]) {
+    const emitted = report.emit("processing", "rendering", progress);
+    await release();
+    await emitted;
+  }
+  await Bun.sleep(20);
+  expect(sent).toEqual([1, 2]);
 });
 
 test("after a failed send, no later event goes live until the reporter is reset", async () => {
@@ -126,6 +144,7 @@ test("after a failed send, no later event goes live until the reporter is reset"
   const applied: number[] = [];
   const applyLive = async (event: StatusEvent) => {
     applied.push(event.seq);
+    return true;
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const first = report.emit("processing", "started", 5);
@@ -147,6 +166,7 @@ test("after a failed live apply, only the relay applies: no later event goes liv
   const applyLive = async (event: StatusEvent) => {
     if (event.seq === 2) throw new Error("redis away");
     applied.push(event.seq);
+    return true;
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   for (const progress of [5, 10, 20]) {
@@ -167,9 +187,9 @@ test("a batch goes live through the relay's script on the real Redis in seq orde
     sink: held.sink,
     topics,
     workerId: "w",
-    applyLive: writer.applyStatus,
+    applyLive: writer.applyLive,
   });
-  // The last three are one send; each goes live as it is numbered, after the one before it.
+  // The last three are one send; each goes live as it is numbered, right behind the one before it.
   await emitOneThenThreeTogether(report, held);
   const log = redisKeys(prefix).eventLog(request.id);
   const logged = async () =>

@@ -25,7 +25,7 @@ export interface ReporterDeps {
    * no-op. A non-terminal event goes live as soon as it is numbered, while Kafka writes it
    * (progress need not wait out an acks=all round trip); a terminal one only once Kafka has it.
    */
-  applyLive?(event: StatusEvent): Promise<unknown>;
+  applyLive?(event: StatusEvent, after: number): Promise<boolean>;
   /** Ends the wait for Redis after an outcome is published (the worker shuts down). */
   shutdown?: AbortSignal;
   logger?: Logger;
@@ -53,16 +53,24 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   const { state, sink, topics } = deps;
   const id = request.id;
   const trace = childTraceparent(traceparent);
-  const takeSeq = seqAllocator((count) => state.reserveSeqs(id, count));
+  const seqs = seqAllocator((count) => state.reserveSeqs(id, count));
   let chain: Promise<void> = Promise.resolve();
   /** Status events waiting for the send in flight; null when the next event starts a new batch. */
   let open: Promise<StatusEvent>[] | null = null;
   /**
-   * The live applies, one after another in seq order. After one fails they stop for good: the
-   * relay applies the rest in Kafka order, and an event applied here after a later one the relay
-   * applied would be dropped as stale.
+   * The live applies, sent in seq order without waiting for each other's replies (Redis runs a
+   * connection's commands in order; waiting held each event a round trip per event before it).
+   * Each names the event sent before it, and the script refuses it unless that one is in: after
+   * an apply that failed, those already sent behind it land nowhere. After a failure or a refusal
+   * they stop for good: the relay applies the rest in Kafka order, and an event applied here
+   * after a later one the relay applied would be dropped as stale.
    */
-  let live: Promise<boolean> = Promise.resolve(true);
+  let liveOrder: Promise<unknown> = Promise.resolve();
+  let liveStopped = false;
+  let lastLive = 0;
+  const stopLive = () => {
+    liveStopped = true;
+  };
   /**
    * Set by a failed send (or seq reservation), cleared by reset(): events emitted after it join a
    * chain that will not send them, so they do not go live either. Clients see at most the events
@@ -72,14 +80,20 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   const goLive = (events: (StatusEvent | Promise<StatusEvent>)[]) => {
     const apply = deps.applyLive;
     if (!apply) return;
-    live = live.then((ok) =>
-      ok
-        ? Promise.all(events.map(async (event) => apply(await event))).then(
-            () => true,
-            () => false,
-          )
-        : false,
-    );
+    for (const pending of events) {
+      // Only the sends are chained (seq order), not their replies. An event never numbered (its
+      // seq reservation failed) stops them too, as a failed apply does.
+      liveOrder = liveOrder
+        .then(() => pending)
+        .then((event) => {
+          if (liveStopped) return;
+          const after = lastLive;
+          lastLive = event.seq;
+          apply(event, after).then((applied) => {
+            if (!applied) stopLive();
+          }, stopLive);
+        }, stopLive);
+    }
   };
   let attempt = 1;
   let stage: Stage = "queued";
@@ -92,7 +106,7 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
     eventProgress: number,
     extra: Partial<StatusEvent> = {},
   ) => {
-    const seq = takeSeq();
+    const seq = seqs.take();
     const at = new Date().toISOString();
     const eventAttempt = attempt;
     if (status === "processing" || status === "queued") {
@@ -143,6 +157,8 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
       return { stage, progress };
     },
     statusEvent,
+    /** Reserves the first numbers now (see SeqAllocator.reserveAhead): the first event need not wait for Redis. */
+    reserveSeqsAhead: () => seqs.reserveAhead(),
     /**
      * Queues a status event after the ones before it; callers may fire and forget. Events queued
      * while a send is in flight go together in the next one (a group commit), in `seq` order:

@@ -195,3 +195,35 @@ describe("previews, logs, priority and tombstones", () => {
     expect(await redis.send("ZSCORE", [keys.userGenerations("u1"), event.id])).toBeNull();
   });
 });
+
+describe("a worker's live apply, sent behind the one before it without waiting", () => {
+  test("is refused, writing nothing, while the event it names is not in; the relay then applies both in order", async () => {
+    const event = request();
+    await writer.applyRequest(event, 0, "1");
+    const events = async () =>
+      ((await redis.send("LRANGE", [keys.eventLog(event.id), "0", "-1"])) as string[]).map(
+        (raw) => (JSON.parse(raw) as { progress: number }).progress,
+      );
+    expect(await writer.applyLive(status(event.id, 1), 0)).toBe(true);
+    // Event 2's live apply failed (never written): event 3, sent behind it, must not land over the gap.
+    expect(await writer.applyLive(status(event.id, 3), 2)).toBe(false);
+    expect((await snapshot(event.id)).seq).toBe(1);
+    expect(await events()).toEqual([10]);
+    // The relay, in Kafka order, applies what the worker could not.
+    expect(await writer.applyStatus(status(event.id, 2))).not.toBeNull();
+    expect(await writer.applyStatus(status(event.id, 3))).not.toBeNull();
+    expect(await events()).toEqual([10, 20, 30]);
+    // Once the one it names is in, a live apply goes through.
+    expect(await writer.applyLive(status(event.id, 4), 3)).toBe(true);
+    expect((await snapshot(event.id)).seq).toBe(4);
+  });
+
+  test("a stale one is not a refusal: the relay got there first", async () => {
+    const event = request();
+    await writer.applyRequest(event, 0, "2");
+    await writer.applyStatus(status(event.id, 1));
+    await writer.applyStatus(status(event.id, 2));
+    expect(await writer.applyLive(status(event.id, 2), 1)).toBe(true);
+    expect((await snapshot(event.id)).seq).toBe(2);
+  });
+});

@@ -17,6 +17,20 @@ const applyStatusScript = luaScript(APPLY_STATUS);
 /** Keeps the per-generation snapshot, replay log, generation log and live channel in Redis. */
 export function createSnapshotWriter(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
+  const applyStatus = (event: StatusEvent, extra: string[]) =>
+    applyStatusScript(
+      redis,
+      [
+        keys.snapshot(event.id),
+        keys.eventLog(event.id),
+        keys.events(event.id),
+        keys.webhooksDue(),
+        keys.deleted(event.id),
+        keys.logs(event.id),
+        keys.webhooksQueued(),
+      ],
+      [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX, WEBHOOK_PROGRESS_INTERVAL_MS, ...extra],
+    );
   return {
     /** Records a request: creates the queued snapshot (or fills in what a status event could not know). */
     async applyRequest(event: RequestEvent, partition: number, offset: string): Promise<void> {
@@ -33,20 +47,16 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
     },
     /** Applies a status event; returns the message published to clients, or null if it was stale. */
     async applyStatus(event: StatusEvent): Promise<EventMessage | null> {
-      const out = await applyStatusScript(
-        redis,
-        [
-          keys.snapshot(event.id),
-          keys.eventLog(event.id),
-          keys.events(event.id),
-          keys.webhooksDue(),
-          keys.deleted(event.id),
-          keys.logs(event.id),
-          keys.webhooksQueued(),
-        ],
-        [JSON.stringify(event), prefix, GENERATION_TTL_SECONDS, EVENT_LOG_MAX, WEBHOOK_PROGRESS_INTERVAL_MS],
-      );
+      const out = await applyStatus(event, []);
       return typeof out === "string" ? (JSON.parse(out) as EventMessage) : null;
+    },
+    /**
+     * A worker's live apply of `event`, sent right behind its apply of the event numbered `after`
+     * (0: none) without waiting for that one's reply. False, with nothing written, when the
+     * snapshot has not reached `after`: that apply failed, and this one would land over the gap.
+     */
+    async applyLive(event: StatusEvent, after: number): Promise<boolean> {
+      return (await applyStatus(event, [String(after)])) !== -1;
     },
   };
 }

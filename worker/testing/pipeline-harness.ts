@@ -232,7 +232,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
       provider,
       store,
       state,
-      applyLive: writer.applyStatus,
+      applyLive: writer.applyLive,
       workerId: `test-worker-${i}`,
       policy: {
         timeoutMs: options.timeoutMs ?? 30_000,
