@@ -113,7 +113,12 @@ async function heldRendering(prompt: string) {
 
 test("in a real browser: Cancel stops a generation in progress and the tile shows it canceled", async () => {
   const { page, tile } = await heldRendering("never mind");
-  await tile.locator("button.cancel").click();
+  // Released only once the cancel is recorded: a click returns before its request is answered,
+  // and a render released meanwhile could finish first and end completed.
+  await Promise.all([
+    page.waitForResponse((r) => r.request().method() === "POST" && r.url().endsWith("/cancel")),
+    tile.locator("button.cancel").click(),
+  ]);
   provider.release();
   await tile.locator(".state", { hasText: "Canceled" }).waitFor({ timeout: 30_000 });
   expect(await tile.locator("img:visible").count()).toBe(0);
