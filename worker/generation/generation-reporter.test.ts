@@ -81,25 +81,25 @@ test("a failed send fails every event queued after it until the reporter is rese
 test("a status event goes live once numbered, before Kafka has it; a terminal one only once Kafka has it", async () => {
   const { sink, release } = heldSink();
   const applied: string[] = [];
-  const applyLive = async (event: StatusEvent) => {
-    applied.push(`${event.seq} ${event.status}`);
+  const applyLive = async (event: StatusEvent, after: number) => {
+    applied.push(`${event.seq} ${event.status} after ${after}`);
     return true;
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
   const progress = report.emit("processing", "started", 5);
   const deadline = Date.now() + 1_000;
   while (applied.length === 0 && Date.now() < deadline) await Bun.sleep(1);
-  expect(applied).toEqual(["1 processing"]); // its send is still held
+  expect(applied).toEqual(["1 processing after 0"]); // its send is still held
   await release();
   await progress;
 
   const status = await report.statusEvent("canceled", "done", 100);
   const published = report.publish({ status, published: false });
   await Bun.sleep(20);
-  expect(applied).toEqual(["1 processing"]);
+  expect(applied).toEqual(["1 processing after 0"]);
   await release();
   await published;
-  expect(applied).toEqual(["1 processing", "2 canceled"]);
+  expect(applied).toEqual(["1 processing after 0", "2 canceled after 1"]);
 });
 
 test("live applies are sent in seq order without waiting for replies, each naming the one sent before it", async () => {
@@ -141,9 +141,9 @@ test("an apply the script refuses (the one before it is not in) stops later even
 
 test("after a failed send, no later event goes live until the reporter is reset", async () => {
   const { sink, release } = heldSink();
-  const applied: number[] = [];
-  const applyLive = async (event: StatusEvent) => {
-    applied.push(event.seq);
+  const applied: [number, number][] = [];
+  const applyLive = async (event: StatusEvent, after: number) => {
+    applied.push([event.seq, after]);
     return true;
   };
   const report = createReporter(requestEvent(), undefined, { state, sink, topics, workerId: "w", applyLive });
@@ -152,12 +152,17 @@ test("after a failed send, no later event goes live until the reporter is reset"
   await expect(first).rejects.toThrow("kafka away");
   await expect(report.emit("processing", "rendering", 10)).rejects.toThrow("kafka away");
   await Bun.sleep(20);
-  expect(applied).toEqual([1]); // in the failed send; the one after it never went live
+  expect(applied).toEqual([[1, 0]]); // in the failed send; the one after it never went live
   await report.reset();
   const after = report.emit("processing", "rendering", 20);
   await release();
   await after;
-  expect(applied).toEqual([1, 3]);
+  // It names the last event sent live (1), not the one that never went (2): naming 2 would
+  // have every apply after a retry refused.
+  expect(applied).toEqual([
+    [1, 0],
+    [3, 1],
+  ]);
 });
 
 test("after a failed live apply, only the relay applies: no later event goes live", async () => {

@@ -24,6 +24,8 @@ export interface ReporterDeps {
    * relay to read it back. Kafka stays the record; the relay's apply of the same `seq` is then a
    * no-op. A non-terminal event goes live as soon as it is numbered, while Kafka writes it
    * (progress need not wait out an acks=all round trip); a terminal one only once Kafka has it.
+   * `after` is the seq of the event this run sent live before it (0: none); false means the
+   * write refused it because that one is not in (see APPLY_STATUS), and live applies stop.
    */
   applyLive?(event: StatusEvent, after: number): Promise<boolean>;
   /** Ends the wait for Redis after an outcome is published (the worker shuts down). */
@@ -68,7 +70,10 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
   let liveOrder: Promise<unknown> = Promise.resolve();
   let liveStopped = false;
   let lastLive = 0;
-  const stopLive = () => {
+  // Only speed is lost when they stop (the relay delivers the rest), so say why in the log.
+  const stopLive = (why: string) => (error?: unknown) => {
+    if (!liveStopped)
+      deps.logger?.debug("live applies stopped; the relay delivers the rest", { generation: id, why, error });
     liveStopped = true;
   };
   /**
@@ -89,10 +94,13 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
           if (liveStopped) return;
           const after = lastLive;
           lastLive = event.seq;
-          apply(event, after).then((applied) => {
-            if (!applied) stopLive();
-          }, stopLive);
-        }, stopLive);
+          // Called on a later turn, so even an apply that throws at once only stops live applies.
+          Promise.resolve()
+            .then(() => apply(event, after))
+            .then((accepted) => {
+              if (!accepted) stopLive("refused: the event sent before it is not in")();
+            }, stopLive("apply failed"));
+        }, stopLive("event not numbered"));
     }
   };
   let attempt = 1;

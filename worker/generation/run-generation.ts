@@ -78,7 +78,8 @@ export async function runGeneration(
 
   // Asked together, one pipelined round trip before the start instead of three in a row. The
   // first block of event numbers is reserved in the same round trip, so the first event goes
-  // live without another; unused (the run ends here), it is a gap in numbers only Kafka sees.
+  // live without another; unused (the run ends here), it is a gap in producer seqs (kseq) only:
+  // clients' seq counts applied events.
   report.reserveSeqsAhead();
   const [deleted, claimed, canceledBeforeStart] = await Promise.all([
     state.isDeleted(id),

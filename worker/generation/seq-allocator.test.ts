@@ -37,7 +37,7 @@ test("a block reserved ahead is the one the first numbers come from: one reserva
   seqs.reserveAhead();
   expect(reserved).toEqual([4]);
   expect(await Promise.all([seqs.take(), seqs.take(), seqs.take()])).toEqual([1, 2, 3]);
-  seqs.reserveAhead(); // a block is held: nothing more is reserved
+  seqs.reserveAhead(); // only ever the first block: nothing more is reserved
   expect(reserved).toEqual([4]);
   expect(await Promise.all([seqs.take(), seqs.take()])).toEqual([4, 5]);
   expect(reserved).toEqual([4, 4]);

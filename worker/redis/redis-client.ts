@@ -161,6 +161,9 @@ class CommandConnection implements Redis {
     return this.current;
   }
 
+  // Commands reach Redis in call order (callers pipeline on that: a worker's live applies are
+  // sent without waiting for each other), so nothing may be awaited here before client.send but
+  // the one shared connection attempt.
   async send(command: string, args: readonly string[]): Promise<unknown> {
     const attempt = this.connection();
     const client = await attempt;

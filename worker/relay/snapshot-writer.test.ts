@@ -218,12 +218,16 @@ describe("a worker's live apply, sent behind the one before it without waiting",
     expect((await snapshot(event.id)).seq).toBe(4);
   });
 
-  test("a stale one is not a refusal: the relay got there first", async () => {
-    const event = request();
-    await writer.applyRequest(event, 0, "2");
-    await writer.applyStatus(status(event.id, 1));
-    await writer.applyStatus(status(event.id, 2));
-    expect(await writer.applyLive(status(event.id, 2), 1)).toBe(true);
-    expect((await snapshot(event.id)).seq).toBe(2);
+  test("an ended or deleted generation's events are dropped, not refused: a refusal would only mean a gap", async () => {
+    const ended = request();
+    await writer.applyRequest(ended, 0, "2");
+    await writer.applyStatus(status(ended.id, 1, { status: "canceled", stage: "done", progress: 100 }));
+    expect(await writer.applyLive(status(ended.id, 3), 2)).toBe(true);
+    expect((await snapshot(ended.id)).status).toBe("canceled");
+    const deleted = request();
+    await writer.applyRequest(deleted, 0, "3");
+    await redis.send("SET", [keys.deleted(deleted.id), "1"]);
+    expect(await writer.applyLive(status(deleted.id, 3), 2)).toBe(true);
+    expect((await snapshot(deleted.id)).seq).toBe(0);
   });
 });

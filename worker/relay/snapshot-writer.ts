@@ -17,7 +17,7 @@ const applyStatusScript = luaScript(APPLY_STATUS);
 /** Keeps the per-generation snapshot, replay log, generation log and live channel in Redis. */
 export function createSnapshotWriter(redis: Redis, prefix: string) {
   const keys = redisKeys(prefix);
-  const applyStatus = (event: StatusEvent, extra: string[]) =>
+  const runApplyStatus = (event: StatusEvent, extra: string[]) =>
     applyStatusScript(
       redis,
       [
@@ -47,16 +47,17 @@ export function createSnapshotWriter(redis: Redis, prefix: string) {
     },
     /** Applies a status event; returns the message published to clients, or null if it was stale. */
     async applyStatus(event: StatusEvent): Promise<EventMessage | null> {
-      const out = await applyStatus(event, []);
+      const out = await runApplyStatus(event, []);
       return typeof out === "string" ? (JSON.parse(out) as EventMessage) : null;
     },
     /**
      * A worker's live apply of `event`, sent right behind its apply of the event numbered `after`
      * (0: none) without waiting for that one's reply. False, with nothing written, when the
-     * snapshot has not reached `after`: that apply failed, and this one would land over the gap.
+     * snapshot has not reached `after` (that apply failed or has not run, or the snapshot is
+     * gone): this one would land over the gap.
      */
     async applyLive(event: StatusEvent, after: number): Promise<boolean> {
-      return (await applyStatus(event, [String(after)])) !== -1;
+      return (await runApplyStatus(event, [String(after)])) !== -1;
     },
   };
 }
