@@ -8,8 +8,8 @@
  * before produce and the HTTP hop) → the worker's first `processing` `at` (the gateway's
  * acks=all write, the worker's fetch, its Redis checks).
  * Progress (browser-like sockets, bench/watchers.ts): worker `at` → readable from Kafka (seq,
- * the worker's producer queue, the acks=all write, the fetch) and `at` → the browser; the
- * difference is the relay's Lua and PUBLISH, Redis pub/sub, the live server and the socket.
+ * the worker's producer queue, the acks=all write, the fetch) and `at` → the browser (the
+ * worker's live apply, Redis pub/sub, the live server and the socket), also by the event's stage.
  */
 import { parseConfig } from "../shared/config/parse-config.ts";
 import { RequestEvent, StatusEvent } from "../shared/events/events.ts";
@@ -99,6 +99,8 @@ try {
     console.log(
       `  ${load.label.padEnd(46)} ${both(onKafka).padStart(14)} ${`${browser.p50} / ${browser.p99}`.padStart(15)} ${String(browser.count).padStart(11)}`,
     );
+    const stages = Object.entries(watched.byStage).map(([stage, s]) => `${stage} ${s.p50} / ${s.p99}`);
+    console.log(`    at → browser by stage: ${stages.join(", ")}`);
   }
 } finally {
   await consumer.disconnect().catch(() => {});

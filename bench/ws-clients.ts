@@ -25,6 +25,8 @@ export interface LatencySummary {
 export interface WatchResult {
   /** One entry per status message a socket received in the window. */
   latency: LatencySummary;
+  /** The same, by the event's stage (started, rendering, …): where a tail comes from. */
+  byStage: Record<string, LatencySummary>;
   /** Distinct status events (generation, seq) those messages carried. */
   events: number;
   seconds: number;
@@ -64,6 +66,7 @@ async function watch(
   const windowStart = Date.now() + warmupMs;
   const windowEnd = windowStart + measureMs;
   const latencies: number[] = [];
+  const byStage = new Map<string, number[]>();
   const events = new Set<string>();
   let abnormalCloses = 0;
   const active = new Set<WebSocket>();
@@ -83,7 +86,11 @@ async function watch(
         const received = Date.now();
         const message = JSON.parse(String(event.data)) as ServerMessage;
         if (message.type === "status" && received >= windowStart && received < windowEnd) {
-          latencies.push(received - Date.parse(message.at));
+          const latency = received - Date.parse(message.at);
+          latencies.push(latency);
+          const stage = byStage.get(message.stage) ?? [];
+          byStage.set(message.stage, stage);
+          stage.push(latency);
           events.add(`${message.id}:${message.seq}`);
         }
       });
@@ -128,6 +135,7 @@ async function watch(
   await running;
   const result: WatchResult = {
     latency: summarize(latencies),
+    byStage: Object.fromEntries([...byStage].map(([stage, values]) => [stage, summarize(values)])),
     events: events.size,
     seconds: measureMs / 1000,
     generations,
