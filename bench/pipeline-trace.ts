@@ -13,6 +13,7 @@
  */
 import { parseConfig } from "../shared/config/parse-config.ts";
 import { RequestEvent, StatusEvent } from "../shared/events/events.ts";
+import { STAGES } from "../shared/job-states.ts";
 import { topicSpecs } from "../shared/topics.ts";
 import { testKafka } from "../worker/testing/kafka-test-env.ts";
 import { runGenerations } from "./generation-client.ts";
@@ -99,8 +100,11 @@ try {
     console.log(
       `  ${load.label.padEnd(46)} ${both(onKafka).padStart(14)} ${`${browser.p50} / ${browser.p99}`.padStart(15)} ${String(browser.count).padStart(11)}`,
     );
-    const stages = Object.entries(watched.byStage).map(([stage, s]) => `${stage} ${s.p50} / ${s.p99}`);
-    console.log(`    at → browser by stage: ${stages.join(", ")}`);
+    const stages = STAGES.flatMap((stage) => {
+      const s = watched.byStage[stage];
+      return s ? [`${stage} ${s.p50} / ${s.p99} (${s.count})`] : [];
+    });
+    console.log(`    at → browser by stage (messages): ${stages.join(", ")}`);
   }
 } finally {
   await consumer.disconnect().catch(() => {});

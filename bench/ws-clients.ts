@@ -12,6 +12,7 @@
  *   has its snapshot or failed, and keeps the sockets open until the process is killed.
  */
 import { mintApiToken } from "../edge/auth.ts";
+import type { Stage } from "../shared/job-states.ts";
 import type { ServerMessage } from "../shared/ws-messages.ts";
 import { percentile } from "./stats.ts";
 
@@ -26,7 +27,7 @@ export interface WatchResult {
   /** One entry per status message a socket received in the window. */
   latency: LatencySummary;
   /** The same, by the event's stage (started, rendering, …): where a tail comes from. */
-  byStage: Record<string, LatencySummary>;
+  byStage: Partial<Record<Stage, LatencySummary>>;
   /** Distinct status events (generation, seq) those messages carried. */
   events: number;
   seconds: number;
@@ -66,7 +67,7 @@ async function watch(
   const windowStart = Date.now() + warmupMs;
   const windowEnd = windowStart + measureMs;
   const latencies: number[] = [];
-  const byStage = new Map<string, number[]>();
+  const byStage = new Map<Stage, number[]>();
   const events = new Set<string>();
   let abnormalCloses = 0;
   const active = new Set<WebSocket>();
