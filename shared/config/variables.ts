@@ -255,7 +255,12 @@ export const sections = {
       int(0, 3),
     ),
     imageStore: def("IMAGE_STORE", "local", "Where images go: local (a folder) or s3.", choice(["local", "s3"])),
-    imageDir: def("IMAGE_STORE_DIR", ".data/images", "Folder of the local image store.", nonEmpty),
+    imageDir: def(
+      "IMAGE_STORE_DIR",
+      ".data/images",
+      "Folder of the local image store, on a local disk: its writes are synchronous (a page-cache copy each), so a slow network mount would hold the worker's event loop; use s3 there.",
+      nonEmpty,
+    ),
     s3Bucket: def("S3_BUCKET", "", "Bucket of the S3-compatible image store.", text),
     s3Endpoint: def(
       "S3_ENDPOINT",

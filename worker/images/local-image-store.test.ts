@@ -29,6 +29,18 @@ test("storing the same bytes twice writes one file once and leaves no temp files
   expect(folder.filter((name) => name.endsWith(".tmp"))).toEqual([]);
 });
 
+test("a put is done before the event loop turns: nothing queued behind it runs first", async () => {
+  // In a worker every turn may wait behind a 10 ms drawing slice, between a render and its outcome.
+  let turned = false;
+  setImmediate(() => {
+    turned = true;
+  });
+  const fresh = new TextEncoder().encode(`another image ${crypto.randomUUID()}`);
+  const stored = await store.put(fresh, "avif");
+  expect(turned).toBe(false);
+  expect((await store.get(stored.key))?.body).toEqual(fresh);
+});
+
 test("a half-written file left by a crash is replaced, not served", async () => {
   const other = new TextEncoder().encode(`another image ${crypto.randomUUID()}`);
   const sha256 = sha256Hex(other);
