@@ -1,8 +1,9 @@
 import { afterAll, expect, test } from "bun:test";
-import { mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { sha256Hex } from "./image-key.ts";
+import { imageKey, sha256Hex } from "./image-key.ts";
 import { createLocalImageStore } from "./local-image-store.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "image-store-"));
@@ -29,16 +30,38 @@ test("storing the same bytes twice writes one file once and leaves no temp files
   expect(folder.filter((name) => name.endsWith(".tmp"))).toEqual([]);
 });
 
-test("a put is done before the event loop turns: nothing queued behind it runs first", async () => {
-  // In a worker every turn may wait behind a 10 ms drawing slice, between a render and its outcome.
-  let turned = false;
-  setImmediate(() => {
-    turned = true;
-  });
+test("a put writes before the event loop turns: in a busy worker a turn waits behind a drawing slice", async () => {
   const fresh = new TextEncoder().encode(`another image ${crypto.randomUUID()}`);
-  const stored = await store.put(fresh, "avif");
-  expect(turned).toBe(false);
-  expect((await store.get(stored.key))?.body).toEqual(fresh);
+  const pending = store.put(fresh, "avif");
+  // Not awaited yet: the file is already in place.
+  expect(existsSync(join(dir, "images", imageKey(sha256Hex(fresh), "avif")))).toBe(true);
+  expect((await store.get((await pending).key))?.body).toEqual(fresh);
+});
+
+test("an image over the synchronous limit is written on the thread pool, and stored all the same", async () => {
+  const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i % 251);
+  const pending = store.put(big, "png");
+  expect(existsSync(join(dir, "images", imageKey(sha256Hex(big), "png")))).toBe(false);
+  const stored = await pending;
+  expect(stored.bytes).toBe(big.byteLength);
+  expect((await store.get(stored.key))?.body).toEqual(big);
+});
+
+test("a put that cannot write is a retryable storage_error, rejected rather than thrown, and leaves no temp file", async () => {
+  const notAFolder = join(dir, "a-file");
+  await writeFile(notAFolder, "not a folder");
+  const blocked = createLocalImageStore(notAFolder);
+  const put = blocked.put(bytes, "webp");
+  expect(put).toBeInstanceOf(Promise);
+  await expect(put).rejects.toMatchObject({ code: "storage_error", retryable: true });
+
+  // A folder where the image should go: the write succeeds, the rename into place does not.
+  const fresh = new TextEncoder().encode(`blocked image ${crypto.randomUUID()}`);
+  const key = imageKey(sha256Hex(fresh), "webp");
+  await mkdir(join(dir, "images", key), { recursive: true });
+  await expect(store.put(fresh, "webp")).rejects.toMatchObject({ code: "storage_error", retryable: true });
+  const folder = await readdir(join(dir, "images", key.slice(0, 2)));
+  expect(folder.filter((name) => name.endsWith(".tmp"))).toEqual([]);
 });
 
 test("a half-written file left by a crash is replaced, not served", async () => {

@@ -3,8 +3,8 @@
  * place, so a reader never sees half an image; the same bytes always land on the same path,
  * so writing twice (a retried job, two workers) leaves one file.
  */
-import { mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { PipelineError } from "../../shared/errors.ts";
 import { CONTENT_TYPES, type ImageFormat } from "../../shared/job-states.ts";
@@ -13,21 +13,47 @@ import type { ImageObject, ImageStore, StoredImage } from "./image-store.ts";
 
 const isMissing = (error: unknown) => (error as { code?: unknown } | null)?.code === "ENOENT";
 
+/**
+ * Up to this size an image is written synchronously (see `put`): a 1024² webp is a few hundred
+ * KiB. A bigger one (a 2048² noise PNG reaches ~13 MiB) is written on the thread pool, so a disk
+ * slow to take it holds the write, not the worker's event loop.
+ */
+const SYNC_WRITE_MAX_BYTES = 4 * 1024 * 1024;
+const write = (path: string, bytes: Uint8Array): void | Promise<void> =>
+  bytes.byteLength <= SYNC_WRITE_MAX_BYTES ? writeFileSync(path, bytes) : writeFile(path, bytes);
+/** The file's size, or undefined when it cannot be read (absent, or anything else: then it is written). */
+const sizeOf = (path: string): number | undefined => {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+};
+
 export function createLocalImageStore(dir: string): ImageStore {
   // Folders this store has made: a put is then one write and one rename, the fewest steps
   // between a finished render and its outcome. Deletes never remove folders.
   const made = new Set<string>();
-  const writeTemp = (folder: string, temp: string, bytes: Uint8Array) => {
+  // Returns a promise only when the write goes to the thread pool (by size, so a retry goes the same
+  // way): a synchronous put awaits nothing.
+  const writeTemp = (folder: string, temp: string, bytes: Uint8Array): void | Promise<void> => {
     if (!made.has(folder)) mkdirSync(folder, { recursive: true });
-    try {
-      writeFileSync(temp, bytes);
-    } catch (error) {
+    const again = (error: unknown) => {
       // The folder went away under us (the image folder removed by hand): make it again, once.
       if (!isMissing(error)) throw error;
       mkdirSync(folder, { recursive: true });
-      writeFileSync(temp, bytes);
+      return write(temp, bytes);
+    };
+    const remember = () => {
+      made.add(folder);
+    };
+    let writing: void | Promise<void>;
+    try {
+      writing = write(temp, bytes);
+    } catch (error) {
+      writing = again(error);
     }
-    made.add(folder);
+    return writing ? writing.catch(again).then(remember) : remember();
   };
   return {
     async put(bytes: Uint8Array, format: ImageFormat): Promise<StoredImage> {
@@ -37,16 +63,22 @@ export function createLocalImageStore(dir: string): ImageStore {
       const stored = { key, sha256, bytes: bytes.byteLength };
       const temp = `${path}.${crypto.randomUUID()}.tmp`;
       try {
-        // Synchronous on purpose: on a local disk each step is a page-cache copy of well under a
-        // millisecond, where each awaited one cost an event-loop turn, and a busy worker's turn
-        // waits behind a 10 ms drawing slice: three or four of them between a render and its outcome.
+        // Synchronous on purpose: on a local disk each step is a page-cache copy or a metadata
+        // change of well under a millisecond, where each awaited one cost an event-loop turn, and
+        // a busy worker's turn waits behind a 10 ms drawing slice: three or four of them between a
+        // render and its outcome.
         // Same key, same bytes: an existing file of the right size is this image already.
-        if (statSync(path, { throwIfNoEntry: false })?.size === bytes.byteLength) return stored;
-        writeTemp(dirname(path), temp, bytes);
+        if (sizeOf(path) === bytes.byteLength) return stored;
+        const writing = writeTemp(dirname(path), temp, bytes);
+        if (writing) await writing;
         renameSync(temp, path);
         return stored;
       } catch (error) {
-        await rm(temp, { force: true }).catch(() => {});
+        try {
+          rmSync(temp, { force: true });
+        } catch {
+          // A temp file left behind is never served: readers ask for keys, not temp names.
+        }
         throw new PipelineError("storage_error", `could not store image ${key}: ${String(error)}`, {
           retryable: true,
           cause: error,

@@ -9,7 +9,9 @@ import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
  * How long a pipeline process may stay silent before it counts as hung. The longest a working
  * event loop stays blocked: about 100 ms under bursts of 48 renders of 2048² through `npm start`
  * (2 workers × 4 on 2 cores, beats came at most 197 ms apart at a 100 ms interval), plus a SQLite
- * busy wait (history-db.ts, 250 ms at most). Beats come every 500 ms, so a working process is
+ * busy wait (history-db.ts, 250 ms at most). A worker's image put writes up to 4 MiB synchronously
+ * (local-image-store.ts): a page-cache copy of a few ms, unless the kernel throttles writers to a
+ * disk behind on dirty pages (up to ~200 ms a pause). Beats come every 500 ms, so a working process is
  * silent 850 ms at worst, and a hung one is found 0.5–1.2 s after it stopped, well under the
  * consumer session (10 s by default) it would otherwise keep its partitions for. Beating more
  * often would find it sooner but costs every idle process a wake-up per beat (about 0.4 ms of
