@@ -40,6 +40,7 @@ test("a put writes before the event loop turns: in a busy worker a turn waits be
 
 test("an image over the synchronous limit is written on the thread pool, and stored all the same", async () => {
   const big = new Uint8Array(5 * 1024 * 1024).map((_, i) => i % 251);
+  big.set(new TextEncoder().encode(crypto.randomUUID()));
   const pending = store.put(big, "png");
   expect(existsSync(join(dir, "images", imageKey(sha256Hex(big), "png")))).toBe(false);
   const stored = await pending;
@@ -51,9 +52,7 @@ test("a put that cannot write is a retryable storage_error, rejected rather than
   const notAFolder = join(dir, "a-file");
   await writeFile(notAFolder, "not a folder");
   const blocked = createLocalImageStore(notAFolder);
-  const put = blocked.put(bytes, "webp");
-  expect(put).toBeInstanceOf(Promise);
-  await expect(put).rejects.toMatchObject({ code: "storage_error", retryable: true });
+  await expect(blocked.put(bytes, "webp")).rejects.toMatchObject({ code: "storage_error", retryable: true });
 
   // A folder where the image should go: the write succeeds, the rename into place does not.
   const fresh = new TextEncoder().encode(`blocked image ${crypto.randomUUID()}`);

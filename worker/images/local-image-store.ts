@@ -16,15 +16,15 @@ const isMissing = (error: unknown) => (error as { code?: unknown } | null)?.code
 /**
  * Up to this size an image is written synchronously (see `put`): a 1024² webp is a few hundred
  * KiB. A bigger one (a 2048² noise PNG reaches ~13 MiB) is written on the thread pool, so a disk
- * slow to take it holds the write, not the worker's event loop.
+ * slow to take it (the kernel paces writers to a disk behind on dirty pages) holds the write, not
+ * the worker's event loop: at 10 MB/s, 1 MiB is ~100 ms of the supervisor's 1 s (pipeline-supervisor.ts).
  */
-const SYNC_WRITE_MAX_BYTES = 4 * 1024 * 1024;
-const write = (path: string, bytes: Uint8Array): void | Promise<void> =>
-  bytes.byteLength <= SYNC_WRITE_MAX_BYTES ? writeFileSync(path, bytes) : writeFile(path, bytes);
-/** The file's size, or undefined when it cannot be read (absent, or anything else: then it is written). */
+const SYNC_WRITE_MAX_BYTES = 1024 * 1024;
+/** The size of the file at `path`, or undefined when there is none (or it cannot be read: then it is written). */
 const sizeOf = (path: string): number | undefined => {
   try {
-    return statSync(path).size;
+    const stats = statSync(path);
+    return stats.isFile() ? stats.size : undefined;
   } catch {
     return undefined;
   }
@@ -34,26 +34,24 @@ export function createLocalImageStore(dir: string): ImageStore {
   // Folders this store has made: a put is then one write and one rename, the fewest steps
   // between a finished render and its outcome. Deletes never remove folders.
   const made = new Set<string>();
-  // Returns a promise only when the write goes to the thread pool (by size, so a retry goes the same
-  // way): a synchronous put awaits nothing.
-  const writeTemp = (folder: string, temp: string, bytes: Uint8Array): void | Promise<void> => {
+  // A promise only when the write goes to the thread pool: a synchronous put awaits nothing.
+  const writeTemp = (folder: string, temp: string, bytes: Uint8Array): Promise<void> | undefined => {
+    if (bytes.byteLength > SYNC_WRITE_MAX_BYTES) {
+      // Rare, and off the event loop anyway: the folder is made every time rather than retried.
+      mkdirSync(folder, { recursive: true });
+      return writeFile(temp, bytes);
+    }
     if (!made.has(folder)) mkdirSync(folder, { recursive: true });
-    const again = (error: unknown) => {
+    try {
+      writeFileSync(temp, bytes);
+    } catch (error) {
       // The folder went away under us (the image folder removed by hand): make it again, once.
       if (!isMissing(error)) throw error;
       mkdirSync(folder, { recursive: true });
-      return write(temp, bytes);
-    };
-    const remember = () => {
-      made.add(folder);
-    };
-    let writing: void | Promise<void>;
-    try {
-      writing = write(temp, bytes);
-    } catch (error) {
-      writing = again(error);
+      writeFileSync(temp, bytes);
     }
-    return writing ? writing.catch(again).then(remember) : remember();
+    made.add(folder);
+    return undefined;
   };
   return {
     async put(bytes: Uint8Array, format: ImageFormat): Promise<StoredImage> {
@@ -63,10 +61,10 @@ export function createLocalImageStore(dir: string): ImageStore {
       const stored = { key, sha256, bytes: bytes.byteLength };
       const temp = `${path}.${crypto.randomUUID()}.tmp`;
       try {
-        // Synchronous on purpose: on a local disk each step is a page-cache copy or a metadata
-        // change of well under a millisecond, where each awaited one cost an event-loop turn, and
-        // a busy worker's turn waits behind a 10 ms drawing slice: three or four of them between a
-        // render and its outcome.
+        // Synchronous on purpose (for images up to SYNC_WRITE_MAX_BYTES): on a local disk each
+        // step is a page-cache copy or a metadata change of well under a millisecond, where each
+        // awaited one cost an event-loop turn, and a busy worker's turn waits behind a 10 ms
+        // drawing slice: three or four of them between a render and its outcome.
         // Same key, same bytes: an existing file of the right size is this image already.
         if (sizeOf(path) === bytes.byteLength) return stored;
         const writing = writeTemp(dirname(path), temp, bytes);

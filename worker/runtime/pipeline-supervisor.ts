@@ -8,12 +8,12 @@ import { createSupervisor, type SupervisorOptions } from "./supervisor.ts";
 /**
  * How long a pipeline process may stay silent before it counts as hung. The longest a working
  * event loop stays blocked: about 100 ms under bursts of 48 renders of 2048² through `npm start`
- * (2 workers × 4 on 2 cores, beats came at most 197 ms apart at a 100 ms interval), plus a SQLite
- * busy wait (history-db.ts, 250 ms at most). A worker's image put writes up to 4 MiB synchronously
- * (local-image-store.ts): a page-cache copy of a few ms, unless the kernel throttles writers to a
- * disk behind on dirty pages (up to ~200 ms a pause). Beats come every 500 ms, so a working process is
- * silent 850 ms at worst, and a hung one is found 0.5–1.2 s after it stopped, well under the
- * consumer session (10 s by default) it would otherwise keep its partitions for. Beating more
+ * (2 workers × 4 on 2 cores, beats came at most 197 ms apart at a 100 ms interval); in the history
+ * writer, plus a SQLite busy wait (history-db.ts, 250 ms at most); in a worker, plus an image put
+ * written synchronously (local-image-store.ts, up to 1 MiB: ~100 ms to a disk the kernel paces at
+ * 10 MB/s). Beats come every 500 ms, so a working process is silent 850 ms at worst, and a hung
+ * one is found 0.5–1.2 s after it stopped, well under the consumer session (10 s by default) it
+ * would otherwise keep its partitions for. Beating more
  * often would find it sooner but costs every idle process a wake-up per beat (about 0.4 ms of
  * CPU each in `npm start`: 200 ms beats took the idle stack from 2.3 % to 3.4 % of a core). A
  * stopped one (SIGSTOP) needs no silence: the supervisor reads its state in /proc at
