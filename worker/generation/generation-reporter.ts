@@ -94,7 +94,8 @@ export function createReporter(request: RequestEvent, traceparent: string | unde
           if (liveStopped) return;
           const after = lastLive;
           lastLive = event.seq;
-          // Called on a later turn, so even an apply that throws at once only stops live applies.
+          // Called from a microtask (still in order), so even an apply that throws synchronously
+          // only stops live applies.
           Promise.resolve()
             .then(() => apply(event, after))
             .then((accepted) => {
