@@ -7,8 +7,9 @@ import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { type Stage, toGenerationErrorCode } from "../../shared/job-states.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
-import type { CompletedMessage, StatusMessage } from "../../shared/ws-messages.ts";
-import type { GenerationProvider } from "../../worker/generation/provider.ts";
+import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
+import { encodePreview } from "../../worker/generation/preview.ts";
+import type { GenerationProvider, PreviewSource } from "../../worker/generation/provider.ts";
 import { storeImage } from "../../worker/generation/store-image.ts";
 import type { ImageStore } from "../../worker/images/image-store.ts";
 import { UnrecoverableError } from "../bullmq-side.ts";
@@ -45,8 +46,13 @@ export function generationProcessor(deps: ProcessorDeps) {
     // A retry goes on from the seq the last attempt reached, so clients see no number twice.
     let seq = (job.progress as unknown as StatusMessage | null)?.seq ?? 0;
     let chain: Promise<void> = Promise.resolve();
+    const send = (message: StatusMessage | PreviewMessage) => {
+      chain = chain.then(() => job.updateProgress(message as unknown as object));
+    };
+    let current = { stage: "started" as Stage, progress: 5 };
     const status = (stage: Stage, progress: number) => {
-      const message: StatusMessage = {
+      current = { stage, progress };
+      send({
         type: "status",
         id: request.id,
         seq: ++seq,
@@ -54,8 +60,20 @@ export function generationProcessor(deps: ProcessorDeps) {
         stage,
         progress,
         at: new Date().toISOString(),
-      };
-      chain = chain.then(() => job.updateProgress(message as unknown as object));
+      });
+    };
+    // Ours' preview rule (run-generation.ts): at most one per interval, dropped once the render is done.
+    let rendering = true;
+    let lastPreviewAt = 0;
+    const onPreview = (source: PreviewSource) => {
+      const now = Date.now();
+      if (now - lastPreviewAt < deps.policy.progressIntervalMs) return;
+      lastPreviewAt = now;
+      void encodePreview(source).then((made) => {
+        if (!made || !rendering || timeout.aborted) return;
+        const preview = { url: `data:image/webp;base64,${made.data}`, width: made.width, height: made.height };
+        send({ type: "preview", id: request.id, seq: ++seq, preview, ...current, at: new Date().toISOString() });
+      });
     };
 
     const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
@@ -67,6 +85,7 @@ export function generationProcessor(deps: ProcessorDeps) {
       const image = await deps.provider.generate({
         params: request.params,
         signal: timeout,
+        onPreview,
         onStage: (stage, progress) => {
           // Ours' rule: a new stage always goes out, progress within a stage at most every interval.
           const now = Date.now();
@@ -76,6 +95,7 @@ export function generationProcessor(deps: ProcessorDeps) {
           status(stage, progress);
         },
       });
+      rendering = false;
       const generationMs = ms(began, Date.now());
       status("storing", 95);
       // Thumbnails too, as the product stores them.
@@ -98,6 +118,7 @@ export function generationProcessor(deps: ProcessorDeps) {
         timings: { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) },
       };
     } catch (error) {
+      rendering = false;
       await chain.catch(() => {});
       throw failure(error, timeout.aborted, deps.policy.timeoutMs);
     }

@@ -6,16 +6,24 @@
 import type { RequestEvent } from "../../shared/events/events.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
 import type { StoredSnapshot } from "../../shared/snapshot.ts";
-import type { CompletedMessage, EventMessage, FailedMessage, StatusMessage } from "../../shared/ws-messages.ts";
+import type {
+  CompletedMessage,
+  EventMessage,
+  FailedMessage,
+  PreviewMessage,
+  StatusMessage,
+} from "../../shared/ws-messages.ts";
 import type { Fanout, Listener } from "../../worker/ws/fanout.ts";
 import type { FeedReader } from "../../worker/ws/feed-reader.ts";
 import type { Job, TwinJobQueue, TwinQueueEvents } from "../bullmq-side.ts";
 
 export type TwinJob = Job<RequestEvent, CompletedMessage>;
 
-/** What the processor stores as the job's progress: the last status message it sent. */
-const lastStatus = (job: TwinJob): StatusMessage | null =>
-  typeof job.progress === "object" && job.progress !== null ? (job.progress as unknown as StatusMessage) : null;
+/** What the processor stores as the job's progress: the last status or preview message it sent. */
+const lastStatus = (job: TwinJob): StatusMessage | PreviewMessage | null =>
+  typeof job.progress === "object" && job.progress !== null
+    ? (job.progress as unknown as StatusMessage | PreviewMessage)
+    : null;
 
 /** The processor fails a job with its public error as JSON (generation-processor.ts). */
 export function failedMessage(job: TwinJob, reason: string): FailedMessage {
@@ -56,6 +64,9 @@ export function bullmqFeedReader(queue: TwinJobQueue): FeedReader {
         const failed = failedMessage(job, job.failedReason);
         return { ...base, ...done, status: "failed", seq: failed.seq, error: failed.error };
       }
+      if (last?.type === "preview")
+        // One progress value per job: a status sent after a preview drops it (ours keeps it until the outcome).
+        return { ...base, status: "processing", progress: last.progress, stage: last.stage, preview: last.preview };
       return last ? { ...base, status: last.status, progress: last.progress, stage: last.stage } : base;
     },
     // BullMQ's wait list has no cheap rank per job, and ours reports a rank only for Kafka partitions.
@@ -75,7 +86,7 @@ export function queueEventsFanout(events: TwinQueueEvents, queue: TwinJobQueue, 
     const raw = JSON.stringify(message);
     for (const listener of listeners) listener(raw);
   };
-  events.on("progress", ({ jobId, data }) => dispatch(jobId, data as unknown as StatusMessage));
+  events.on("progress", ({ jobId, data }) => dispatch(jobId, data as unknown as StatusMessage | PreviewMessage));
   events.on("completed", ({ jobId, returnvalue }) => dispatch(jobId, returnvalue as unknown as CompletedMessage));
   events.on("failed", ({ jobId, failedReason }) => {
     if (!watchers.has(keys.events(jobId))) return;
