@@ -1,5 +1,5 @@
 /** `npm run kafka:replay-failed [-- <id>…]`: re-queues failed generations from image.generation.failed. */
-import { topicSpecs } from "../../shared/topics.ts";
+import { roundRobinTopics, topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
@@ -9,11 +9,11 @@ import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 const config = configOrExit(process.env, ["kafka", "redis", "keys"]);
 const logger = loggerFor(config, "replay-failed");
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), retries: 3 });
-const producer = createBatchingProducer({ kafka, logger });
+const topics = topicSpecs(config.kafka);
+const producer = createBatchingProducer({ kafka, logger, roundRobinTopics: roundRobinTopics(topics) });
 const redis = await createRedis(config.redis.url);
 try {
   if (!(await producer.start())) throw new Error(`cannot reach Kafka at ${config.kafka.brokers.join(",")}`);
-  const topics = topicSpecs(config.kafka);
   const result = await replayFailed({
     kafka,
     producer,

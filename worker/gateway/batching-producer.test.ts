@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { PipelineError } from "../../shared/errors.ts";
-import { topicSpecs } from "../../shared/topics.ts";
+import { roundRobinTopics, topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { waitUntilServed } from "../kafka/topic-admin.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
@@ -112,6 +112,41 @@ describe("createBatchingProducer against the real broker", () => {
 
     const pinned = await producer.send(requests, [{ key: keys[0], value: "x", partition: 4 }]);
     expect(pinned[0]?.partition).toBe(4);
+  });
+
+  test("a round-robin topic's records take its partitions in turn, whatever their key; other topics still hash", async () => {
+    const spreading = createBatchingProducer({
+      kafka,
+      logger: silentLogger,
+      roundRobinTopics: roundRobinTopics(topics),
+    });
+    expect(await spreading.start()).toBe(true);
+    try {
+      const key = crypto.randomUUID();
+      const first = await spreading.send(
+        requests,
+        Array.from({ length: 9 }, () => ({ key, value: "x" })),
+      );
+      const second = await spreading.send(requests, [
+        { key, value: "x" },
+        { key, value: "x", partition: 2 },
+      ]);
+      const turns = [...first, ...second.slice(0, 1)].map((r) => r.partition);
+      // Ten in turn: each next partition follows the last, and no partition is used a third time.
+      turns.slice(1).forEach((partition, i) => {
+        expect(partition).toBe(((turns[i] ?? -1) + 1) % topics.requests.partitions);
+      });
+      expect(Math.max(...Object.values(Object.groupBy(turns, (p) => p)).map((ps) => ps?.length ?? 0))).toBe(2);
+      expect(second[1]?.partition).toBe(2);
+
+      const hashed = await spreading.send(
+        topics.status.name,
+        Array.from({ length: 4 }, () => ({ key, value: "x" })),
+      );
+      expect(new Set(hashed.map((r) => r.partition)).size).toBe(1);
+    } finally {
+      await spreading.close();
+    }
   });
 
   test("a partition the topic does not have is refused before anything is written", async () => {

@@ -57,6 +57,8 @@ export interface BatchingProducerOptions {
   /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
   maxBatchBytes?: number;
   metadataMaxAgeMs?: number;
+  /** Topics placed round robin (shared/topics.ts `roundRobinTopics`): a keyed record there goes to the next partition in turn. */
+  roundRobinTopics?: readonly string[];
   /**
    * For callers that can be told to retry (the gateway's HTTP clients): the longest a send waits
    * for Kafka before it is refused as unavailable — for a reconnect attempt or a partition lookup
@@ -132,6 +134,7 @@ export function createBatchingProducer(options: BatchingProducerOptions): Batchi
 
   const assigner = createPartitionAssigner({
     maxAgeMs: options.metadataMaxAgeMs ?? 5 * 60_000,
+    roundRobin: options.roundRobinTopics,
     async fetchPartitions(topic) {
       const admin = connection.session?.admin;
       if (!admin) throw unavailable("Kafka producer is not connected");

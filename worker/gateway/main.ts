@@ -2,7 +2,7 @@
  * The Kafka REST gateway process (`bun worker/gateway/main.ts`): serves the Upstash-compatible
  * produce API on KAFKA_REST_PORT and writes to the request topic with one idempotent producer.
  */
-import { topicSpecs } from "../../shared/topics.ts";
+import { roundRobinTopics, topicSpecs } from "../../shared/topics.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { configOrExit, kafkaCa, loggerFor } from "../runtime/entry.ts";
 import { httpMetrics } from "../runtime/http-metrics.ts";
@@ -25,12 +25,20 @@ const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kaf
 // A caller waits at most a second on a Kafka that is not answering, then hears 503 + Retry-After
 // with its records unsent, instead of hanging until its own deadline (the edge's is 5 s) and
 // perhaps being written after it gave up.
-const producer = createBatchingProducer({ kafka, logger, onBatch: producerMetrics(metrics), waitMs: 1000, ...retry });
+const topics = topicSpecs(config.kafka);
+const producer = createBatchingProducer({
+  kafka,
+  logger,
+  onBatch: producerMetrics(metrics),
+  waitMs: 1000,
+  roundRobinTopics: roundRobinTopics(topics),
+  ...retry,
+});
 const app = createKafkaRestGateway({
   producer,
   username: config.kafkaRest.username,
   password: config.kafkaRest.password,
-  allowedTopics: [topicSpecs(config.kafka).requests.name],
+  allowedTopics: [topics.requests.name],
   logger,
   observe: httpMetrics(metrics),
 });

@@ -1,7 +1,8 @@
 /**
- * Chooses each message's partition before it is sent, with kafkajs's DefaultPartitioner
- * (murmur2 of the key, as the Java client does), so the batching producer knows where every
- * message goes and can hand each caller its own offset from the partition's base offset.
+ * Chooses each message's partition before it is sent, so the batching producer knows where every
+ * message goes and can hand each caller its own offset from the partition's base offset: the one
+ * it names, else for a round-robin topic (shared/topics.ts) the next partition in turn, else
+ * kafkajs's DefaultPartitioner (murmur2 of the key, as the Java client does).
  */
 import { PipelineError } from "../../shared/errors.ts";
 import { Partitioners, type PartitionMetadata } from "../kafka/kafka-client.ts";
@@ -25,10 +26,23 @@ export interface PartitionAssignerOptions {
   fetchPartitions(topic: string): Promise<PartitionMetadata[]>;
   /** Metadata is also refreshed this often, like Kafka's metadata.max.age.ms, to see new partitions. */
   maxAgeMs: number;
+  /** Topics whose records, unless they name a partition, take the partitions in turn. */
+  roundRobin?: Iterable<string>;
 }
 
 export function createPartitionAssigner(options: PartitionAssignerOptions): PartitionAssigner {
   const partitioner = Partitioners.DefaultPartitioner();
+  // Each starts at a random partition, so gateways started together do not all begin on partition 0.
+  const turns = new Map([...(options.roundRobin ?? [])].map((topic) => [topic, Math.floor(Math.random() * 1024)]));
+  const inTurn = (topic: string, partitions: PartitionMetadata[]): number | undefined => {
+    const turn = turns.get(topic);
+    if (turn === undefined) return undefined;
+    turns.set(topic, turn + 1);
+    // Partitions with a leader, as kafkajs places keyless records; all of them while none has one.
+    const led = partitions.filter((p) => p.leader >= 0);
+    const ids = (led.length ? led : partitions).map((p) => p.partitionId).sort((a, b) => a - b);
+    return ids[turn % ids.length];
+  };
   const cache = new Map<string, { fetchedAt: number; partitions: Promise<PartitionMetadata[]> }>();
 
   const partitionsOf = (topic: string): Promise<PartitionMetadata[]> => {
@@ -68,7 +82,11 @@ export function createPartitionAssigner(options: PartitionAssignerOptions): Part
             `message ${i}: partition ${record.partition} does not exist (${record.topic} has ${partitionMetadata.length})`,
           );
         }
-        return partitioner({ topic: record.topic, partitionMetadata, message: record });
+        if (record.partition !== undefined) return record.partition;
+        return (
+          inTurn(record.topic, partitionMetadata) ??
+          partitioner({ topic: record.topic, partitionMetadata, message: record })
+        );
       });
     },
     invalidate(topics) {

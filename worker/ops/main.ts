@@ -1,5 +1,5 @@
 /** `npm run ops:console`: the operations console at http://<LISTEN_HOST>:OPS_PORT/ops. */
-import { topicSpecs } from "../../shared/topics.ts";
+import { roundRobinTopics, topicSpecs } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createKafka } from "../kafka/kafka-client.ts";
 import { createRedis } from "../redis/redis-client.ts";
@@ -15,14 +15,16 @@ const logger = loggerFor(config, "ops-console");
 const { metrics, stop: stopMetrics } = startProcessMetrics(config.metrics, "ops-console", logger);
 const kafka = createKafka({ config: config.kafka, logger, ca: kafkaCa(config.kafka), clientIdSuffix: "ops" });
 const redis = await createRedis(config.redis.url, { name: `ops-${process.pid}` });
-const producer = createBatchingProducer({ kafka, logger });
+const topics = topicSpecs(config.kafka);
+// It writes request records when an operator replays failed generations.
+const producer = createBatchingProducer({ kafka, logger, roundRobinTopics: roundRobinTopics(topics) });
 void producer.start();
 const ops = await createOpsConsole({
   kafka,
   producer,
   redis,
   prefix: config.keys.redisPrefix,
-  topics: topicSpecs(config.kafka),
+  topics,
   groups: { workers: config.kafka.consumerGroup, relay: config.kafka.relayGroup, history: config.kafka.historyGroup },
   logger,
   metrics,

@@ -12,7 +12,7 @@ import { buildEdgeDeps } from "../../edge/build-deps.ts";
 import { parseConfig, type SectionConfig } from "../../shared/config/parse-config.ts";
 import type { WebhookPolicy } from "../../shared/net/webhook-url.ts";
 import type { GenerationSnapshot } from "../../shared/snapshot.ts";
-import { topicSpecs } from "../../shared/topics.ts";
+import { roundRobinTopics, topicSpecs } from "../../shared/topics.ts";
 import { createBacklogReporter } from "../backlog/backlog-reporter.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { createKafkaRestGateway } from "../gateway/gateway-app.ts";
@@ -115,7 +115,7 @@ export async function startPipeline(options: PipelineOptions = {}) {
   const provider = options.provider ?? createProceduralProvider();
   const stops: (() => Promise<void> | void)[] = [];
 
-  const producer = createBatchingProducer({ kafka, logger: silentLogger });
+  const producer = createBatchingProducer({ kafka, logger: silentLogger, roundRobinTopics: roundRobinTopics(topics) });
   await producer.start();
   const gateway = serve(
     createKafkaRestGateway({
