@@ -71,7 +71,8 @@ async function benchmark(seconds: number) {
   const kafka = testKafka(config);
   const topic = topicSpecs(config).requests.name;
   const credentials = { username: "pixel-edge", password: crypto.randomUUID() };
-  const producer = createBatchingProducer({ kafka, logger: silentLogger });
+  // Placed as the gateway places them (worker/gateway/main.ts).
+  const producer = createBatchingProducer({ kafka, logger: silentLogger, roundRobinTopics: [topic] });
   let server: ReturnType<typeof Bun.serve> | undefined;
   try {
     await createFreshTopics(kafka, config);

@@ -174,7 +174,10 @@ return out
 /**
  * Puts a failed generation back to queued for a replay: the terminal claim and cancel flag go,
  * the snapshot returns to queued, and a `queued` status message is logged and published with the
- * next `seq`, so live clients see the replay start. KEYS: snapshot, log, channel, terminal, cancel.
+ * next `seq`, so live clients see the replay start. Its Kafka position goes too: the replay's
+ * record may land on another partition (request records are placed round robin), and
+ * APPLY_REQUEST records that record's position, the one its queue entry is under.
+ * KEYS: snapshot, log, channel, terminal, cancel.
  * ARGV: at (ISO time), ttl, log max. Returns the message, or nil when the generation is not failed.
  */
 export const RESET_FOR_REPLAY = `
@@ -187,6 +190,8 @@ snap.stage = 'queued'
 snap.progress = 0
 snap.error = nil
 snap.completedAt = nil
+snap.partition = nil
+snap.offset = nil
 snap.seq = (snap.seq or 0) + 1
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[2])
 redis.call('DEL', KEYS[4], KEYS[5])

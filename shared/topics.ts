@@ -34,9 +34,9 @@ export type TopicKey = keyof typeof TOPIC_DEFINITIONS;
  * Where a record that names no partition goes. `by-key`: murmur2 of its key, as every Kafka
  * client does, so one generation's events stay in order in one partition. `round-robin`: the
  * producer's next partition in turn, whatever the key. Request records use it: a generation has
- * one request record per attempt, so none needs its key's partition, and a consumer instance
- * works only the partitions it owns — hashed, one of two instances got 27 of a burst of 48
- * on average (up to 37 in 2,000 simulated bursts) and ran on after the other went idle (bench/README.md, "Requests spread evenly").
+ * one request record per attempt, so none needs its key's partition, and a worker instance works
+ * only the partitions it owns. Hashed, one of two instances got 27 of a burst of 48 on average
+ * (up to 37; `npx bun bench/partition-spread.ts`) and drew on after the other went idle.
  */
 export type Partitioning = "by-key" | "round-robin";
 export const TOPIC_KEYS = Object.keys(TOPIC_DEFINITIONS) as TopicKey[];

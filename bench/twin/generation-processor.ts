@@ -44,7 +44,8 @@ export function generationProcessor(deps: ProcessorDeps) {
     if (!parsed.ok) throw new UnrecoverableError(`invalid request: ${formatIssues(parsed.issues)}`);
     const request = parsed.value;
     // A retry goes on from the seq the last attempt reached, so clients see no number twice.
-    let seq = (job.progress as unknown as StatusMessage | null)?.seq ?? 0;
+    let seq = (job.progress as unknown as StatusMessage | PreviewMessage | null)?.seq ?? 0;
+    const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
     let chain: Promise<void> = Promise.resolve();
     const send = (message: StatusMessage | PreviewMessage) => {
       chain = chain.then(() => job.updateProgress(message as unknown as object));
@@ -67,7 +68,7 @@ export function generationProcessor(deps: ProcessorDeps) {
     let lastPreviewAt = 0;
     const onPreview = (source: PreviewSource) => {
       const now = Date.now();
-      if (now - lastPreviewAt < deps.policy.progressIntervalMs) return;
+      if (timeout.aborted || now - lastPreviewAt < deps.policy.progressIntervalMs) return;
       lastPreviewAt = now;
       void encodePreview(source).then((made) => {
         if (!made || !rendering || timeout.aborted) return;
@@ -76,7 +77,6 @@ export function generationProcessor(deps: ProcessorDeps) {
       });
     };
 
-    const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
     try {
       status("started", 5);
       const began = Date.now();

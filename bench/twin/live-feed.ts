@@ -20,7 +20,7 @@ import type { Job, TwinJobQueue, TwinQueueEvents } from "../bullmq-side.ts";
 export type TwinJob = Job<RequestEvent, CompletedMessage>;
 
 /** What the processor stores as the job's progress: the last status or preview message it sent. */
-const lastStatus = (job: TwinJob): StatusMessage | PreviewMessage | null =>
+const lastProgress = (job: TwinJob): StatusMessage | PreviewMessage | null =>
   typeof job.progress === "object" && job.progress !== null
     ? (job.progress as unknown as StatusMessage | PreviewMessage)
     : null;
@@ -33,7 +33,13 @@ export function failedMessage(job: TwinJob, reason: string): FailedMessage {
   } catch {
     error = { code: "internal", message: reason || "generation failed", retryable: false };
   }
-  return { type: "failed", id: job.id ?? "", seq: (lastStatus(job)?.seq ?? 0) + 1, error, attempts: job.attemptsMade };
+  return {
+    type: "failed",
+    id: job.id ?? "",
+    seq: (lastProgress(job)?.seq ?? 0) + 1,
+    error,
+    attempts: job.attemptsMade,
+  };
 }
 
 export function bullmqFeedReader(queue: TwinJobQueue): FeedReader {
@@ -43,7 +49,7 @@ export function bullmqFeedReader(queue: TwinJobQueue): FeedReader {
       const job = (await queue.getJob(id)) as TwinJob | undefined;
       if (!job) return null;
       const request = job.data;
-      const last = lastStatus(job);
+      const last = lastProgress(job);
       const base: StoredSnapshot = {
         id,
         userId: request.userId,

