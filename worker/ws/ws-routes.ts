@@ -157,6 +157,12 @@ export function liveRoutes(options: LiveRoutesOptions) {
               if (closed) void f.close();
             })
             .catch((error) => {
+              // closeAll closes the sockets, then the service closes the subscriber under a feed
+              // still opening: expected at every shutdown, and the socket already has its 1001.
+              if (shuttingDown) {
+                logger.debug("live feed not opened: shutting down", { generation: id, error });
+                return;
+              }
               logger.error("live feed failed", { generation: id, error });
               observe?.dropped("feed_error");
               if (!closed) raw.close(1011, "internal error");
