@@ -10,6 +10,13 @@ export function redisKeys(prefix: string) {
     cancel: (id: string) => `${prefix}gen:${id}:cancel`,
     terminal: (id: string) => `${prefix}gen:${id}:terminal`,
     /**
+     * Set by a replay to the replayed attempt's number. A worker starts no request record of a
+     * lower attempt: the failed attempt's own record, redelivered after the replay (request
+     * records are placed round robin, so on any instance), would otherwise call the provider
+     * beside the replay.
+     */
+    attemptFloor: (id: string) => `${prefix}gen:${id}:floor`,
+    /**
      * Held (seconds, then it lapses) by the one worker publishing a terminal claim its claimant
      * left unpublished. No data, so a deletion leaves it to lapse rather than purging it.
      */
@@ -77,6 +84,7 @@ export function redisKeys(prefix: string) {
       keys.webhooksDue(),
       keys.webhookAttempts(),
       keys.webhookLeases(),
+      keys.attemptFloor(id),
     ],
   };
 }

@@ -176,9 +176,12 @@ return out
  * the snapshot returns to queued, and a `queued` status message is logged and published with the
  * next `seq`, so live clients see the replay start. Its Kafka position goes too: the replay's
  * record may land on another partition (request records are placed round robin), and
- * APPLY_REQUEST records that record's position, the one its queue entry is under.
- * KEYS: snapshot, log, channel, terminal, cancel.
- * ARGV: at (ISO time), ttl, log max. Returns the message, or nil when the generation is not failed.
+ * APPLY_REQUEST records that record's position, the one its queue entry is under. The attempt
+ * floor is raised to the replay's attempt, so the failed attempt's record, if redelivered, does
+ * not run beside it (`redisKeys().attemptFloor`).
+ * KEYS: snapshot, log, channel, terminal, cancel, attempt floor.
+ * ARGV: at (ISO time), ttl, log max, the replay's attempt. Returns the message, or nil when the
+ * generation is not failed.
  */
 export const RESET_FOR_REPLAY = `
 local raw = redis.call('GET', KEYS[1])
@@ -195,6 +198,7 @@ snap.offset = nil
 snap.seq = (snap.seq or 0) + 1
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[2])
 redis.call('DEL', KEYS[4], KEYS[5])
+redis.call('SET', KEYS[6], ARGV[4], 'EX', ARGV[2])
 local msg = cjson.encode({ type = 'status', id = snap.id, seq = snap.seq, status = 'queued', progress = 0, stage = 'queued', at = ARGV[1] })
 redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
@@ -296,7 +300,7 @@ return current and 1 or 0
  * whose request may still reach Kafka.
  * KEYS: `redisKeys().purge(id, userId)`: tombstone, snapshot, event log, producer seq, cancel,
  * terminal, generation log, idempotency pointer, user index, webhooks due, webhook attempts,
- * webhook leases.
+ * webhook leases, attempt floor.
  * ARGV: id, tombstone ttl, key prefix. Returns the snapshot JSON it removed, or nil.
  */
 export const PURGE_GENERATION = `
@@ -310,7 +314,7 @@ if raw then
 end
 local idem = redis.call('GET', KEYS[8])
 if idem then redis.call('DEL', idem) end
-redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[13])
 redis.call('ZREM', KEYS[9], ARGV[1])
 redis.call('ZREM', KEYS[10], ARGV[1])
 redis.call('HDEL', KEYS[11], ARGV[1])

@@ -40,6 +40,10 @@ export function createGenerationState(redis: Redis, prefix: string) {
     async isCanceled(id: string): Promise<boolean> {
       return Number(await redis.send("EXISTS", [keys.cancel(id), keys.deleted(id)])) > 0;
     },
+    /** The lowest request attempt that may start (`redisKeys().attemptFloor`); 0 before any replay. */
+    async attemptFloor(id: string): Promise<number> {
+      return Number((await redis.send("GET", [keys.attemptFloor(id)])) ?? 0);
+    },
     async isDeleted(id: string): Promise<boolean> {
       return Number(await redis.send("EXISTS", [keys.deleted(id)])) === 1;
     },

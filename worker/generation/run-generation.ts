@@ -81,14 +81,21 @@ export async function runGeneration(
   // live without another; unused (the run ends here), it is a gap in producer seqs (kseq) only:
   // clients' seq counts applied events.
   report.reserveSeqsAhead();
-  const [deleted, claimed, canceledBeforeStart] = await Promise.all([
+  const [deleted, claimed, canceledBeforeStart, floor] = await Promise.all([
     state.isDeleted(id),
     state.terminal(id),
     state.isCanceled(id),
+    state.attemptFloor(id),
   ]);
   if (deleted) {
     await state.forget(id);
     return "deleted";
+  }
+  if (request.attempt < floor) {
+    // Replayed since this record was written: the replay's own record runs it, not this one.
+    deps.releaseSlot?.();
+    log.info("superseded by a replay; not started", { attempt: request.attempt, floor });
+    return "duplicate";
   }
   if (claimed) {
     // Ended already: nothing runs on the provider, so the slot goes to the next request now.

@@ -66,6 +66,7 @@ export async function replayFailed(options: {
     if (wanted && !wanted.has(failed.id)) continue;
     if (seen.has(failed.id)) continue;
     seen.add(failed.id);
+    const attempt = Math.min(100, failed.attempts + 1);
     const reset = await resetForReplay(
       options.redis,
       [
@@ -74,14 +75,15 @@ export async function replayFailed(options: {
         keys.events(failed.id),
         keys.terminal(failed.id),
         keys.cancel(failed.id),
+        keys.attemptFloor(failed.id),
       ],
-      [new Date().toISOString(), GENERATION_TTL_SECONDS, EVENT_LOG_MAX],
+      [new Date().toISOString(), GENERATION_TTL_SECONDS, EVENT_LOG_MAX, attempt],
     );
     if (reset === null) {
       result.skipped.push({ id: failed.id, reason: "not failed any more" });
       continue;
     }
-    const request = RequestEvent.create({ ...failed.request, attempt: Math.min(100, failed.attempts + 1) });
+    const request = RequestEvent.create({ ...failed.request, attempt });
     const message = toKafkaMessage(RequestEvent, request, newTraceparent());
     await options.producer.send(options.topics.requests, [
       {

@@ -194,8 +194,17 @@ describe("previews, logs, priority and tombstones", () => {
     const error = { code: "content_policy", message: "no", retryable: false } as const;
     await writer.applyStatus(status(event.id, 2, { status: "failed", stage: "done", progress: 100, error }));
     const reset = luaScript(RESET_FOR_REPLAY);
-    const resetKeys = [keys.snapshot, keys.eventLog, keys.events, keys.terminal, keys.cancel].map((k) => k(event.id));
-    expect(await reset(redis, resetKeys, [new Date().toISOString(), GENERATION_TTL_SECONDS, 50])).not.toBeNull();
+    const resetKeys = [keys.snapshot, keys.eventLog, keys.events, keys.terminal, keys.cancel, keys.attemptFloor];
+    const resetArgs = [new Date().toISOString(), GENERATION_TTL_SECONDS, 50, 2];
+    expect(
+      await reset(
+        redis,
+        resetKeys.map((k) => k(event.id)),
+        resetArgs,
+      ),
+    ).not.toBeNull();
+    // The failed attempt's own record, redelivered, will not start beside the replay.
+    expect(await redis.send("GET", [keys.attemptFloor(event.id)])).toBe("2");
 
     await writer.applyRequest({ ...event, attempt: 2 }, 4, "7");
     expect(await snapshot(event.id)).toMatchObject({ status: "queued", partition: 4, offset: "7" });
