@@ -13,7 +13,7 @@ import { NOT_UNICODE } from "../../shared/schema/schema.ts";
 import type { GenerationSnapshot, StoredSnapshot } from "../../shared/snapshot.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
-import type { Message } from "../kafka/kafka-client.ts";
+import { type Message, Partitioners } from "../kafka/kafka-client.ts";
 import { type Pipeline, startPipeline } from "../testing/pipeline-harness.ts";
 import { until } from "../testing/until.ts";
 import { WEBHOOK_DISPATCHER } from "../webhooks/webhook-dispatcher.ts";
@@ -137,16 +137,31 @@ describe("raw poison on every partition of every topic", () => {
     ]);
     await produce(p.topics.failed.name, junk("failed"));
 
-    // Normal traffic behind the poison, until every request partition has carried some.
+    // Normal traffic behind the poison, until every request partition has carried some, and
+    // every partition of the by-key topics (status, complete: the same count) will carry some of
+    // their events. Requests are placed round robin, so six submits cover the first; ids hash.
     const ids: string[] = [];
     const requestPartitions = new Set<number>();
-    for (let i = 0; i < 60 && requestPartitions.size < p.topics.requests.partitions; i++) {
+    const byKey = Partitioners.DefaultPartitioner();
+    const byKeyMetadata = partitionsOf("complete").map((partitionId) => ({
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+      partitionErrorCode: 0,
+    }));
+    const eventPartitions = new Set<number>();
+    const covered = () =>
+      requestPartitions.size === p.topics.requests.partitions && eventPartitions.size === p.topics.complete.partitions;
+    for (let i = 0; i < 60 && !covered(); i++) {
       const response = await p.submit(`user-${i}`, { prompt: `a fox ${i}`, width: 256, height: 256 });
       expect(response.status).toBe(202);
       const { id } = (await response.json()) as { id: string };
       ids.push(id);
       const partition = await storedPartition(id);
       if (partition !== undefined) requestPartitions.add(partition);
+      const message = { key: id, value: "" };
+      eventPartitions.add(byKey({ topic: p.topics.complete.name, partitionMetadata: byKeyMetadata, message }));
     }
     expect([...requestPartitions].sort()).toEqual(partitionsOf("requests"));
     const done = await Promise.all(ids.map((id, i) => p.waitFor(`user-${i}`, id, undefined, 60_000)));
