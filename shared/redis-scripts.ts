@@ -176,12 +176,14 @@ return out
  * the snapshot returns to queued, and a `queued` status message is logged and published with the
  * next `seq`, so live clients see the replay start. Its Kafka position goes too: the replay's
  * record may land on another partition (request records are placed round robin), and
- * APPLY_REQUEST records that record's position, the one its queue entry is under. The attempt
- * floor is raised to the replay's attempt, so the failed attempt's record, if redelivered, does
- * not run beside it (`redisKeys().attemptFloor`).
+ * APPLY_REQUEST records that record's position, the one its queue entry is under. The replay's
+ * attempt is chosen here: the one asked for, or one above the last replay's when that is higher
+ * (a run counts its tries from 1, so every failure of one generation may report the same number),
+ * at most 100 (the request event's bound). The attempt floor is raised to it, so no earlier
+ * record of the generation, if redelivered, runs beside it (`redisKeys().attemptFloor`).
  * KEYS: snapshot, log, channel, terminal, cancel, attempt floor.
- * ARGV: at (ISO time), ttl, log max, the replay's attempt. Returns the message, or nil when the
- * generation is not failed.
+ * ARGV: at (ISO time), ttl, log max, the attempt asked for. Returns the replay's attempt, or nil
+ * when the generation is not failed.
  */
 export const RESET_FOR_REPLAY = `
 local raw = redis.call('GET', KEYS[1])
@@ -198,12 +200,13 @@ snap.offset = nil
 snap.seq = (snap.seq or 0) + 1
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[2])
 redis.call('DEL', KEYS[4], KEYS[5])
-redis.call('SET', KEYS[6], ARGV[4], 'EX', ARGV[2])
+local attempt = math.min(100, math.max(tonumber(ARGV[4]), (tonumber(redis.call('GET', KEYS[6])) or 0) + 1))
+redis.call('SET', KEYS[6], attempt, 'EX', ARGV[2])
 local msg = cjson.encode({ type = 'status', id = snap.id, seq = snap.seq, status = 'queued', progress = 0, stage = 'queued', at = ARGV[1] })
 redis.call('RPUSH', KEYS[2], msg)
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PUBLISH', KEYS[3], msg)
-return msg
+return attempt
 `;
 
 /**

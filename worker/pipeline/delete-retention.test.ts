@@ -128,6 +128,21 @@ describe("DELETE /api/generations/{id}", () => {
     expect((await del(id, "dora")).status).toBe(404);
   });
 
+  test("a replayed generation's attempt floor goes with it", async () => {
+    const id = await submit("rita");
+    const done = await p.waitFor("rita", id);
+    await inHistory(id);
+    // As a replay leaves it (RESET_FOR_REPLAY): the floor is the one key a worker never writes.
+    await p.redis.send("SET", [redisKeys(p.prefix).attemptFloor(id), "2", "EX", "60"]);
+    expect(await redisTraces(id)).toContain(redisKeys(p.prefix).attemptFloor(id));
+    const imageFiles = [done.image?.url, done.thumbnail?.url].map((u) =>
+      new URL(u ?? "").pathname.replace("/images/", ""),
+    );
+    expect((await del(id, "rita")).status).toBe(204);
+    await settled();
+    await expectNothingLeft(id, imageFiles);
+  });
+
   test("a running generation is canceled first, and what it writes afterwards is removed too", async () => {
     provider.script.push({ kind: "gate" });
     const id = await submit("eli");

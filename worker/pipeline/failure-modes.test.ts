@@ -95,6 +95,37 @@ describe("replay of failed requests", () => {
   });
 });
 
+describe("replay of failed requests, twice", () => {
+  test("each replay's record carries a higher attempt than the last, so the floor shuts out every earlier one", async () => {
+    const { p, provider } = await start([{ kind: "permanent" }, { kind: "permanent" }]);
+    const id = await submit(p);
+    expect((await p.waitFor("u1", id)).status).toBe("failed");
+    const producer = createBatchingProducer({ kafka: p.kafka, logger: silentLogger });
+    await producer.start();
+    try {
+      const replay = () =>
+        replayFailed({
+          kafka: p.kafka,
+          producer,
+          redis: p.redis,
+          prefix: p.prefix,
+          topics: { failed: p.topics.failed.name, requests: p.topics.requests.name },
+        });
+      expect(await replay()).toEqual({ replayed: [id], skipped: [] });
+      await p.waitFor("u1", id, (g) => g.status === "failed");
+      expect(await replay()).toEqual({ replayed: [id], skipped: [] });
+      expect((await p.waitFor("u1", id, (g) => g.status === "completed")).error).toBeUndefined();
+      expect(provider.calls).toBe(3);
+      const attempts = (await readMessages(p.kafka, p.topics.requests.name, 3)).map(
+        (m) => (JSON.parse(m.value) as { attempt: number }).attempt,
+      );
+      expect(attempts.toSorted()).toEqual([1, 2, 3]);
+    } finally {
+      await producer.close();
+    }
+  });
+});
+
 describe("cancel", () => {
   test("while processing: ends canceled between stages and stores no image", async () => {
     const { p, provider } = await start([{ kind: "gate" }]);

@@ -66,7 +66,6 @@ export async function replayFailed(options: {
     if (wanted && !wanted.has(failed.id)) continue;
     if (seen.has(failed.id)) continue;
     seen.add(failed.id);
-    const attempt = Math.min(100, failed.attempts + 1);
     const reset = await resetForReplay(
       options.redis,
       [
@@ -77,13 +76,13 @@ export async function replayFailed(options: {
         keys.cancel(failed.id),
         keys.attemptFloor(failed.id),
       ],
-      [new Date().toISOString(), GENERATION_TTL_SECONDS, EVENT_LOG_MAX, attempt],
+      [new Date().toISOString(), GENERATION_TTL_SECONDS, EVENT_LOG_MAX, Math.min(100, failed.attempts + 1)],
     );
     if (reset === null) {
       result.skipped.push({ id: failed.id, reason: "not failed any more" });
       continue;
     }
-    const request = RequestEvent.create({ ...failed.request, attempt });
+    const request = RequestEvent.create({ ...failed.request, attempt: Number(reset) });
     const message = toKafkaMessage(RequestEvent, request, newTraceparent());
     await options.producer.send(options.topics.requests, [
       {

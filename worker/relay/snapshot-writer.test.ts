@@ -63,6 +63,14 @@ async function published(): Promise<string[]> {
   await until(() => heard.includes(fence));
   return heard.splice(0).slice(0, -1);
 }
+const resetForReplay = luaScript(RESET_FOR_REPLAY);
+/** A replay's reset, as `replayFailed` runs it: the attempt it chose, or null when not failed. */
+const replay = (id: string, asked: number) =>
+  resetForReplay(
+    redis,
+    [keys.snapshot, keys.eventLog, keys.events, keys.terminal, keys.cancel, keys.attemptFloor].map((key) => key(id)),
+    [new Date().toISOString(), GENERATION_TTL_SECONDS, 50, asked],
+  );
 const snapshot = async (id: string) =>
   JSON.parse(String(await redis.send("GET", [keys.snapshot(id)]))) as StoredSnapshot;
 
@@ -193,17 +201,8 @@ describe("previews, logs, priority and tombstones", () => {
     await writer.applyStatus(status(event.id, 1));
     const error = { code: "content_policy", message: "no", retryable: false } as const;
     await writer.applyStatus(status(event.id, 2, { status: "failed", stage: "done", progress: 100, error }));
-    const reset = luaScript(RESET_FOR_REPLAY);
-    const resetKeys = [keys.snapshot, keys.eventLog, keys.events, keys.terminal, keys.cancel, keys.attemptFloor];
-    const resetArgs = [new Date().toISOString(), GENERATION_TTL_SECONDS, 50, 2];
-    expect(
-      await reset(
-        redis,
-        resetKeys.map((k) => k(event.id)),
-        resetArgs,
-      ),
-    ).not.toBeNull();
-    // The failed attempt's own record, redelivered, will not start beside the replay.
+    // Asked for attempt 2 (the failure's tries + 1): the replay gets it, and no record below it runs.
+    expect(await replay(event.id, 2)).toBe(2);
     expect(await redis.send("GET", [keys.attemptFloor(event.id)])).toBe("2");
 
     await writer.applyRequest({ ...event, attempt: 2 }, 4, "7");
@@ -211,6 +210,19 @@ describe("previews, logs, priority and tombstones", () => {
     expect(await redis.send("ZSCORE", [keys.queue(4), event.id])).not.toBeNull();
     await writer.applyStatus(status(event.id, 3, { attempt: 2 }));
     for (const partition of [1, 4]) expect(await redis.send("ZSCORE", [keys.queue(partition), event.id])).toBeNull();
+  });
+
+  test("each replay's attempt is above the last one's, though every failure reports its run's tries from 1", async () => {
+    const event = request();
+    const error = { code: "content_policy", message: "no", retryable: false } as const;
+    const fails = (seq: number) => status(event.id, seq, { status: "failed", stage: "done", progress: 100, error });
+    await writer.applyRequest(event, 0, "1");
+    await writer.applyStatus(fails(1));
+    expect(await replay(event.id, 2)).toBe(2);
+    expect(await replay(event.id, 2)).toBeNull(); // not failed any more
+    await writer.applyStatus(fails(3));
+    expect(await replay(event.id, 2)).toBe(3);
+    expect(await redis.send("GET", [keys.attemptFloor(event.id)])).toBe("3");
   });
 
   test("nothing is written about a deleted generation", async () => {

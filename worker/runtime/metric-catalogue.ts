@@ -95,7 +95,7 @@ export const METRICS = {
     "pixel_generation_outcomes_total",
     "counter",
     ["outcome"],
-    "Requests handled, by outcome (completed, failed, canceled, expired, handed-back, duplicate, deleted).",
+    "Requests handled, by outcome (completed, failed, canceled, expired, handed-back, duplicate: already ended or superseded by a replay, deleted).",
     ["worker"],
   ),
   generationRetries: m("pixel_generation_retries_total", "counter", [], "Attempts retried after a transient error.", [
