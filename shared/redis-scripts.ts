@@ -178,18 +178,21 @@ return out
  * record may land on another partition (request records are placed round robin), and
  * APPLY_REQUEST records that record's position, the one its queue entry is under. The replay's
  * attempt is chosen here: the one asked for, or one above the last replay's when that is higher
- * (a run counts its tries from 1, so every failure of one generation may report the same number),
- * at most 100 (the request event's bound). The attempt floor is raised to it, so no earlier
- * record of the generation, if redelivered, runs beside it (`redisKeys().attemptFloor`).
+ * (a run counts its tries from 1, so every failure of one generation may report the same number).
+ * The attempt floor is raised to it, so no earlier record of the generation, if redelivered, runs
+ * beside it (`redisKeys().attemptFloor`). Past the request event's bound (100) there is no higher
+ * attempt to give, so nothing is reset.
  * KEYS: snapshot, log, channel, terminal, cancel, attempt floor.
- * ARGV: at (ISO time), ttl, log max, the attempt asked for. Returns the replay's attempt, or nil
- * when the generation is not failed.
+ * ARGV: at (ISO time), ttl, log max, the attempt asked for. Returns the replay's attempt, nil
+ * when the generation is not failed, or -1 (nothing written) when it has had its last replay.
  */
 export const RESET_FOR_REPLAY = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return nil end
 local snap = cjson.decode(raw)
 if snap.status ~= 'failed' then return nil end
+local attempt = math.max(tonumber(ARGV[4]), (tonumber(redis.call('GET', KEYS[6])) or 0) + 1)
+if attempt > 100 then return -1 end
 snap.status = 'queued'
 snap.stage = 'queued'
 snap.progress = 0
@@ -200,7 +203,6 @@ snap.offset = nil
 snap.seq = (snap.seq or 0) + 1
 redis.call('SET', KEYS[1], cjson.encode(snap), 'EX', ARGV[2])
 redis.call('DEL', KEYS[4], KEYS[5])
-local attempt = math.min(100, math.max(tonumber(ARGV[4]), (tonumber(redis.call('GET', KEYS[6])) or 0) + 1))
 redis.call('SET', KEYS[6], attempt, 'EX', ARGV[2])
 local msg = cjson.encode({ type = 'status', id = snap.id, seq = snap.seq, status = 'queued', progress = 0, stage = 'queued', at = ARGV[1] })
 redis.call('RPUSH', KEYS[2], msg)

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { GENERATION_ERROR_MESSAGES } from "../../shared/job-states.ts";
+import { roundRobinTopics } from "../../shared/topics.ts";
 import { createBatchingProducer } from "../gateway/batching-producer.ts";
 import { endOffsetTotal, readMessages } from "../gateway/gateway-fixtures.ts";
 import { replayFailed } from "../relay/replay-failed.ts";
@@ -73,7 +74,11 @@ describe("replay of failed requests", () => {
     const { p, provider } = await start([{ kind: "permanent" }]);
     const id = await submit(p);
     expect((await p.waitFor("u1", id)).status).toBe("failed");
-    const producer = createBatchingProducer({ kafka: p.kafka, logger: silentLogger });
+    const producer = createBatchingProducer({
+      kafka: p.kafka,
+      logger: silentLogger,
+      roundRobinTopics: roundRobinTopics(p.topics),
+    });
     await producer.start();
     try {
       const replay = () =>
@@ -100,7 +105,11 @@ describe("replay of failed requests, twice", () => {
     const { p, provider } = await start([{ kind: "permanent" }, { kind: "permanent" }]);
     const id = await submit(p);
     expect((await p.waitFor("u1", id)).status).toBe("failed");
-    const producer = createBatchingProducer({ kafka: p.kafka, logger: silentLogger });
+    const producer = createBatchingProducer({
+      kafka: p.kafka,
+      logger: silentLogger,
+      roundRobinTopics: roundRobinTopics(p.topics),
+    });
     await producer.start();
     try {
       const replay = () =>

@@ -47,8 +47,9 @@ export async function readFailedEvents(kafka: Kafka, topic: string): Promise<Fai
 
 /**
  * Replays failed generations under their own ids: the Redis state goes back to queued and the
- * original request is produced again with the next attempt number. Only generations whose
- * current state is `failed` are replayed, so running it twice replays nothing twice.
+ * original request is produced again, with the attempt RESET_FOR_REPLAY chose (above every
+ * earlier record of the generation). Only generations whose current state is `failed` are
+ * replayed, so running it twice replays nothing twice.
  */
 export async function replayFailed(options: {
   kafka: Kafka;
@@ -80,6 +81,10 @@ export async function replayFailed(options: {
     );
     if (reset === null) {
       result.skipped.push({ id: failed.id, reason: "not failed any more" });
+      continue;
+    }
+    if (reset === -1) {
+      result.skipped.push({ id: failed.id, reason: "replayed up to attempt 100 already" });
       continue;
     }
     const request = RequestEvent.create({ ...failed.request, attempt: Number(reset) });

@@ -223,6 +223,11 @@ describe("previews, logs, priority and tombstones", () => {
     await writer.applyStatus(fails(3));
     expect(await replay(event.id, 2)).toBe(3);
     expect(await redis.send("GET", [keys.attemptFloor(event.id)])).toBe("3");
+    // At the request event's bound there is no higher attempt: nothing is reset.
+    await redis.send("SET", [keys.attemptFloor(event.id), "100", "EX", "60"]);
+    await writer.applyStatus(fails(5));
+    expect(await replay(event.id, 2)).toBe(-1);
+    expect(await snapshot(event.id)).toMatchObject({ status: "failed" });
   });
 
   test("nothing is written about a deleted generation", async () => {
