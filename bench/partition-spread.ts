@@ -10,6 +10,10 @@ import { createPartitionAssigner } from "../worker/gateway/partition-assigner.ts
 
 const BURST = 48;
 const bursts = Number(process.argv[2] ?? 2000);
+if (!Number.isInteger(bursts) || bursts < 1) {
+  console.error(`bursts must be a positive integer, not ${process.argv[2]}`);
+  process.exit(2);
+}
 const topic = TOPIC_DEFINITIONS.requests.name;
 const partitions = Array.from({ length: TOPIC_DEFINITIONS.requests.partitions }, (_, partitionId) => ({
   partitionId,

@@ -8,8 +8,8 @@ import { RequestEvent } from "../../shared/events/events.ts";
 import { type Stage, toGenerationErrorCode } from "../../shared/job-states.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
 import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
-import { encodePreview } from "../../worker/generation/preview.ts";
-import type { GenerationProvider, PreviewSource } from "../../worker/generation/provider.ts";
+import { throttledPreviews } from "../../worker/generation/preview.ts";
+import type { GenerationProvider } from "../../worker/generation/provider.ts";
 import { storeImage } from "../../worker/generation/store-image.ts";
 import type { ImageStore } from "../../worker/images/image-store.ts";
 import { UnrecoverableError } from "../bullmq-side.ts";
@@ -63,19 +63,16 @@ export function generationProcessor(deps: ProcessorDeps) {
         at: new Date().toISOString(),
       });
     };
-    // Ours' preview rule (run-generation.ts): at most one per interval, dropped once the render is done.
+    // Ours' preview rule, the same function run-generation.ts uses.
     let rendering = true;
-    let lastPreviewAt = 0;
-    const onPreview = (source: PreviewSource) => {
-      const now = Date.now();
-      if (timeout.aborted || now - lastPreviewAt < deps.policy.progressIntervalMs) return;
-      lastPreviewAt = now;
-      void encodePreview(source).then((made) => {
-        if (!made || !rendering || timeout.aborted) return;
+    const onPreview = throttledPreviews({
+      intervalMs: deps.policy.progressIntervalMs,
+      stopped: () => timeout.aborted || !rendering,
+      send(made) {
         const preview = { url: `data:image/webp;base64,${made.data}`, width: made.width, height: made.height };
         send({ type: "preview", id: request.id, seq: ++seq, preview, ...current, at: new Date().toISOString() });
-      });
-    };
+      },
+    });
 
     try {
       status("started", 5);

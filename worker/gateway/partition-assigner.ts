@@ -34,14 +34,10 @@ export function createPartitionAssigner(options: PartitionAssignerOptions): Part
   const partitioner = Partitioners.DefaultPartitioner();
   // Each starts at a random partition, so gateways started together do not all begin on partition 0.
   const turns = new Map([...(options.roundRobin ?? [])].map((topic) => [topic, Math.floor(Math.random() * 1024)]));
-  const inTurn = (topic: string, partitions: PartitionMetadata[]): number | undefined => {
-    const turn = turns.get(topic);
-    if (turn === undefined) return undefined;
-    turns.set(topic, turn + 1);
-    // Partitions with a leader, as kafkajs places keyless records; all of them while none has one.
+  /** The partitions a round-robin topic takes in turn: those with a leader, as kafkajs places keyless records (all while none has one). */
+  const turnOrder = (partitions: PartitionMetadata[]): number[] => {
     const led = partitions.filter((p) => p.leader >= 0);
-    const ids = (led.length ? led : partitions).map((p) => p.partitionId).sort((a, b) => a - b);
-    return ids[turn % ids.length];
+    return (led.length ? led : partitions).map((p) => p.partitionId).sort((a, b) => a - b);
   };
   const cache = new Map<string, { fetchedAt: number; partitions: Promise<PartitionMetadata[]> }>();
 
@@ -74,6 +70,7 @@ export function createPartitionAssigner(options: PartitionAssignerOptions): Part
       } catch (error) {
         throw kafkaWriteError(error, "could not read partition metadata");
       }
+      const orders = new Map(topics.filter((t) => turns.has(t)).map((t) => [t, turnOrder(metadata.get(t) ?? [])]));
       return records.map((record, i) => {
         const partitionMetadata = metadata.get(record.topic) ?? [];
         if (record.partition !== undefined && !partitionMetadata.some((p) => p.partitionId === record.partition)) {
@@ -83,10 +80,11 @@ export function createPartitionAssigner(options: PartitionAssignerOptions): Part
           );
         }
         if (record.partition !== undefined) return record.partition;
-        return (
-          inTurn(record.topic, partitionMetadata) ??
-          partitioner({ topic: record.topic, partitionMetadata, message: record })
-        );
+        const order = orders.get(record.topic);
+        if (!order) return partitioner({ topic: record.topic, partitionMetadata, message: record });
+        const turn = turns.get(record.topic) ?? 0;
+        turns.set(record.topic, turn + 1);
+        return order[turn % order.length] ?? 0;
       });
     },
     invalidate(topics) {

@@ -31,3 +31,24 @@ export async function encodePreview(source: PreviewSource): Promise<Preview | nu
   }
   return null;
 }
+
+/**
+ * The preview rule: at most one preview per `intervalMs`, encoded off the render, and none
+ * started or sent once `stopped()` (the render is done or the run aborted, so a late preview
+ * cannot take a seq after the outcome). Returns the provider's `onPreview`.
+ */
+export function throttledPreviews(options: {
+  intervalMs: number;
+  stopped(): boolean;
+  send(preview: Preview): void;
+}): (source: PreviewSource) => void {
+  let lastAt = 0;
+  return (source) => {
+    const now = Date.now();
+    if (options.stopped() || now - lastAt < options.intervalMs) return;
+    lastAt = now;
+    void encodePreview(source).then((preview) => {
+      if (preview && !options.stopped()) options.send(preview);
+    });
+  };
+}

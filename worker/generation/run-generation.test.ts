@@ -16,6 +16,7 @@ import { createRedis, type Redis } from "../redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../redis/redis-test-env.ts";
 import { createSnapshotWriter } from "../relay/snapshot-writer.ts";
 import { deleteTestTopics, freshKafkaConfig, silentLogger, testKafka } from "../testing/kafka-test-env.ts";
+import { scriptedProvider } from "../testing/scripted-provider.ts";
 import { createGenerationState } from "./generation-state.ts";
 import { kafkaEventSink } from "./kafka-event-sink.ts";
 import { createProceduralProvider } from "./procedural-provider.ts";
@@ -89,17 +90,15 @@ test("the first block of event numbers is asked for with the pre-start checks, b
 }, 30_000);
 
 test("a record below the attempt floor (its generation replayed since) ends without a provider call or an event", async () => {
-  let calls = 0;
-  const procedural = createProceduralProvider();
-  const counted: GenerationProvider = { ...procedural, generate: (input) => (calls++, procedural.generate(input)) };
+  const counted = scriptedProvider([]);
   const request = requestEvent({ attempt: 1 });
   await redis.send("SET", [redisKeys(prefix).attemptFloor(request.id), "2", "EX", "60"]);
   const statusBefore = await endOffsetTotal(kafka, topics.status.name);
 
   expect(await runGeneration(request, undefined, depsOver(redis, counted))).toBe("duplicate");
-  expect(calls).toBe(0);
+  expect(counted.calls).toBe(0);
   expect(await endOffsetTotal(kafka, topics.status.name)).toBe(statusBefore);
   // The replay's own record, at the floor, runs.
   expect(await runGeneration({ ...request, attempt: 2 }, undefined, depsOver(redis, counted))).toBe("completed");
-  expect(calls).toBe(1);
+  expect(counted.calls).toBe(1);
 }, 30_000);

@@ -11,8 +11,8 @@ import type { ImageStore } from "../images/image-store.ts";
 import type { EventSink } from "./event-sink.ts";
 import { createReporter, logLine } from "./generation-reporter.ts";
 import type { GenerationState, TerminalRecord } from "./generation-state.ts";
-import { encodePreview } from "./preview.ts";
-import type { GenerationProvider, PreviewSource } from "./provider.ts";
+import { throttledPreviews } from "./preview.ts";
+import type { GenerationProvider } from "./provider.ts";
 import { backoffMs, sleep, untilDone } from "./retry-policy.ts";
 import { storeImage } from "./store-image.ts";
 
@@ -194,18 +194,15 @@ export async function runGeneration(
       const began = Date.now();
       let lastStage: Stage | null = null;
       let lastProgressAt = 0;
-      let lastPreviewAt = 0;
-      const onPreview = (source: PreviewSource) => {
-        const now = Date.now();
-        if (signal.aborted || now - lastPreviewAt < deps.policy.progressIntervalMs) return;
-        lastPreviewAt = now;
-        void encodePreview(source).then((preview) => {
-          if (!preview || !rendering || signal.aborted) return;
+      const onPreview = throttledPreviews({
+        intervalMs: deps.policy.progressIntervalMs,
+        stopped: () => signal.aborted || !rendering,
+        send(preview) {
           const { stage, progress } = report.current;
           const note = `preview ${preview.width}×${preview.height}, ${Math.ceil((preview.data.length * 3) / 4)} bytes`;
           void report.emit("processing", stage, progress, { preview, log: logLine("info", note) });
-        });
-      };
+        },
+      });
       const image = await deps.provider.generate({
         params: request.params,
         signal,

@@ -25,6 +25,26 @@ const submit = async (pipeline: Pipeline, user = "u1") => {
   expect(r.status).toBe(202);
   return ((await r.json()) as { id: string }).id;
 };
+/** `kafka:replay-failed` against the pipeline, placing records as the console and CLI do. */
+async function replayer(pipeline: Pipeline) {
+  const producer = createBatchingProducer({
+    kafka: pipeline.kafka,
+    logger: silentLogger,
+    roundRobinTopics: roundRobinTopics(pipeline.topics),
+  });
+  await producer.start();
+  return {
+    replay: () =>
+      replayFailed({
+        kafka: pipeline.kafka,
+        producer,
+        redis: pipeline.redis,
+        prefix: pipeline.prefix,
+        topics: { failed: pipeline.topics.failed.name, requests: pipeline.topics.requests.name },
+      }),
+    close: () => producer.close(),
+  };
+}
 const storedImages = (dir: string) => readdirSync(dir, { recursive: true }).filter((f) => String(f).includes("."));
 
 describe("timeouts, retries and failures", () => {
@@ -74,52 +94,24 @@ describe("replay of failed requests", () => {
     const { p, provider } = await start([{ kind: "permanent" }]);
     const id = await submit(p);
     expect((await p.waitFor("u1", id)).status).toBe("failed");
-    const producer = createBatchingProducer({
-      kafka: p.kafka,
-      logger: silentLogger,
-      roundRobinTopics: roundRobinTopics(p.topics),
-    });
-    await producer.start();
+    const { replay, close } = await replayer(p);
     try {
-      const replay = () =>
-        replayFailed({
-          kafka: p.kafka,
-          producer,
-          redis: p.redis,
-          prefix: p.prefix,
-          topics: { failed: p.topics.failed.name, requests: p.topics.requests.name },
-        });
       expect(await replay()).toEqual({ replayed: [id], skipped: [] });
       const done = await p.waitFor("u1", id, (g) => g.status === "completed");
       expect(done.error).toBeUndefined();
       expect(provider.calls).toBe(2);
       expect(await replay()).toEqual({ replayed: [], skipped: [{ id, reason: "not failed any more" }] });
     } finally {
-      await producer.close();
+      await close();
     }
   });
-});
 
-describe("replay of failed requests, twice", () => {
   test("each replay's record carries a higher attempt than the last, so the floor shuts out every earlier one", async () => {
     const { p, provider } = await start([{ kind: "permanent" }, { kind: "permanent" }]);
     const id = await submit(p);
     expect((await p.waitFor("u1", id)).status).toBe("failed");
-    const producer = createBatchingProducer({
-      kafka: p.kafka,
-      logger: silentLogger,
-      roundRobinTopics: roundRobinTopics(p.topics),
-    });
-    await producer.start();
+    const { replay, close } = await replayer(p);
     try {
-      const replay = () =>
-        replayFailed({
-          kafka: p.kafka,
-          producer,
-          redis: p.redis,
-          prefix: p.prefix,
-          topics: { failed: p.topics.failed.name, requests: p.topics.requests.name },
-        });
       expect(await replay()).toEqual({ replayed: [id], skipped: [] });
       await p.waitFor("u1", id, (g) => g.status === "failed");
       expect(await replay()).toEqual({ replayed: [id], skipped: [] });
@@ -130,7 +122,7 @@ describe("replay of failed requests, twice", () => {
       );
       expect(attempts.toSorted()).toEqual([1, 2, 3]);
     } finally {
-      await producer.close();
+      await close();
     }
   });
 });
