@@ -4,37 +4,41 @@
  * through `job.updateProgress`, the result as the return value, retries by BullMQ's attempts.
  */
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
-import { RequestEvent } from "../../shared/events/events.ts";
-import { type Stage, toGenerationErrorCode } from "../../shared/job-states.ts";
+import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { type JobStatus, type Stage, toGenerationErrorCode } from "../../shared/job-states.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
 import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
+import { logLine } from "../../worker/generation/generation-reporter.ts";
 import { throttledPreviews } from "../../worker/generation/preview.ts";
 import type { GenerationProvider } from "../../worker/generation/provider.ts";
 import { storeImage } from "../../worker/generation/store-image.ts";
 import type { ImageStore } from "../../worker/images/image-store.ts";
 import { UnrecoverableError } from "../bullmq-side.ts";
 import type { TwinJob } from "./live-feed.ts";
+import type { TwinEndings } from "./twin-endings.ts";
 
 export interface ProcessorDeps {
   provider: GenerationProvider;
   store: ImageStore;
   imageUrl(key: string): string;
   policy: { timeoutMs: number; progressIntervalMs: number };
+  /** Where each generation's ending goes: its snapshot and history, as ours keeps them. */
+  endings: Pick<TwinEndings, "ended">;
+  workerId: string;
 }
 
 const ms = (from: string | number, to: number) =>
   Math.max(0, Math.round(to - (typeof from === "string" ? Date.parse(from) : from)));
 
-/** A failure as the failed message carries it; BullMQ retries unless it is unrecoverable. */
-function failure(error: unknown, timedOut: boolean, timeoutMs: number): Error {
-  const detail = timedOut
-    ? { code: "timeout", message: `generation exceeded ${timeoutMs} ms`, retryable: false }
+/** A failure as the failed message carries it. */
+function failureDetail(error: unknown, timedOut: boolean, timeoutMs: number) {
+  return timedOut
+    ? { code: "timeout" as const, message: `generation exceeded ${timeoutMs} ms`, retryable: false }
     : {
         code: toGenerationErrorCode(error instanceof PipelineError ? error.code : "internal"),
         message: (error instanceof Error ? error.message : String(error)).slice(0, 2000) || "generation failed",
         retryable: isRetryable(error),
       };
-  return detail.retryable ? new Error(JSON.stringify(detail)) : new UnrecoverableError(JSON.stringify(detail));
 }
 
 export function generationProcessor(deps: ProcessorDeps) {
@@ -43,6 +47,26 @@ export function generationProcessor(deps: ProcessorDeps) {
     const parsed = RequestEvent.parse(job.data);
     if (!parsed.ok) throw new UnrecoverableError(`invalid request: ${formatIssues(parsed.issues)}`);
     const request = parsed.value;
+    const attempt = job.attemptsMade + 1;
+    const attempts = job.opts.attempts ?? 1;
+    // Ours' log lines (run-generation.ts), kept for the history row's logs.
+    const logs: StatusEvent[] = [];
+    const log = (status: JobStatus, message: string, at: string, extra: Partial<StatusEvent> = {}) => {
+      const event = StatusEvent.create({
+        id: request.id,
+        userId: request.userId,
+        seq,
+        status,
+        ...current,
+        at,
+        workerId: deps.workerId,
+        attempt,
+        log: logLine(status === "failed" ? "error" : "info", message),
+        ...extra,
+      });
+      logs.push(event);
+      return event;
+    };
     // A retry goes on from the seq the last attempt reached, so clients see no number twice.
     let seq = (job.progress as unknown as StatusMessage | PreviewMessage | null)?.seq ?? 0;
     const timeout = AbortSignal.timeout(deps.policy.timeoutMs);
@@ -51,17 +75,11 @@ export function generationProcessor(deps: ProcessorDeps) {
       chain = chain.then(() => job.updateProgress(message as unknown as object));
     };
     let current = { stage: "started" as Stage, progress: 5 };
-    const status = (stage: Stage, progress: number) => {
+    const status = (stage: Stage, progress: number, note?: string) => {
       current = { stage, progress };
-      send({
-        type: "status",
-        id: request.id,
-        seq: ++seq,
-        status: "processing",
-        stage,
-        progress,
-        at: new Date().toISOString(),
-      });
+      const at = new Date().toISOString();
+      send({ type: "status", id: request.id, seq: ++seq, status: "processing", stage, progress, at });
+      if (note) log("processing", note, at);
     };
     // Ours' preview rule, the same function run-generation.ts uses.
     let rendering = true;
@@ -70,12 +88,14 @@ export function generationProcessor(deps: ProcessorDeps) {
       stopped: () => timeout.aborted || !rendering,
       send(made) {
         const preview = { url: `data:image/webp;base64,${made.data}`, width: made.width, height: made.height };
-        send({ type: "preview", id: request.id, seq: ++seq, preview, ...current, at: new Date().toISOString() });
+        const at = new Date().toISOString();
+        send({ type: "preview", id: request.id, seq: ++seq, preview, ...current, at });
+        log("processing", `preview ${made.width}×${made.height}, ${Math.ceil((made.data.length * 3) / 4)} bytes`, at);
       },
     });
 
     try {
-      status("started", 5);
+      status("started", 5, `attempt ${attempt}${attempts > 1 ? ` of ${attempts}` : ""} started`);
       const began = Date.now();
       let lastStage: Stage | null = null;
       let lastProgressAt = 0;
@@ -87,14 +107,15 @@ export function generationProcessor(deps: ProcessorDeps) {
           // Ours' rule: a new stage always goes out, progress within a stage at most every interval.
           const now = Date.now();
           if (stage === lastStage && now - lastProgressAt < deps.policy.progressIntervalMs) return;
+          const note = stage === lastStage ? undefined : stage;
           lastStage = stage;
           lastProgressAt = now;
-          status(stage, progress);
+          status(stage, progress, note);
         },
       });
       rendering = false;
       const generationMs = ms(began, Date.now());
-      status("storing", 95);
+      status("storing", 95, "storing");
       // Thumbnails too, as the product stores them.
       const stored = await storeImage(deps.store, image, deps.imageUrl);
       const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
@@ -106,18 +127,40 @@ export function generationProcessor(deps: ProcessorDeps) {
       });
       await chain;
       const now = Date.now();
+      const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
+      const completedAt = new Date(now).toISOString();
+      const { width, height, format, bytes } = stored.image;
+      current = { stage: "done", progress: 100 };
+      seq++;
+      const done = `completed: ${width}×${height} ${format}, ${bytes} bytes; generation ${generationMs} ms`;
+      const ending = log("completed", done, completedAt, { ...stored, timings });
+      const { userId, params } = request;
+      const end = { id: request.id, userId, params, ...stored, timings, attempts: attempt, completedAt };
+      deps.endings.ended(CompleteEvent.create(end), ending, logs);
       return {
         type: "completed",
         id: request.id,
-        seq: ++seq,
+        seq,
         image: pick(stored.image),
         thumbnail: pick(stored.thumbnail),
-        timings: { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) },
+        timings,
       };
     } catch (error) {
       rendering = false;
       await chain.catch(() => {});
-      throw failure(error, timeout.aborted, deps.policy.timeoutMs);
+      const detail = failureDetail(error, timeout.aborted, deps.policy.timeoutMs);
+      // BullMQ retries unless the error is unrecoverable; the last attempt's failure is history.
+      if (!detail.retryable || attempt >= attempts) {
+        const failedAt = new Date().toISOString();
+        current = { stage: "done", progress: 100 };
+        seq++;
+        const note = `failed after ${attempt} attempt(s): ${detail.code}: ${detail.message}`;
+        const ending = log("failed", note, failedAt, { error: detail });
+        const end = { id: request.id, userId: request.userId, request, error: detail, attempts: attempt, failedAt };
+        deps.endings.ended(FailedEvent.create(end), ending, logs);
+      }
+      const reason = JSON.stringify(detail);
+      throw detail.retryable ? new Error(reason) : new UnrecoverableError(reason);
     }
   };
 }

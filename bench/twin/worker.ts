@@ -2,15 +2,21 @@
  * One twin worker process (`bun bench/twin/worker.ts <queue prefix> <queue name>`), laid out as
  * ours (worker/main.ts): a BullMQ worker with MAX_CONCURRENT_GENERATIONS; our WebSocket routes
  * fed by QueueEvents and the images on WS_PORT, probes and the synchronous route on
- * WORKER_INTERNAL_PORT, both shared by the instances through SO_REUSEPORT.
+ * WORKER_INTERNAL_PORT, both shared by the instances through SO_REUSEPORT. Each job's end and log
+ * lines end its snapshot and go to the same history as ours (twin-endings.ts), read by the same routes.
  */
+import { hostname } from "node:os";
 
 import { generateNow } from "../../worker/generation/generate-now.ts";
 import { createProvider } from "../../worker/generation/provider-factory.ts";
+import { openHistoryDb } from "../../worker/history/history-db.ts";
+import { historyRoutes } from "../../worker/http/history-routes.ts";
 import { createInternalApp, createWorkerApp } from "../../worker/http/worker-app.ts";
 import { imageRoutes } from "../../worker/images/image-routes.ts";
 import { createImageStore } from "../../worker/images/image-store-factory.ts";
+import { createPurger } from "../../worker/lifecycle/purge-generation.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
+import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 import { configOrExit, loggerFor, orExit } from "../../worker/runtime/entry.ts";
 import { serveWithWebSockets } from "../../worker/ws/live-service.ts";
 import { createLiveSlots } from "../../worker/ws/live-slots.ts";
@@ -18,9 +24,10 @@ import { liveRoutes } from "../../worker/ws/ws-routes.ts";
 import { openQueue, openQueueEvents, openWorker } from "../bullmq-side.ts";
 import { generationProcessor } from "./generation-processor.ts";
 import { bullmqFeedReader, queueEventsFanout } from "./live-feed.ts";
+import { twinEndings } from "./twin-endings.ts";
 
 const [prefix = "", name = ""] = process.argv.slice(2);
-const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen"]);
+const config = configOrExit(process.env, ["worker", "redis", "keys", "auth", "public", "listen", "database"]);
 const logger = loggerFor(config, "twin-worker");
 const provider = orExit(() => createProvider(config.worker));
 const store = orExit(() => createImageStore(config.worker));
@@ -32,6 +39,14 @@ const events = openQueueEvents(where);
 await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 // The same connection caps as ours (per user and per address, across instances), leased in Redis.
 const redis = await createRedis(config.redis.url, { name: `twin-worker-${process.pid}` });
+const historyDb = await openHistoryDb(config.database.url);
+const endings = twinEndings({
+  history: historyDb,
+  snapshots: createSnapshotWriter(redis, config.keys.redisPrefix),
+  logger,
+});
+// Deleting a generation removes its rows, images and keys as ours does (its BullMQ job stays).
+const purger = createPurger({ redis, prefix: config.keys.redisPrefix, history: historyDb, store, logger });
 const slots = createLiveSlots({
   redis,
   prefix: config.keys.redisPrefix,
@@ -53,12 +68,20 @@ const live = liveRoutes({
 });
 const worker = openWorker(
   where,
-  generationProcessor({ provider, store, imageUrl, policy: config.worker }),
+  generationProcessor({
+    provider,
+    store,
+    imageUrl,
+    policy: config.worker,
+    endings,
+    workerId: `${hostname()}-twin-${process.pid}`,
+  }),
   config.worker.maxConcurrent,
 );
 const app = createWorkerApp({ images: imageRoutes(store), live: live.app });
 const internalApp = createInternalApp({
   metrics: () => "",
+  history: historyRoutes({ secret: config.auth.jwtSecret, history: historyDb, purger }),
   notReady: async () => (worker.isRunning() ? [] : ["bullmq-worker"]),
   internal: {
     secret: config.auth.jwtSecret,
@@ -80,6 +103,8 @@ process.once("SIGTERM", () => {
   live.closeAll();
   void (async () => {
     await worker.close();
+    await endings.close();
+    await historyDb.close();
     await Promise.all([events.close(), queue.close(), server.stop(), internalServer.stop()]);
     slots.close();
     redis.close();

@@ -1,0 +1,125 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CompleteEvent, RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { createLogger } from "../../shared/logger.ts";
+import { redisKeys } from "../../shared/redis-keys.ts";
+import { uuidv7 } from "../../shared/uuid7.ts";
+import { logLine } from "../../worker/generation/generation-reporter.ts";
+import { type HistoryDb, openHistoryDb } from "../../worker/history/history-db.ts";
+import { createRedis, type Redis } from "../../worker/redis/redis-client.ts";
+import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../../worker/redis/redis-test-env.ts";
+import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
+import { twinEndings } from "./twin-endings.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "twin-endings-"));
+const prefix = freshPrefix();
+let history: HistoryDb;
+let redis: Redis;
+const warnings: string[] = [];
+const logger = createLogger({ sink: (_level, line) => warnings.push(line) });
+
+beforeAll(async () => {
+  history = await openHistoryDb(`file:${join(tmp, "history.sqlite")}`);
+  redis = await createRedis(TEST_REDIS_URL);
+});
+afterAll(async () => {
+  await history.close();
+  await deleteKeys(redis, prefix);
+  redis.close();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+const params = { prompt: "p", style: "noise", width: 256, height: 256, format: "webp", seed: 1 } as const;
+const image = {
+  key: "a.webp",
+  url: "http://images/a.webp",
+  width: 256,
+  height: 256,
+  format: "webp" as const,
+  bytes: 10,
+  sha256: "0".repeat(64),
+};
+const timings = { queuedMs: 1, generationMs: 2, totalMs: 3 };
+
+/** A submitted generation (its queued snapshot, as the shared edge writes it) and its ending. */
+async function submitted() {
+  const request = RequestEvent.create({
+    id: uuidv7(),
+    userId: "u1",
+    params,
+    createdAt: new Date().toISOString(),
+    attempt: 1,
+  });
+  await createSnapshotWriter(redis, prefix).applyRequest(request, 0, "0");
+  const at = new Date().toISOString();
+  const line = (seq: number, status: "processing" | "completed", message: string, extra = {}) =>
+    StatusEvent.create({
+      id: request.id,
+      userId: "u1",
+      seq,
+      status,
+      stage: status === "completed" ? "done" : "started",
+      progress: status === "completed" ? 100 : 5,
+      at,
+      workerId: "w",
+      attempt: 1,
+      log: logLine("info", message),
+      ...extra,
+    });
+  const ending = line(2, "completed", "completed", { image, timings });
+  const end = CompleteEvent.create({
+    id: request.id,
+    userId: "u1",
+    params,
+    image,
+    timings,
+    attempts: 1,
+    completedAt: at,
+  });
+  return { id: request.id, end, ending, logs: [line(1, "processing", "started"), ending] };
+}
+
+const snapshotStatus = async (id: string) =>
+  (JSON.parse(String(await redis.send("GET", [redisKeys(prefix).snapshot(id)]))) as { status?: string }).status;
+
+test("the endings of one turn go to the history in one transaction, and each snapshot ends", async () => {
+  let transactions = 0;
+  const endings = twinEndings({
+    history: {
+      recordMany(batch) {
+        transactions++;
+        return history.recordMany(batch);
+      },
+    },
+    snapshots: createSnapshotWriter(redis, prefix),
+    logger,
+  });
+  const generations = [await submitted(), await submitted()];
+  for (const g of generations) endings.ended(g.end, g.ending, g.logs);
+  await endings.close();
+  await endings.close();
+
+  expect(transactions).toBe(1);
+  for (const { id } of generations) {
+    expect((await history.get(id))?.status).toBe("completed");
+    expect((await history.logs(id))?.map((entry) => entry.message)).toEqual(["started", "completed"]);
+    expect(await snapshotStatus(id)).toBe("completed");
+  }
+});
+
+test("a history that cannot write is logged; the snapshot still ends and close does not hang", async () => {
+  const endings = twinEndings({
+    history: { recordMany: () => Promise.reject(new Error("disk full")) },
+    snapshots: createSnapshotWriter(redis, prefix),
+    logger,
+  });
+  const g = await submitted();
+  endings.ended(g.end, g.ending, g.logs);
+  await endings.close();
+
+  expect(await history.get(g.id)).toBeNull();
+  expect(await snapshotStatus(g.id)).toBe("completed");
+  expect(warnings.some((line) => line.includes("twin history not written"))).toBe(true);
+});
