@@ -5,7 +5,13 @@
  */
 import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import { CompleteEvent, FailedEvent, RequestEvent, StatusEvent } from "../../shared/events/events.ts";
-import { type JobStatus, type Stage, toGenerationErrorCode } from "../../shared/job-states.ts";
+import {
+  GENERATION_ERROR_MESSAGES,
+  type GenerationLogLevel,
+  type JobStatus,
+  type Stage,
+  toGenerationErrorCode,
+} from "../../shared/job-states.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
 import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
 import { logLine } from "../../worker/generation/generation-reporter.ts";
@@ -23,22 +29,17 @@ export interface ProcessorDeps {
   imageUrl(key: string): string;
   policy: { timeoutMs: number; progressIntervalMs: number };
   /** Where each generation's ending goes: its snapshot and history, as ours keeps them. */
-  endings: Pick<TwinEndings, "ended">;
+  endings: Pick<TwinEndings, "ended" | "logged">;
   workerId: string;
 }
 
 const ms = (from: string | number, to: number) =>
   Math.max(0, Math.round(to - (typeof from === "string" ? Date.parse(from) : from)));
 
-/** A failure as the failed message carries it. */
-function failureDetail(error: unknown, timedOut: boolean, timeoutMs: number) {
-  return timedOut
-    ? { code: "timeout" as const, message: `generation exceeded ${timeoutMs} ms`, retryable: false }
-    : {
-        code: toGenerationErrorCode(error instanceof PipelineError ? error.code : "internal"),
-        message: (error instanceof Error ? error.message : String(error)).slice(0, 2000) || "generation failed",
-        retryable: isRetryable(error),
-      };
+/** A failure as the failed message carries it: as ours, the code's fixed message, never the error's text. */
+function failureDetail(error: unknown, timedOut: boolean) {
+  const code = timedOut ? "timeout" : toGenerationErrorCode(error instanceof PipelineError ? error.code : "internal");
+  return { code, message: GENERATION_ERROR_MESSAGES[code], retryable: !timedOut && isRetryable(error) };
 }
 
 export function generationProcessor(deps: ProcessorDeps) {
@@ -51,7 +52,13 @@ export function generationProcessor(deps: ProcessorDeps) {
     const attempts = job.opts.attempts ?? 1;
     // Ours' log lines (run-generation.ts), kept for the history row's logs.
     const logs: StatusEvent[] = [];
-    const log = (status: JobStatus, message: string, at: string, extra: Partial<StatusEvent> = {}) => {
+    const log = (
+      status: JobStatus,
+      level: GenerationLogLevel,
+      message: string,
+      at: string,
+      extra: Partial<StatusEvent> = {},
+    ) => {
       const event = StatusEvent.create({
         id: request.id,
         userId: request.userId,
@@ -61,7 +68,7 @@ export function generationProcessor(deps: ProcessorDeps) {
         at,
         workerId: deps.workerId,
         attempt,
-        log: logLine(status === "failed" ? "error" : "info", message),
+        log: logLine(level, message),
         ...extra,
       });
       logs.push(event);
@@ -79,7 +86,7 @@ export function generationProcessor(deps: ProcessorDeps) {
       current = { stage, progress };
       const at = new Date().toISOString();
       send({ type: "status", id: request.id, seq: ++seq, status: "processing", stage, progress, at });
-      if (note) log("processing", note, at);
+      if (note) log("processing", "info", note, at);
     };
     // Ours' preview rule, the same function run-generation.ts uses.
     let rendering = true;
@@ -90,10 +97,12 @@ export function generationProcessor(deps: ProcessorDeps) {
         const preview = { url: `data:image/webp;base64,${made.data}`, width: made.width, height: made.height };
         const at = new Date().toISOString();
         send({ type: "preview", id: request.id, seq: ++seq, preview, ...current, at });
-        log("processing", `preview ${made.width}×${made.height}, ${Math.ceil((made.data.length * 3) / 4)} bytes`, at);
+        const note = `preview ${made.width}×${made.height}, ${Math.ceil((made.data.length * 3) / 4)} bytes`;
+        log("processing", "info", note, at);
       },
     });
 
+    let made: { stored: Awaited<ReturnType<typeof storeImage>>; generationMs: number };
     try {
       status("started", 5, `attempt ${attempt}${attempts > 1 ? ` of ${attempts}` : ""} started`);
       const began = Date.now();
@@ -117,50 +126,59 @@ export function generationProcessor(deps: ProcessorDeps) {
       const generationMs = ms(began, Date.now());
       status("storing", 95, "storing");
       // Thumbnails too, as the product stores them.
-      const stored = await storeImage(deps.store, image, deps.imageUrl);
-      const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
-        url,
-        width,
-        height,
-        format,
-        bytes,
-      });
+      made = { stored: await storeImage(deps.store, image, deps.imageUrl), generationMs };
       await chain;
-      const now = Date.now();
-      const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
-      const completedAt = new Date(now).toISOString();
-      const { width, height, format, bytes } = stored.image;
-      current = { stage: "done", progress: 100 };
-      seq++;
-      const done = `completed: ${width}×${height} ${format}, ${bytes} bytes; generation ${generationMs} ms`;
-      const ending = log("completed", done, completedAt, { ...stored, timings });
-      const { userId, params } = request;
-      const end = { id: request.id, userId, params, ...stored, timings, attempts: attempt, completedAt };
-      deps.endings.ended(CompleteEvent.create(end), ending, logs);
-      return {
-        type: "completed",
-        id: request.id,
-        seq,
-        image: pick(stored.image),
-        thumbnail: pick(stored.thumbnail),
-        timings,
-      };
     } catch (error) {
       rendering = false;
       await chain.catch(() => {});
-      const detail = failureDetail(error, timeout.aborted, deps.policy.timeoutMs);
-      // BullMQ retries unless the error is unrecoverable; the last attempt's failure is history.
-      if (!detail.retryable || attempt >= attempts) {
-        const failedAt = new Date().toISOString();
-        current = { stage: "done", progress: 100 };
-        seq++;
-        const note = `failed after ${attempt} attempt(s): ${detail.code}: ${detail.message}`;
-        const ending = log("failed", note, failedAt, { error: detail });
-        const end = { id: request.id, userId: request.userId, request, error: detail, attempts: attempt, failedAt };
-        deps.endings.ended(FailedEvent.create(end), ending, logs);
-      }
+      throw failed(error, timeout.aborted);
+    }
+
+    const { stored, generationMs } = made;
+    const now = Date.now();
+    const timings = { queuedMs: ms(request.createdAt, startedAt), generationMs, totalMs: ms(request.createdAt, now) };
+    const completedAt = new Date(now).toISOString();
+    const { width, height, format, bytes } = stored.image;
+    current = { stage: "done", progress: 100 };
+    seq++;
+    const done = `completed: ${width}×${height} ${format}, ${bytes} bytes; generation ${generationMs} ms`;
+    const ending = log("completed", "info", done, completedAt, { ...stored, timings });
+    const { userId, params } = request;
+    const end = { id: request.id, userId, params, ...stored, timings, attempts: attempt, completedAt };
+    deps.endings.ended(CompleteEvent.create(end), ending, logs);
+    const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
+      url,
+      width,
+      height,
+      format,
+      bytes,
+    });
+    return {
+      type: "completed",
+      id: request.id,
+      seq,
+      image: pick(stored.image),
+      thumbnail: pick(stored.thumbnail),
+      timings,
+    };
+
+    /** The error BullMQ gets: it retries unless unrecoverable; the last attempt's failure is history. */
+    function failed(error: unknown, timedOut: boolean): Error {
+      const detail = failureDetail(error, timedOut);
       const reason = JSON.stringify(detail);
-      throw detail.retryable ? new Error(reason) : new UnrecoverableError(reason);
+      const at = new Date().toISOString();
+      if (detail.retryable && attempt < attempts) {
+        log("processing", "warn", `attempt ${attempt} failed: ${detail.code}: ${detail.message}; retrying`, at);
+        deps.endings.logged(logs);
+        return new Error(reason);
+      }
+      current = { stage: "done", progress: 100 };
+      seq++;
+      const note = `failed after ${attempt} attempt(s): ${detail.code}: ${detail.message}`;
+      const ending = log("failed", "error", note, at, { error: detail });
+      const end = { id: request.id, userId: request.userId, request, error: detail, attempts: attempt, failedAt: at };
+      deps.endings.ended(FailedEvent.create(end), ending, logs);
+      return detail.retryable ? new Error(reason) : new UnrecoverableError(reason);
     }
   };
 }

@@ -8,9 +8,11 @@ import { redisKeys } from "../../shared/redis-keys.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { logLine } from "../../worker/generation/generation-reporter.ts";
 import { type HistoryDb, openHistoryDb } from "../../worker/history/history-db.ts";
+import { createTombstones } from "../../worker/lifecycle/tombstones.ts";
 import { createRedis, type Redis } from "../../worker/redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../../worker/redis/redis-test-env.ts";
 import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
+import { until } from "../../worker/testing/until.ts";
 import { twinEndings } from "./twin-endings.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "twin-endings-"));
@@ -84,7 +86,7 @@ async function submitted() {
 const snapshotStatus = async (id: string) =>
   (JSON.parse(String(await redis.send("GET", [redisKeys(prefix).snapshot(id)]))) as { status?: string }).status;
 
-test("the endings of one turn go to the history in one transaction, and each snapshot ends", async () => {
+test("endings go to the history in one write per batch, and each snapshot ends", async () => {
   let transactions = 0;
   const endings = twinEndings({
     history: {
@@ -94,6 +96,7 @@ test("the endings of one turn go to the history in one transaction, and each sna
       },
     },
     snapshots: createSnapshotWriter(redis, prefix),
+    tombstones: createTombstones(redis, prefix),
     logger,
   });
   const generations = [await submitted(), await submitted()];
@@ -113,6 +116,7 @@ test("a history that cannot write is logged; the snapshot still ends and close d
   const endings = twinEndings({
     history: { recordMany: () => Promise.reject(new Error("disk full")) },
     snapshots: createSnapshotWriter(redis, prefix),
+    tombstones: createTombstones(redis, prefix),
     logger,
   });
   const g = await submitted();
@@ -122,4 +126,24 @@ test("a history that cannot write is logged; the snapshot still ends and close d
   expect(await history.get(g.id)).toBeNull();
   expect(await snapshotStatus(g.id)).toBe("completed");
   expect(warnings.some((line) => line.includes("twin history not written"))).toBe(true);
+});
+
+test("a batch is written on its timer without close, less any generation deleted meanwhile", async () => {
+  const endings = twinEndings({
+    history,
+    snapshots: createSnapshotWriter(redis, prefix),
+    tombstones: createTombstones(redis, prefix),
+    logger,
+    flushMs: 50,
+  });
+  const [kept, deleted] = [await submitted(), await submitted()];
+  await redis.send("SET", [redisKeys(prefix).deleted(deleted.id), "1"]);
+  endings.ended(kept.end, kept.ending, kept.logs);
+  endings.ended(deleted.end, deleted.ending, deleted.logs);
+  await until(async () => (await history.get(kept.id)) !== null);
+
+  expect(await history.logs(kept.id)).toHaveLength(2);
+  expect(await history.get(deleted.id)).toBeNull();
+  expect(await history.logs(deleted.id)).toEqual([]);
+  await endings.close();
 });

@@ -5,20 +5,29 @@
  * the same history database (worker/history/history-db.ts). Without them the twin skipped work
  * ours does per generation, its reads said "queued" for a week and its users' caps never emptied.
  *
- * The cheapest honest form, written where a BullMQ product would write it, at the end of the job:
- * one snapshot script per generation, ours' APPLY_STATUS (ours applies every event), and every
- * end of one event-loop turn in one history transaction (ours writes one per fetched batch),
- * without a second process or an event stream to read. A failed write is logged, not retried.
+ * Written where a BullMQ product would write it, at the end of the job, and no dearer than ours:
+ * one snapshot script per generation, ours' APPLY_STATUS (ours applies every event), and the
+ * history batched as ours' writer batches it (what a second or HISTORY_BATCH_MAX endings bring, in
+ * one transaction) without a second process or an event stream to read. Like ours' batch path it
+ * leaves out generations deleted meanwhile (one tombstone lookup per batch; ours looks again after
+ * the write). Unlike ours a failed write is logged, not retried: the bench counts generations.
  */
 import type { StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";
 import type { HistoryDb } from "../../worker/history/history-db.ts";
 import type { TerminalEvent } from "../../worker/history/history-record.ts";
+import type { Tombstones } from "../../worker/lifecycle/tombstones.ts";
 import type { SnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 
+/** Ours' history writer waits up to a second for a fetch to fill (history-writer.ts). */
+const HISTORY_FLUSH_MS = 1000;
+const HISTORY_BATCH_MAX = 256;
+
 export interface TwinEndings {
-  /** Applies `status` (the ending) to the snapshot; queues `end` and `logs` for the next history write. */
+  /** Applies `status` (the ending) to the snapshot; queues `end` and `logs` for the history. */
   ended(end: TerminalEvent, status: StatusEvent, logs: readonly StatusEvent[]): void;
+  /** Queues an attempt's log lines that ended in a retry. */
+  logged(logs: readonly StatusEvent[]): void;
   /** Writes what is queued; safe to call twice. */
   close(): Promise<void>;
 }
@@ -26,28 +35,38 @@ export interface TwinEndings {
 export function twinEndings(deps: {
   history: Pick<HistoryDb, "recordMany">;
   snapshots: Pick<SnapshotWriter, "applyStatus">;
+  tombstones: Pick<Tombstones, "deletedAmong">;
   logger: Logger;
+  flushMs?: number;
 }): TwinEndings {
-  const { history, snapshots, logger } = deps;
+  const { history, snapshots, tombstones, logger } = deps;
   let ends: TerminalEvent[] = [];
   let logs: StatusEvent[] = [];
-  let scheduled = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let written: Promise<void> = Promise.resolve();
   const applying = new Set<Promise<void>>();
 
   const flush = () => {
-    scheduled = false;
-    // close() may have written the turn's batch before its own flush ran.
-    if (ends.length === 0) return;
+    clearTimeout(timer);
+    timer = undefined;
+    if (ends.length === 0 && logs.length === 0) return;
     const batch = { ends, logs };
     ends = [];
     logs = [];
-    written = written
-      .then(() => history.recordMany(batch))
-      .then(
-        () => {},
-        (error: unknown) => logger.warn("twin history not written", { error, generations: batch.ends.length }),
-      );
+    const write = async () => {
+      const deleted = await tombstones.deletedAmong([...batch.ends, ...batch.logs].map((event) => event.id));
+      const kept = <T extends { id: string }>(events: T[]) => events.filter((event) => !deleted.has(event.id));
+      await history.recordMany({ ends: kept(batch.ends), logs: kept(batch.logs) });
+    };
+    written = written.then(write).then(
+      () => {},
+      (error: unknown) => logger.warn("twin history not written", { error, generations: batch.ends.length }),
+    );
+  };
+  const queue = (lines: readonly StatusEvent[]) => {
+    logs.push(...lines);
+    if (ends.length >= HISTORY_BATCH_MAX) flush();
+    else timer ??= setTimeout(flush, deps.flushMs ?? HISTORY_FLUSH_MS);
   };
 
   return {
@@ -61,13 +80,11 @@ export function twinEndings(deps: {
         .finally(() => applying.delete(applied));
       applying.add(applied);
       ends.push(end);
-      logs.push(...lines);
-      if (scheduled) return;
-      scheduled = true;
-      setImmediate(flush);
+      queue(lines);
     },
+    logged: queue,
     async close() {
-      if (scheduled) flush();
+      flush();
       await Promise.all([written, ...applying]);
     },
   };

@@ -15,6 +15,7 @@ import { createInternalApp, createWorkerApp } from "../../worker/http/worker-app
 import { imageRoutes } from "../../worker/images/image-routes.ts";
 import { createImageStore } from "../../worker/images/image-store-factory.ts";
 import { createPurger } from "../../worker/lifecycle/purge-generation.ts";
+import { createTombstones } from "../../worker/lifecycle/tombstones.ts";
 import { createRedis } from "../../worker/redis/redis-client.ts";
 import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 import { configOrExit, loggerFor, orExit } from "../../worker/runtime/entry.ts";
@@ -43,6 +44,7 @@ const historyDb = await openHistoryDb(config.database.url);
 const endings = twinEndings({
   history: historyDb,
   snapshots: createSnapshotWriter(redis, config.keys.redisPrefix),
+  tombstones: createTombstones(redis, config.keys.redisPrefix),
   logger,
 });
 // Deleting a generation removes its rows, images and keys as ours does (its BullMQ job stays).
@@ -103,9 +105,10 @@ process.once("SIGTERM", () => {
   live.closeAll();
   void (async () => {
     await worker.close();
+    // The servers first: the history routes read the database until they stop.
+    await Promise.all([events.close(), queue.close(), server.stop(), internalServer.stop()]);
     await endings.close();
     await historyDb.close();
-    await Promise.all([events.close(), queue.close(), server.stop(), internalServer.stop()]);
     slots.close();
     redis.close();
     process.exit(0);
