@@ -77,10 +77,13 @@ test("a completed job ends once, its ending numbered as its completed message, i
 });
 
 test("a transient failure before the last attempt is retried: its lines are logged, nothing ends", async () => {
-  const { outcome, ended, logged } = await attempt({ kind: "transient" }, 0);
+  const { outcome, ended, logged, sent } = await attempt({ kind: "transient" }, 0);
 
   expect("error" in outcome && !(outcome.error instanceof UnrecoverableError)).toBe(true);
   expect(ended).toEqual([]);
+  // Each line is a history row keyed by its seq: one taken twice would be dropped.
+  expect(new Set(logged.map((line) => line.seq)).size).toBe(logged.length);
+  expect(logged.at(-1)?.seq).toBe(sent.at(-1)?.seq);
   expect(logged.at(-1)?.log).toEqual({
     level: "warn",
     message: `attempt 1 failed: provider_unavailable: ${GENERATION_ERROR_MESSAGES.provider_unavailable}; retrying`,

@@ -82,11 +82,11 @@ export function generationProcessor(deps: ProcessorDeps) {
       chain = chain.then(() => job.updateProgress(message as unknown as object));
     };
     let current = { stage: "started" as Stage, progress: 5 };
-    const status = (stage: Stage, progress: number, note?: string) => {
+    const status = (stage: Stage, progress: number, note?: string, level: GenerationLogLevel = "info") => {
       current = { stage, progress };
       const at = new Date().toISOString();
       send({ type: "status", id: request.id, seq: ++seq, status: "processing", stage, progress, at });
-      if (note) log("processing", "info", note, at);
+      if (note) log("processing", level, note, at);
     };
     // Ours' preview rule, the same function run-generation.ts uses.
     let rendering = true;
@@ -130,8 +130,9 @@ export function generationProcessor(deps: ProcessorDeps) {
       await chain;
     } catch (error) {
       rendering = false;
+      const thrown = failed(error, timeout.aborted);
       await chain.catch(() => {});
-      throw failed(error, timeout.aborted);
+      throw thrown;
     }
 
     const { stored, generationMs } = made;
@@ -166,12 +167,14 @@ export function generationProcessor(deps: ProcessorDeps) {
     function failed(error: unknown, timedOut: boolean): Error {
       const detail = failureDetail(error, timedOut);
       const reason = JSON.stringify(detail);
-      const at = new Date().toISOString();
       if (detail.retryable && attempt < attempts) {
-        log("processing", "warn", `attempt ${attempt} failed: ${detail.code}: ${detail.message}; retrying`, at);
+        // As ours, a status event of its own: the line takes a seq no other line has.
+        const why = `attempt ${attempt} failed: ${detail.code}: ${detail.message}; retrying`;
+        status(current.stage, current.progress, why, "warn");
         deps.endings.logged(logs);
         return new Error(reason);
       }
+      const at = new Date().toISOString();
       current = { stage: "done", progress: 100 };
       seq++;
       const note = `failed after ${attempt} attempt(s): ${detail.code}: ${detail.message}`;

@@ -8,11 +8,13 @@ import { redisKeys } from "../../shared/redis-keys.ts";
 import { uuidv7 } from "../../shared/uuid7.ts";
 import { logLine } from "../../worker/generation/generation-reporter.ts";
 import { type HistoryDb, openHistoryDb } from "../../worker/history/history-db.ts";
+import type { TerminalEvent } from "../../worker/history/history-record.ts";
 import { createTombstones } from "../../worker/lifecycle/tombstones.ts";
 import { createRedis, type Redis } from "../../worker/redis/redis-client.ts";
 import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../../worker/redis/redis-test-env.ts";
 import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 import { until } from "../../worker/testing/until.ts";
+import { historyOnThread } from "./history-thread.ts";
 import { twinEndings } from "./twin-endings.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "twin-endings-"));
@@ -146,4 +148,23 @@ test("a batch is written on its timer without close, less any generation deleted
   expect(await history.get(deleted.id)).toBeNull();
   expect(await history.logs(deleted.id)).toEqual([]);
   await endings.close();
+});
+
+test("on its own thread, the history is written as in the process, and a write the thread fails is refused", async () => {
+  const thread = historyOnThread(`file:${join(tmp, "history.sqlite")}`);
+  const g = await submitted();
+  const inserted = await thread.recordMany({ ends: [g.end], logs: g.logs });
+
+  expect([...inserted]).toEqual([g.id]);
+  expect((await history.get(g.id))?.status).toBe("completed");
+  expect(await history.logs(g.id)).toHaveLength(2);
+  const bad = { ...g.end, id: "not an id", userId: null } as unknown as TerminalEvent;
+  // Awaited first: under Bun's `rejects` the thread's answer was never read and the test hung.
+  const refused = await thread.recordMany({ ends: [bad], logs: [] }).then(
+    () => null,
+    (error: unknown) => error,
+  );
+  expect(refused).toBeInstanceOf(Error);
+  await thread.close();
+  await thread.close();
 });

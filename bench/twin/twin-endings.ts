@@ -5,12 +5,14 @@
  * the same history database (worker/history/history-db.ts). Without them the twin skipped work
  * ours does per generation, its reads said "queued" for a week and its users' caps never emptied.
  *
- * Written where a BullMQ product would write it, at the end of the job, and no dearer than ours:
- * one snapshot script per generation, ours' APPLY_STATUS (ours applies every event), and the
- * history batched as ours' writer batches it (what a second or HISTORY_BATCH_MAX endings bring, in
- * one transaction) without a second process or an event stream to read. Like ours' batch path it
- * leaves out generations deleted meanwhile (one tombstone lookup per batch; ours looks again after
- * the write). Unlike ours a failed write is logged, not retried: the bench counts generations.
+ * Written where a BullMQ product would write it, at the end of the job, and no more work than
+ * ours does: one snapshot script per generation, ours' APPLY_STATUS (ours applies every event),
+ * and the history batched about as ours' writer batches it (it waits up to a second for a fetch
+ * to fill; here a second or HISTORY_BATCH_MAX endings, in one transaction), with no event stream
+ * to read. The worker hands the transaction to a thread (history-thread.ts), as ours keeps it
+ * out of the workers' processes. Like ours' batch path it leaves out generations deleted
+ * meanwhile (one tombstone lookup per batch; ours looks again after the write and discards their
+ * images). Unlike ours a failed write is logged, not retried: the bench counts generations.
  */
 import type { StatusEvent } from "../../shared/events/events.ts";
 import type { Logger } from "../../shared/logger.ts";

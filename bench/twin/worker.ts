@@ -24,6 +24,7 @@ import { createLiveSlots } from "../../worker/ws/live-slots.ts";
 import { liveRoutes } from "../../worker/ws/ws-routes.ts";
 import { openQueue, openQueueEvents, openWorker } from "../bullmq-side.ts";
 import { generationProcessor } from "./generation-processor.ts";
+import { historyOnThread } from "./history-thread.ts";
 import { bullmqFeedReader, queueEventsFanout } from "./live-feed.ts";
 import { twinEndings } from "./twin-endings.ts";
 
@@ -41,8 +42,10 @@ await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
 // The same connection caps as ours (per user and per address, across instances), leased in Redis.
 const redis = await createRedis(config.redis.url, { name: `twin-worker-${process.pid}` });
 const historyDb = await openHistoryDb(config.database.url);
+// Written on a thread of its own (history-thread.ts); the routes read through `historyDb`.
+const historyWriter = historyOnThread(config.database.url);
 const endings = twinEndings({
-  history: historyDb,
+  history: historyWriter,
   snapshots: createSnapshotWriter(redis, config.keys.redisPrefix),
   tombstones: createTombstones(redis, config.keys.redisPrefix),
   logger,
@@ -108,6 +111,7 @@ process.once("SIGTERM", () => {
     // The servers first: the history routes read the database until they stop.
     await Promise.all([events.close(), queue.close(), server.stop(), internalServer.stop()]);
     await endings.close();
+    await historyWriter.close();
     await historyDb.close();
     slots.close();
     redis.close();
