@@ -18,7 +18,7 @@ import {
   oneOf,
   string,
 } from "./schema/schema.ts";
-import { type GenerationSnapshot, generationId, type PublicImage } from "./snapshot.ts";
+import { type GenerationSnapshot, generationId, toPublicImage } from "./snapshot.ts";
 
 const storedImage = named("StoredImage", imageRef);
 
@@ -66,14 +66,6 @@ export const historyPage = named("HistoryPage", object({ items: array(generation
 /** `GET /internal/users/{user}/generations/{id}/logs`. */
 export const historyLogs = named("HistoryLogs", object({ entries: array(generationLogEntry) }));
 
-const publicImage = ({ url, width, height, format, bytes }: PublicImage): PublicImage => ({
-  url,
-  width,
-  height,
-  format,
-  bytes,
-});
-
 /** A generation served from the history: ended, so no live events remain (`seq` 0). */
 export function recordToSnapshot(record: GenerationRecord): GenerationSnapshot {
   const out: GenerationSnapshot = {
@@ -91,8 +83,8 @@ export function recordToSnapshot(record: GenerationRecord): GenerationSnapshot {
     out.startedAt = new Date(Date.parse(record.createdAt) + record.timings.queuedMs).toISOString();
     out.timings = record.timings;
   }
-  if (record.image) out.image = publicImage(record.image);
-  if (record.thumbnail) out.thumbnail = publicImage(record.thumbnail);
+  if (record.image) out.image = toPublicImage(record.image);
+  if (record.thumbnail) out.thumbnail = toPublicImage(record.thumbnail);
   if (record.error) {
     // Rows written before messages were fixed may hold what went wrong in particular: never shown.
     const code = toGenerationErrorCode(record.error.code);

@@ -125,7 +125,8 @@ export interface StoredSnapshot extends GenerationSnapshot {
   thumbnailKey?: string;
 }
 
-const pickImage = ({ url, width, height, format, bytes }: PublicImage): PublicImage => ({
+/** An image as clients see it: without its storage key and digest. */
+export const toPublicImage = ({ url, width, height, format, bytes }: PublicImage): PublicImage => ({
   url,
   width,
   height,
@@ -150,8 +151,8 @@ export function toPublicSnapshot(stored: StoredSnapshot, queuePosition?: number)
   if (stored.startDeadline) out.startDeadline = stored.startDeadline;
   if (stored.startedAt) out.startedAt = stored.startedAt;
   if (stored.completedAt) out.completedAt = stored.completedAt;
-  if (stored.image) out.image = pickImage(stored.image);
-  if (stored.thumbnail) out.thumbnail = pickImage(stored.thumbnail);
+  if (stored.image) out.image = toPublicImage(stored.image);
+  if (stored.thumbnail) out.thumbnail = toPublicImage(stored.thumbnail);
   if (stored.preview && stored.status === "processing") {
     const { url, width, height } = stored.preview;
     out.preview = { url, width, height };

@@ -3,10 +3,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StatusEvent } from "../../shared/events/events.ts";
-import { RequestEvent } from "../../shared/events/events.ts";
 import { GENERATION_ERROR_MESSAGES } from "../../shared/job-states.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
 import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
+import { requestEvent } from "../../worker/gateway/gateway-fixtures.ts";
 import type { TerminalEvent } from "../../worker/history/history-record.ts";
 import { createLocalImageStore } from "../../worker/images/local-image-store.ts";
 import { type Step, scriptedProvider } from "../../worker/testing/scripted-provider.ts";
@@ -26,12 +25,9 @@ async function attempt(step: Step, attemptsMade: number, progress: StatusMessage
   const ended: { end: TerminalEvent; status: StatusEvent; logs: readonly StatusEvent[] }[] = [];
   const logged: StatusEvent[] = [];
   const sent: (StatusMessage | PreviewMessage)[] = [];
-  const request = RequestEvent.create({
-    id: uuidv7(),
+  const request = requestEvent({
     userId: "u1",
     params: { prompt: "p", style: "noise", width: 256, height: 256, format: "webp", seed: 1 },
-    createdAt: new Date().toISOString(),
-    attempt: 1,
   });
   const job = {
     data: request,

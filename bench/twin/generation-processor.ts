@@ -13,6 +13,7 @@ import {
   toGenerationErrorCode,
 } from "../../shared/job-states.ts";
 import { formatIssues } from "../../shared/schema/schema.ts";
+import { toPublicImage } from "../../shared/snapshot.ts";
 import type { CompletedMessage, PreviewMessage, StatusMessage } from "../../shared/ws-messages.ts";
 import { logLine } from "../../worker/generation/generation-reporter.ts";
 import { throttledPreviews } from "../../worker/generation/preview.ts";
@@ -147,19 +148,12 @@ export function generationProcessor(deps: ProcessorDeps) {
     const { userId, params } = request;
     const end = { id: request.id, userId, params, ...stored, timings, attempts: attempt, completedAt };
     deps.endings.ended(CompleteEvent.create(end), ending, logs);
-    const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
-      url,
-      width,
-      height,
-      format,
-      bytes,
-    });
     return {
       type: "completed",
       id: request.id,
       seq,
-      image: pick(stored.image),
-      thumbnail: pick(stored.thumbnail),
+      image: toPublicImage(stored.image),
+      thumbnail: toPublicImage(stored.thumbnail),
       timings,
     };
 

@@ -15,7 +15,9 @@ type Reply = { call: number; inserted: string[] } | { call: number; error: strin
 export function historyOnThread(databaseUrl: string) {
   const thread = new Worker(new URL(import.meta.url).href);
   const waiting = new Map<number, { resolve(ids: Set<string>): void; reject(error: Error): void }>();
+  const pending = new Set<Promise<unknown>>();
   let calls = 0;
+  let dead: Error | null = null;
   let closed: Promise<void> | null = null;
   thread.onmessage = (event: MessageEvent<Reply>) => {
     const reply = event.data;
@@ -24,20 +26,27 @@ export function historyOnThread(databaseUrl: string) {
     if ("error" in reply) waiter?.reject(new Error(reply.error));
     else waiter?.resolve(new Set(reply.inserted));
   };
+  // A thread that died answers nothing more: what waits on it is refused, not left hanging.
+  thread.onerror = (event: ErrorEvent) => {
+    dead = new Error(`history thread failed: ${event.message}`);
+    for (const waiter of waiting.values()) waiter.reject(dead);
+    waiting.clear();
+  };
   return {
     recordMany(batch: Batch): Promise<Set<string>> {
+      if (dead) return Promise.reject(dead);
       const call = ++calls;
-      return new Promise((resolve, reject) => {
+      const answered = new Promise<Set<string>>((resolve, reject) => {
         waiting.set(call, { resolve, reject });
         thread.postMessage({ call, batch, databaseUrl } satisfies Call);
       });
+      const settled = answered.catch(() => {}).finally(() => pending.delete(settled));
+      pending.add(settled);
+      return answered;
     },
-    /** After the last answer; safe to call twice. */
+    /** After every call made so far is answered; safe to call twice. */
     close(): Promise<void> {
-      closed ??= (async () => {
-        while (waiting.size > 0) await Bun.sleep(5);
-        thread.terminate();
-      })();
+      closed ??= Promise.all(pending).then(() => thread.terminate());
       return closed;
     },
   };

@@ -2,10 +2,10 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CompleteEvent, RequestEvent, StatusEvent } from "../../shared/events/events.ts";
+import { CompleteEvent, StatusEvent } from "../../shared/events/events.ts";
 import { createLogger } from "../../shared/logger.ts";
 import { redisKeys } from "../../shared/redis-keys.ts";
-import { uuidv7 } from "../../shared/uuid7.ts";
+import { requestEvent } from "../../worker/gateway/gateway-fixtures.ts";
 import { logLine } from "../../worker/generation/generation-reporter.ts";
 import { type HistoryDb, openHistoryDb } from "../../worker/history/history-db.ts";
 import type { TerminalEvent } from "../../worker/history/history-record.ts";
@@ -49,13 +49,7 @@ const timings = { queuedMs: 1, generationMs: 2, totalMs: 3 };
 
 /** A submitted generation (its queued snapshot, as the shared edge writes it) and its ending. */
 async function submitted() {
-  const request = RequestEvent.create({
-    id: uuidv7(),
-    userId: "u1",
-    params,
-    createdAt: new Date().toISOString(),
-    attempt: 1,
-  });
+  const request = requestEvent({ userId: "u1", params });
   await createSnapshotWriter(redis, prefix).applyRequest(request, 0, "0");
   const at = new Date().toISOString();
   const line = (seq: number, status: "processing" | "completed", message: string, extra = {}) =>
@@ -165,6 +159,10 @@ test("on its own thread, the history is written as in the process, and a write t
     (error: unknown) => error,
   );
   expect(refused).toBeInstanceOf(Error);
+  // close() waits for a call still being answered.
+  const late = await submitted();
+  const writing = thread.recordMany({ ends: [late.end], logs: late.logs });
   await thread.close();
   await thread.close();
+  expect([...(await writing)]).toEqual([late.id]);
 });

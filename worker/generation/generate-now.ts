@@ -2,7 +2,7 @@ import { isRetryable, PipelineError } from "../../shared/errors.ts";
 import type { RequestEvent } from "../../shared/events/events.ts";
 import { GENERATION_ERROR_MESSAGES, type GenerationErrorCode, toGenerationErrorCode } from "../../shared/job-states.ts";
 import type { Logger } from "../../shared/logger.ts";
-import type { GenerationSnapshot } from "../../shared/snapshot.ts";
+import { type GenerationSnapshot, toPublicImage } from "../../shared/snapshot.ts";
 import type { ImageStore } from "../images/image-store.ts";
 import type { GenerationProvider } from "./provider.ts";
 import { storeImage } from "./store-image.ts";
@@ -30,21 +30,14 @@ export async function generateNow(
       onStage: () => {},
     });
     const stored = await storeImage(deps.store, image, deps.imageUrl);
-    const pick = ({ url, width, height, format, bytes }: typeof stored.image) => ({
-      url,
-      width,
-      height,
-      format,
-      bytes,
-    });
     return {
       ...base,
       status: "completed",
       progress: 100,
       stage: "done",
       completedAt: new Date().toISOString(),
-      image: pick(stored.image),
-      thumbnail: pick(stored.thumbnail),
+      image: toPublicImage(stored.image),
+      thumbnail: toPublicImage(stored.thumbnail),
     };
   } catch (error) {
     const timedOut = (error as { name?: string }).name === "TimeoutError";
