@@ -15,6 +15,8 @@
  *   idle        CPU of every process of the product with no traffic
  * `--scaling`: instead, saturation only, with 1, 2 and 4 worker processes.
  * `--submit`: instead, the submit rows only, with each process's CPU per submit.
+ * `--direct`: ours with option 3(d) of bench/README — the Bun edge producing to Kafka itself, no
+ * REST gateway (bench/direct/edge.ts) — to measure what that change of the deployment would buy.
  */
 import type { GenerationParams } from "../shared/events/params.ts";
 import { runEdgeLoad } from "./edge-load.ts";
@@ -33,7 +35,9 @@ const option = (name: string, fallback: number) => {
 const ROUNDS = Math.min(5, option("--rounds", 1));
 const SCALING = process.argv.includes("--scaling");
 const SUBMIT_ONLY = process.argv.includes("--submit");
-const LAYOUT: StackOptions = { workers: 2, maxConcurrent: 4 }; // the production defaults
+const DIRECT = process.argv.includes("--direct");
+// The production defaults; `edge` applies to ours only.
+const LAYOUT: StackOptions = { workers: 2, maxConcurrent: 4, edge: DIRECT ? "direct" : "rest" };
 const SUBMIT = { ratePerSecond: 200, openSeconds: 5, callers: 64, closedSeconds: 5 };
 const PACED = { count: 100, intervalMs: 50 };
 const OVERHEAD_RUNS = 15;
@@ -348,7 +352,7 @@ async function scaling() {
   );
   for (const workers of [1, 2, 4])
     for (const product of PRODUCTS) {
-      const layout = { workers, maxConcurrent: LAYOUT.maxConcurrent };
+      const layout = { ...LAYOUT, workers };
       const stack = await startStack(product, layout);
       try {
         const users = await tokens(stack);
@@ -373,6 +377,8 @@ async function scaling() {
 console.log(
   `Pixel Studio vs its BullMQ twin: ${navigator.hardwareConcurrency} cores, Bun ${Bun.version}, load average ${(await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ")}`,
 );
+if (DIRECT)
+  console.log("ours runs option 3(d): the edge produces to Kafka itself, no REST gateway (bench/direct/edge.ts)");
 if (SCALING) await scaling();
 else if (SUBMIT_ONLY) await submitOnly();
 else

@@ -35,6 +35,11 @@ export interface StackOptions {
   maxConcurrent: number;
   /** Run every process under Bun's CPU profiler, writing `<name>.cpuprofile` (and `.md`) here on exit. */
   profileDir?: string;
+  /**
+   * Ours only: "direct" runs bench/direct/edge.ts (the edge producing to Kafka itself, option
+   * 3(d)) and no REST gateway, instead of `npm start`'s edge and gateway.
+   */
+  edge?: "rest" | "direct";
 }
 
 export interface Stack {
@@ -191,7 +196,11 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
     PROCESSING_WORKER_INSTANCES: String(Math.max(1, options.workers)),
   });
   const procs = launcher(env, dir, options.profileDir);
-  for (const spec of pipelineProcesses(env, options.workers)) procs.spawn(spec);
+  for (const spec of pipelineProcesses(env, options.workers)) {
+    if (options.edge !== "direct") procs.spawn(spec);
+    else if (spec.name === "edge") procs.spawn({ ...spec, cmd: [process.execPath, script("bench/direct/edge.ts")] });
+    else if (spec.name !== "kafka-rest-gateway") procs.spawn(spec);
+  }
 
   const groups = (
     [
