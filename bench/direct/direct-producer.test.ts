@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { PipelineError } from "../../shared/errors.ts";
 import { RequestEvent } from "../../shared/events/events.ts";
 import { newTraceparent, toKafkaMessage } from "../../shared/events/kafka-message.ts";
 import { topicSpecs } from "../../shared/topics.ts";
@@ -22,7 +23,7 @@ afterAll(async () => {
   await deleteTestTopics(config);
 });
 
-test("a submit's record lands as the REST path writes it, at the position it answers", async () => {
+test("a submit's record lands with the key, value and headers the edge sends the gateway, at the position it answers", async () => {
   expect(await producer.healthy()).toBe(true);
   const event = requestEvent();
   const traceparent = newTraceparent();
@@ -38,15 +39,19 @@ test("a submit's record lands as the REST path writes it, at the position it ans
   expect(written.topic).toBe(requests);
 });
 
-test("once the producer is closed it reports unhealthy and refuses to produce", async () => {
+test("once the producer is closed it reports unhealthy and refuses to produce, retryably", async () => {
   const closing = createBatchingProducer({ kafka, logger: silentLogger });
-  expect(await closing.start()).toBe(true);
+  try {
+    expect(await closing.start()).toBe(true);
+  } finally {
+    await closing.close();
+  }
   const closed = directProducer(closing);
-  await closing.close();
   expect(await closed.healthy()).toBe(false);
   const refused = await closed.produce(requests, toKafkaMessage(RequestEvent, requestEvent(), newTraceparent())).then(
     () => null,
     (error: unknown) => error,
   );
-  expect(refused).toBeInstanceOf(Error);
+  expect(refused).toBeInstanceOf(PipelineError);
+  expect(refused).toMatchObject({ code: "kafka_unavailable", retryable: true });
 });

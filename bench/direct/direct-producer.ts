@@ -4,16 +4,14 @@
  * writes: the same key, value and headers (`restMessage`, as the edge posts them to the gateway).
  */
 import { type RestProducer, restMessage } from "../../edge/kafka-rest-producer.ts";
-import { ProgrammerError } from "../../shared/errors.ts";
-import type { BatchingProducer } from "../../worker/gateway/batching-producer.ts";
+import type { BatchingProducer, ProducedRecord } from "../../worker/gateway/batching-producer.ts";
 
 export function directProducer(batching: BatchingProducer): RestProducer {
   return {
     async produce(topic, message) {
-      const [written] = await batching.send(topic, [restMessage(message)]);
-      // One message in, one position out: anything else is a bug, never retried.
-      if (!written) throw new ProgrammerError("the batching producer answered no position for the record");
-      return written;
+      const positions = await batching.send(topic, [restMessage(message)]);
+      // `send` answers one position per message, in order, or rejects.
+      return positions[0] as ProducedRecord;
     },
     healthy: async () => batching.connected,
   };

@@ -1,10 +1,13 @@
 /**
  * The twin's edge process (`bun bench/twin/edge.ts <queue prefix> <queue name>`): our edge app,
- * built from the same environment as `edge/entry-bun.ts`, with BullMQ's `queue.add` as its producer.
+ * built from the same environment as `edge/entry-bun.ts`, with the same per-request metrics, and
+ * BullMQ's `queue.add` as its producer.
  */
 import { createEdgeApp } from "../../edge/app.ts";
 import { buildEdgeDeps } from "../../edge/build-deps.ts";
 import { parseConfig } from "../../shared/config/parse-config.ts";
+import { httpMetrics } from "../../worker/runtime/http-metrics.ts";
+import { Metrics, processMetrics } from "../../worker/runtime/metrics.ts";
 import { openQueue } from "../bullmq-side.ts";
 import { bullmqProducer } from "./bullmq-producer.ts";
 
@@ -16,7 +19,8 @@ const queue = openQueue(
   { attempts: worker.maxAttempts, backoffMs: worker.retryBaseMs },
 );
 await queue.waitUntilReady();
-const app = createEdgeApp({ ...deps, producer: bullmqProducer(queue) });
+const observe = httpMetrics(processMetrics(new Metrics()));
+const app = createEdgeApp({ ...deps, producer: bullmqProducer(queue), observe });
 const server = Bun.serve({ hostname: listen.host, port: deps.config.edge.port, fetch: app.fetch });
 deps.logger.info("twin edge listening", { url: server.url.href });
 process.once("SIGTERM", () => void Promise.all([server.stop(), queue.close()]).then(() => process.exit(0)));
