@@ -24,6 +24,7 @@ import { deleteKeys, TEST_REDIS_URL } from "../worker/redis/redis-test-env.ts";
 import { createTestBridgeUser, type TestBridgeUser } from "../worker/redis-bridge/bridge-test-server.ts";
 import type { ChildSpec } from "../worker/runtime/supervisor.ts";
 import { deleteTestTopics, freshKafkaConfig, testKafka } from "../worker/testing/kafka-test-env.ts";
+import { onInterrupt } from "./on-interrupt.ts";
 import { cpuSeconds, freePort } from "./processes.ts";
 
 export type Product = "ours" | "twin";
@@ -280,9 +281,16 @@ function stackOf(
   env: Record<string, string>,
   ports: { edge: number },
   procs: ReturnType<typeof launcher>,
-  stop: () => Promise<void>,
+  stopStack: () => Promise<void>,
 ): Stack {
   const jwtSecret = env.AUTH_JWT_SECRET ?? "";
+  // Once, whether the bench or an interrupt asks first.
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= stopStack().finally(() => forget());
+    return stopping;
+  };
+  const forget = onInterrupt(stop);
   return {
     product,
     edgeUrl: `http://127.0.0.1:${ports.edge}`,
