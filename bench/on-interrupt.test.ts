@@ -27,15 +27,18 @@ async function interrupted(signal: "SIGTERM" | "SIGINT", ...args: string[]) {
   return { code: await bench.exited, pid };
 }
 
-test.each(["SIGTERM", "SIGINT"] as const)("a bench stopped by %s stops the processes it started", async (signal) => {
+test.each([
+  ["SIGTERM", 143],
+  ["SIGINT", 130],
+] as const)("a bench stopped by %s stops the processes it started and exits %d", async (signal, exitCode) => {
   const { code, pid } = await interrupted(signal);
-  expect(code).toBe(130);
+  expect(code).toBe(exitCode);
   expect(alive(pid)).toBe(false);
 });
 
 test("a cleanup already forgotten (its stack stopped normally) is not run again", async () => {
   const { code, pid } = await interrupted("SIGTERM", "forget");
-  expect(code).toBe(130);
+  expect(code).toBe(143);
   expect(alive(pid)).toBe(true);
   process.kill(pid);
 });

@@ -9,9 +9,13 @@ let trapped = false;
 function trap(): void {
   if (trapped) return;
   trapped = true;
-  for (const signal of ["SIGINT", "SIGTERM"] as const)
+  // Exits as a shell reports a process ended by the signal: 128 + its number.
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
     process.once(signal, () => {
-      void Promise.allSettled([...pending].map((cleanup) => cleanup())).finally(() => process.exit(130));
+      void Promise.allSettled([...pending].map((cleanup) => cleanup())).finally(() => process.exit(code));
     });
 }
 
