@@ -217,13 +217,13 @@ export async function startOurs(options: StackOptions): Promise<Stack> {
       return group?.state === "Stable" && group.members.length === members;
     });
   };
-  const stop = async () => {
+  const stop = stoppedOnInterrupt(async () => {
     await procs.stop();
     await admin.deleteGroups(groups.map(([id]) => id)).catch(() => {});
     await admin.disconnect();
     await deleteTestTopics(kafkaConfig);
     await cleanUp(env, bridgeUser, dir);
-  };
+  });
   try {
     await until("our edge", answers(`http://127.0.0.1:${ports.edge}/healthz`));
     await until("our consumer groups", stable);
@@ -245,11 +245,11 @@ export async function startTwin(options: StackOptions): Promise<Stack> {
   for (let i = 1; i <= options.workers; i++)
     procs.spawn({ name: `worker-${i}`, cmd: bun("bench/twin/worker.ts", ...queue) });
   procs.spawn({ name: "edge", cmd: bun("bench/twin/edge.ts", ...queue) });
-  const stop = async () => {
+  const stop = stoppedOnInterrupt(async () => {
     await procs.stop();
     await dropKeys(`${queue[0]}:`);
     await cleanUp(env, bridgeUser, dir);
-  };
+  });
   try {
     await until("the twin's edge", answers(`http://127.0.0.1:${ports.edge}/healthz`));
     if (options.workers > 0) await until("the twin's workers", answers(`http://127.0.0.1:${ports.internal}/readyz`));
@@ -276,21 +276,28 @@ async function dropKeys(prefix: string): Promise<void> {
   }
 }
 
-function stackOf(
-  product: Product,
-  env: Record<string, string>,
-  ports: { edge: number },
-  procs: ReturnType<typeof launcher>,
-  stopStack: () => Promise<void>,
-): Stack {
-  const jwtSecret = env.AUTH_JWT_SECRET ?? "";
-  // Once, whether the bench or an interrupt asks first.
+/**
+ * `stopStack` run once, whether the bench or an interrupt asks first; registered from the moment
+ * the stack's processes exist, so an interrupt while it is still starting stops them too.
+ */
+function stoppedOnInterrupt(stopStack: () => Promise<void>): () => Promise<void> {
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= stopStack().finally(() => forget());
     return stopping;
   };
   const forget = onInterrupt(stop);
+  return stop;
+}
+
+function stackOf(
+  product: Product,
+  env: Record<string, string>,
+  ports: { edge: number },
+  procs: ReturnType<typeof launcher>,
+  stop: () => Promise<void>,
+): Stack {
+  const jwtSecret = env.AUTH_JWT_SECRET ?? "";
   return {
     product,
     edgeUrl: `http://127.0.0.1:${ports.edge}`,
