@@ -23,4 +23,12 @@ const observe = httpMetrics(processMetrics(new Metrics()));
 const app = createEdgeApp({ ...deps, producer: bullmqProducer(queue), observe });
 const server = Bun.serve({ hostname: listen.host, port: deps.config.edge.port, fetch: app.fetch });
 deps.logger.info("twin edge listening", { url: server.url.href });
-process.once("SIGTERM", () => void Promise.all([server.stop(), queue.close()]).then(() => process.exit(0)));
+// Requests in flight finish (and reach the queue) before its connection closes.
+process.once(
+  "SIGTERM",
+  () =>
+    void server
+      .stop()
+      .then(() => queue.close())
+      .finally(() => process.exit(0)),
+);

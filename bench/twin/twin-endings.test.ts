@@ -15,7 +15,7 @@ import { deleteKeys, freshPrefix, TEST_REDIS_URL } from "../../worker/redis/redi
 import { createSnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 import { until } from "../../worker/testing/until.ts";
 import { historyOnThread } from "./history-thread.ts";
-import { twinEndings } from "./twin-endings.ts";
+import { HISTORY_BATCH_MAX, twinEndings } from "./twin-endings.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "twin-endings-"));
 const prefix = freshPrefix();
@@ -141,6 +141,23 @@ test("a batch is written on its timer without close, less any generation deleted
   expect(await history.logs(kept.id)).toHaveLength(2);
   expect(await history.get(deleted.id)).toBeNull();
   expect(await history.logs(deleted.id)).toEqual([]);
+  await endings.close();
+});
+
+test("a full batch is written at once, not when its timer fires", async () => {
+  // A timer far beyond the wait below: only the batch size can send these.
+  const endings = twinEndings({
+    history,
+    snapshots: createSnapshotWriter(redis, prefix),
+    tombstones: createTombstones(redis, prefix),
+    logger,
+    flushMs: 10 * 60_000,
+  });
+  const generations = await Promise.all(Array.from({ length: HISTORY_BATCH_MAX }, () => submitted()));
+  for (const g of generations) endings.ended(g.end, g.ending, g.logs);
+  await until(async () => (await history.get(generations.at(-1)?.id ?? "")) !== null, 10_000);
+
+  expect((await history.get(generations[0]?.id ?? ""))?.status).toBe("completed");
   await endings.close();
 });
 

@@ -23,7 +23,7 @@ import type { SnapshotWriter } from "../../worker/relay/snapshot-writer.ts";
 
 /** Ours' history writer waits up to a second for a fetch to fill (history-writer.ts). */
 const HISTORY_FLUSH_MS = 1000;
-const HISTORY_BATCH_MAX = 256;
+export const HISTORY_BATCH_MAX = 256;
 
 export interface TwinEndings {
   /** Applies `status` (the ending) to the snapshot; queues `end` and `logs` for the history. */
